@@ -1,0 +1,164 @@
+"""The SQLite store: durable pragmas, immediate write transactions, migrations after a backup."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+from sqlmodel import Session
+
+# The newest migration this code knows. Checked against the migration scripts by a test, so
+# start-up can compare revisions with one query instead of importing Alembic every time.
+HEAD_REVISION = "0001_initial"
+BUSY_TIMEOUT_MS = 5000
+BACKUPS_KEPT = 5
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message says what to do."""
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Take transactions away from the driver: we issue BEGIN (IMMEDIATE) ourselves.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    # busy_timeout first: switching to WAL may need to wait for another connection.
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _on_begin(conn: Any) -> None:
+    # Writers take the write lock up front, so two writers never deadlock mid-transaction.
+    if conn.get_execution_options().get("classroom_read"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        poolclass=QueuePool,
+        pool_size=2,
+        max_overflow=4,
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+@dataclass
+class Database:
+    path: Path
+    engine: Engine
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One `BEGIN IMMEDIATE` transaction; committed when the block ends without error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only snapshot (deferred BEGIN); never takes the write lock."""
+        reader = self.engine.execution_options(classroom_read=True)
+        with Session(reader, expire_on_commit=False) as session:
+            yield session  # close() ends the read transaction and detaches without expiring
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def current_revision(path: Path) -> str | None:
+    """The database's migration revision, or None for a new/empty file."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        row = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+        if row is None:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise DatabaseError(f"{path} is not a classroom-support database")
+            return None
+        found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return found[0] if found else None
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} cannot be read as SQLite: {exc}") from None
+    finally:
+        conn.close()
+
+
+def backup_database(path: Path, backup_dir: Path, label: str, now: datetime | None = None) -> Path:
+    """An online, consistent copy (SQLite backup API); keeps the newest few."""
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    dest = backup_dir / f"{path.stem}-{stamp}-{label}.sqlite3"
+    src = sqlite3.connect(path)
+    dst = sqlite3.connect(dest)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    old = sorted(backup_dir.glob(f"{path.stem}-*.sqlite3"))
+    for stale in old[:-BACKUPS_KEPT]:
+        stale.unlink(missing_ok=True)
+    return dest
+
+
+def run_migrations(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_database(path: Path, backup_dir: Path | None = None) -> Database:
+    """Open (creating if needed) and migrate. Backs up an existing database before migrating."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder for {path}: {exc}") from None
+    revision = current_revision(path)
+    engine = make_engine(path)
+    if revision != HEAD_REVISION:
+        if revision is not None:
+            known = _known_revisions()
+            if revision not in known:
+                engine.dispose()
+                raise DatabaseError(
+                    f"{path} was written by a newer classroom-support (revision {revision}); "
+                    "upgrade the program or open another database with --db"
+                )
+            backup_database(path, backup_dir or path.parent / "backups", f"before-{HEAD_REVISION}")
+        run_migrations(engine)
+    return Database(path=path, engine=engine)
+
+
+def _known_revisions() -> set[str]:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}

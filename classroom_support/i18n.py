@@ -1,0 +1,83 @@
+"""One translation function for every user-visible string, plus Arabic display shaping.
+
+`tr(key)` gives text in logical order (for the CLI, files, the database). `ui(key)` gives the
+same text ready for a terminal: when the terminal does not do bidi itself, Arabic is reshaped
+(joined letter forms) and reordered visually. Stored data and input fields stay logical.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+from classroom_support.locales import ar, en
+
+CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "ar": ar.MESSAGES}
+
+_language = "ar"
+_arabic_display = "auto"
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def set_language(language: str) -> None:
+    global _language
+    if language not in CATALOGS:
+        raise ValueError(f"unknown language {language!r}")
+    _language = language
+
+
+def language() -> str:
+    return _language
+
+
+def set_arabic_display(mode: str) -> None:
+    """'terminal': the terminal shapes and reorders; 'reshape': we do; 'auto': guess."""
+    global _arabic_display
+    _arabic_display = mode
+    _shape.cache_clear()
+
+
+def app_shapes_arabic() -> bool:
+    if _arabic_display == "reshape":
+        return True
+    if _arabic_display == "terminal":
+        return False
+    # auto: a few terminals implement bidi themselves; everything else needs our help.
+    if os.environ.get("CLASSROOM_SUPPORT_TERMINAL_BIDI") == "1":
+        return False
+    return not (
+        os.environ.get("TERM_PROGRAM", "").lower() == "mlterm" or "KONSOLE_VERSION" in os.environ
+    )
+
+
+def tr(key: str, /, **values: object) -> str:
+    """The message `key` in the current language, logical order. Unknown keys show themselves."""
+    template = CATALOGS[_language].get(key)
+    if template is None:
+        template = CATALOGS["en"].get(key, key)
+    return template.format(**values) if values else template
+
+
+def display(text: str) -> str:
+    """Make `text` readable in this terminal (shaping Arabic if needed). Pure display transform."""
+    if not text or not _ARABIC.search(text) or not app_shapes_arabic():
+        return text
+    return _shape(text)
+
+
+@lru_cache(maxsize=4096)
+def _shape(text: str) -> str:
+    import arabic_reshaper
+    from bidi import get_display
+
+    # Each line separately: bidi reordering must not move text across line breaks.
+    return "\n".join(get_display(arabic_reshaper.reshape(line)) for line in text.split("\n"))
+
+
+def ui(key: str, /, **values: object) -> str:
+    return display(tr(key, **values))
+
+
+def is_rtl() -> bool:
+    return _language == "ar"

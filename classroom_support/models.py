@@ -1,0 +1,144 @@
+"""SQLModel tables. Events are the truth; `Ticket` is their projection (see tickets.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, MetaData, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so batch-mode migrations can find and alter constraints on SQLite.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored as naive UTC text in SQLite."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class DeviceIdentity(SQLModel, table=True):
+    """This laptop: its id and the prefix of the ticket references it hands out."""
+
+    __tablename__ = "device_identity"
+
+    id: int = Field(default=1, primary_key=True)
+    device_id: str
+    ref_prefix: str
+    created_at: datetime = utc_column()
+
+
+class HallRow(SQLModel, table=True):
+    __tablename__ = "hall"
+
+    code: str = Field(primary_key=True)
+    name: str
+    name_ar: str = ""
+
+
+class CourseSession(SQLModel, table=True):
+    """A course running in a hall; later it adds working time to the SLA calendar."""
+
+    __tablename__ = "course_session"
+
+    id: str = Field(primary_key=True)
+    hall_code: str = Field(index=True)
+    course: str
+    trainer: str = ""
+    starts_at: datetime = utc_column(index=True)
+    ends_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    deleted: bool = False
+
+
+class RosterEntry(SQLModel, table=True):
+    """The roles document: who is responsible at each escalation step (titles, no personal data)."""
+
+    __tablename__ = "roster_entry"
+
+    id: str = Field(primary_key=True)
+    title: str
+    title_ar: str = ""
+    responsibility: str = ""
+    contact: str = ""
+
+
+class Ticket(SQLModel, table=True):
+    """The projection of a ticket's events. Never edited except by folding a new event in."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_hall_status_created", "hall_code", "status", "created_at"),
+        Index("ix_ticket_origin_seq", "origin_device", "device_seq", unique=True),
+    )
+
+    id: str = Field(primary_key=True)
+    ref: str = Field(unique=True)
+    hall_code: str
+    session_id: str | None = None
+    session_label: str = ""
+    title: str
+    seat: str = ""
+    trainee_name: str = ""
+    trainee_contact: str = ""
+    category: str = "other"
+    priority: str = "normal"
+    channel: str = "in_hall"
+    caller_number: str = ""
+    remote_session_id: str = ""
+    status: str = "new"
+    assignee: str = ""
+    tier: str = "L1"
+    created_by: str = ""
+    origin_device: str = ""
+    device_seq: int = 0
+    created_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    first_response_at: datetime | None = utc_column(nullable=True)
+    resolved_at: datetime | None = utc_column(nullable=True)
+    verified_at: datetime | None = utc_column(nullable=True)
+    last_hlc: str = ""
+    event_count: int = 0
+    conflicts: int = 0
+
+
+class TicketEvent(SQLModel, table=True):
+    """One append-only change to a ticket. The id is client-made and is the sync idempotency key."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_hlc", "ticket_id", "hlc", "id"),)
+
+    id: str = Field(primary_key=True)
+    ticket_id: str = Field(foreign_key="ticket.id")
+    kind: str
+    payload: str = "{}"
+    device_id: str
+    actor: str
+    occurred_at: datetime = utc_column()
+    hlc: str = Field(index=True)
+    server_seq: int | None = Field(default=None, index=True)

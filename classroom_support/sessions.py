@@ -1,0 +1,130 @@
+"""Course sessions of a hall: today's and upcoming, and the one running now."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import col, select
+
+from classroom_support.clock import Clock
+from classroom_support.config import Config, parse_clock_time
+from classroom_support.db import Database
+from classroom_support.models import CourseSession
+from classroom_support.tickets import MAX_SHORT, ValidationError
+
+
+@dataclass(frozen=True)
+class SessionDraft:
+    course: str
+    trainer: str
+    day: str  # YYYY-MM-DD, local
+    start: str  # HH:MM, local
+    end: str  # HH:MM, local; earlier than start means it ends after midnight
+
+
+class SessionBook:
+    def __init__(self, db: Database, clock: Clock, config: Config) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+
+    def to_instants(self, draft: SessionDraft) -> tuple[datetime, datetime]:
+        if not draft.course.strip():
+            raise ValidationError("course", "error.required")
+        for name in ("course", "trainer"):
+            if len(getattr(draft, name)) > MAX_SHORT:
+                raise ValidationError(name, "error.too_long", length=len(getattr(draft, name)),
+                                      limit=MAX_SHORT)
+        try:
+            day = date.fromisoformat(draft.day.strip())
+        except ValueError:
+            raise ValidationError("day", "error.date", value=draft.day) from None
+        start = parse_clock_time(draft.start)
+        if start is None or start >= 24 * 60:
+            raise ValidationError("start", "error.time", value=draft.start)
+        end = parse_clock_time(draft.end)
+        if end is None:
+            raise ValidationError("end", "error.time", value=draft.end)
+        if end == start:
+            raise ValidationError("end", "error.end_equals_start")
+        zone = self.config.zone
+        starts = datetime.combine(day, time(0), zone) + timedelta(minutes=start)
+        ends_day = day if end > start else day + timedelta(days=1)
+        ends = datetime.combine(ends_day, time(0), zone) + timedelta(minutes=end)
+        return starts, ends
+
+    def add(self, draft: SessionDraft, hall_code: str | None = None) -> CourseSession:
+        starts, ends = self.to_instants(draft)
+        row = CourseSession(
+            id=str(uuid.uuid4()),
+            hall_code=hall_code or self.config.hall,
+            course=draft.course,
+            trainer=draft.trainer,
+            starts_at=starts,
+            ends_at=ends,
+            updated_at=self.clock.now(),
+        )
+        with self.db.write() as s:
+            s.add(row)
+        return row
+
+    def update(self, session_id: str, draft: SessionDraft) -> CourseSession:
+        starts, ends = self.to_instants(draft)
+        with self.db.write() as s:
+            row = s.get(CourseSession, session_id)
+            if row is None or row.deleted:
+                raise ValidationError("course", "error.session_gone")
+            row.course = draft.course
+            row.trainer = draft.trainer
+            row.starts_at = starts
+            row.ends_at = ends
+            row.updated_at = self.clock.now()
+            s.add(row)
+        return row
+
+    def delete(self, session_id: str) -> None:
+        # A tombstone, not a DELETE: tickets keep their session label, and sync can carry it.
+        with self.db.write() as s:
+            row = s.get(CourseSession, session_id)
+            if row is not None:
+                row.deleted = True
+                row.updated_at = self.clock.now()
+                s.add(row)
+
+    def upcoming(self, hall_code: str | None = None, days: int = 14) -> list[CourseSession]:
+        """Sessions that end after the start of today (local) and begin within `days`."""
+        now = self.clock.now()
+        local_midnight = datetime.combine(now.astimezone(self.config.zone).date(), time(0),
+                                          self.config.zone)
+        with self.db.read() as s:
+            rows = s.exec(
+                select(CourseSession)
+                .where(
+                    CourseSession.hall_code == (hall_code or self.config.hall),
+                    col(CourseSession.deleted).is_(False),
+                    CourseSession.ends_at > local_midnight,
+                    CourseSession.starts_at < now + timedelta(days=days),
+                )
+                .order_by(col(CourseSession.starts_at))
+            ).all()
+        return list(rows)
+
+    def current(self, hall_code: str | None = None) -> CourseSession | None:
+        now = self.clock.now()
+        with self.db.read() as s:
+            return s.exec(
+                select(CourseSession)
+                .where(
+                    CourseSession.hall_code == (hall_code or self.config.hall),
+                    col(CourseSession.deleted).is_(False),
+                    CourseSession.starts_at <= now,
+                    CourseSession.ends_at > now,
+                )
+                .order_by(col(CourseSession.starts_at))
+            ).first()
+
+    def get(self, session_id: str) -> CourseSession | None:
+        with self.db.read() as s:
+            return s.get(CourseSession, session_id)

@@ -1,0 +1,34 @@
+"""Showing user and server text literally: control and bidi-override characters made visible.
+
+The database keeps text verbatim; this is only for putting it on a screen or a terminal, where
+an escape sequence could repaint the display and an RTL override could disguise a reference.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab/newline, DEL, C1 controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (the "Trojan Source" set).
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ ␁ … ␛ …
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def visible(text: str, *, single_line: bool = False, limit: int | None = None) -> str:
+    """`text` with every invisible or terminal-active character replaced by a visible stand-in."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    text = _CONTROL.sub(_control_picture, text)
+    text = _BIDI_CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    if single_line:
+        text = text.replace("\t", " ").replace("\n", " ⏎ ")
+    return text

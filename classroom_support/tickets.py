@@ -1,0 +1,530 @@
+"""The ticket domain: every change is an event; the ticket row is a deterministic fold of them.
+
+Commands (`TicketDesk.respond`, `.resolve`, ...) check the transition against the current row,
+append one event and fold it into the row, all in one `BEGIN IMMEDIATE` transaction. `fold()`
+rebuilds a ticket from its events alone; a test holds the two to the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, col, select
+
+from classroom_support.clock import Clock
+from classroom_support.config import Config
+from classroom_support.db import Database
+from classroom_support.hlc import HLC, tick
+from classroom_support.i18n import tr
+from classroom_support.models import CourseSession, DeviceIdentity, Ticket, TicketEvent
+
+STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
+OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
+PRIORITIES = ("low", "normal", "high", "critical")
+CATEGORIES = ("av", "pc", "network", "login", "platform", "other")
+CHANNELS = ("in_hall", "phone", "whatsapp", "email", "web_form", "remote_access", "platform_chat")
+CALLER_CHANNELS = ("phone", "whatsapp")
+REMOTE_CHANNELS = ("remote_access",)
+EVENT_KINDS = (
+    "created",
+    "responded",
+    "note",
+    "assigned",
+    "priority_set",
+    "category_set",
+    "paused",
+    "resumed",
+    "resolved",
+    "verified",
+    "reopened",
+)
+
+# Documented limits (README): text above them is refused with a message, never cut silently.
+MAX_TITLE = 2000
+MAX_SHORT = 200
+MAX_NOTE = 10_000
+
+# Reference prefixes avoid letters that are misheard or misread aloud (0/O, 1/I/L, 5/S, 8/B...).
+REF_ALPHABET = "ACDEFHJKMNPRTVWXY34679"
+REF_PREFIX_LEN = 4
+
+
+class TicketError(Exception):
+    """A domain error with a translated, user-facing message."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(tr(key, **values))
+
+
+class ValidationError(TicketError):
+    def __init__(self, field_name: str, key: str, **values: Any) -> None:
+        self.field = field_name
+        super().__init__(key, field=tr(f"field.{field_name}"), **values)
+
+
+class InvalidTransition(TicketError):
+    pass
+
+
+class TicketNotFound(TicketError):
+    pass
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """What the new-ticket form and `tickets add` collect."""
+
+    title: str
+    seat: str = ""
+    trainee_name: str = ""
+    trainee_contact: str = ""
+    category: str = "other"
+    priority: str = "normal"
+    channel: str = "in_hall"
+    caller_number: str = ""
+    remote_session_id: str = ""
+    hall_code: str | None = None
+    session_id: str | None = None
+
+
+def _check_len(field_name: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ValidationError(field_name, "error.too_long", length=len(value), limit=limit)
+
+
+def validate_draft(draft: TicketDraft, config: Config) -> TicketDraft:
+    """The draft as it will be stored, or ValidationError naming the first bad field."""
+    if not draft.title.strip():
+        raise ValidationError("title", "error.required")
+    _check_len("title", draft.title, MAX_TITLE)
+    for name in ("seat", "trainee_name", "trainee_contact", "caller_number", "remote_session_id"):
+        _check_len(name, getattr(draft, name), MAX_SHORT)
+    if draft.category not in CATEGORIES:
+        raise ValidationError("category", "error.choice", value=draft.category,
+                              choices=", ".join(CATEGORIES))
+    if draft.priority not in PRIORITIES:
+        raise ValidationError("priority", "error.choice", value=draft.priority,
+                              choices=", ".join(PRIORITIES))
+    if draft.channel not in CHANNELS:
+        raise ValidationError("channel", "error.choice", value=draft.channel,
+                              choices=", ".join(CHANNELS))
+    number = draft.caller_number.strip()
+    if number and not all(ch.isdigit() or ch in "+-() " for ch in number):
+        raise ValidationError("caller_number", "error.phone", value=number)
+    hall = draft.hall_code or config.hall
+    if config.hall_named(hall) is None:
+        raise ValidationError("hall", "error.choice", value=hall,
+                              choices=", ".join(h.code for h in config.halls))
+    return replace(draft, hall_code=hall, caller_number=number)
+
+
+# --------------------------------------------------------------------------- the fold
+
+
+def _payload(event: TicketEvent) -> dict[str, Any]:
+    return json.loads(event.payload)
+
+
+def apply_event(ticket: Ticket, event: TicketEvent) -> None:
+    """Fold one event into `ticket`. Raises InvalidTransition (ticket untouched) if not allowed."""
+    kind = event.kind
+    data = _payload(event)
+    status = ticket.status
+    at = event.occurred_at
+    if kind == "responded":
+        if ticket.first_response_at is not None:
+            raise InvalidTransition("error.already_responded")
+        if status == "verified":
+            raise InvalidTransition("error.closed")
+        ticket.first_response_at = at
+        if status == "new":
+            ticket.status = "in_progress"
+    elif kind == "note":
+        pass
+    elif kind == "assigned":
+        _require_not_closed(status)
+        ticket.assignee = str(data.get("assignee", ""))
+    elif kind == "priority_set":
+        _require_not_closed(status)
+        if data.get("priority") not in PRIORITIES:
+            raise InvalidTransition("error.bad_event", kind=kind)
+        ticket.priority = data["priority"]
+    elif kind == "category_set":
+        _require_not_closed(status)
+        if data.get("category") not in CATEGORIES:
+            raise InvalidTransition("error.bad_event", kind=kind)
+        ticket.category = data["category"]
+    elif kind == "paused":
+        if status not in ("new", "in_progress"):
+            raise InvalidTransition("error.transition", action=tr("action.pause"),
+                                    status=tr(f"status.{status}"))
+        ticket.status = "waiting"
+    elif kind == "resumed":
+        if status != "waiting":
+            raise InvalidTransition("error.transition", action=tr("action.resume"),
+                                    status=tr(f"status.{status}"))
+        ticket.status = "in_progress"
+    elif kind == "resolved":
+        if status not in ("new", "in_progress", "waiting"):
+            raise InvalidTransition("error.transition", action=tr("action.resolve"),
+                                    status=tr(f"status.{status}"))
+        ticket.status = "resolved"
+        ticket.resolved_at = at
+        if ticket.first_response_at is None:
+            ticket.first_response_at = at  # solving it on the spot is also the first response
+    elif kind == "verified":
+        if status != "resolved":
+            raise InvalidTransition("error.transition", action=tr("action.verify"),
+                                    status=tr(f"status.{status}"))
+        ticket.status = "verified"
+        ticket.verified_at = at
+    elif kind == "reopened":
+        if status not in ("resolved", "verified"):
+            raise InvalidTransition("error.transition", action=tr("action.reopen"),
+                                    status=tr(f"status.{status}"))
+        ticket.status = "in_progress"
+        ticket.resolved_at = None
+        ticket.verified_at = None
+    else:
+        raise InvalidTransition("error.bad_event", kind=kind)
+    ticket.updated_at = max(ticket.updated_at, at)
+    ticket.last_hlc = max(ticket.last_hlc, event.hlc)
+    ticket.event_count += 1
+
+
+def _require_not_closed(status: str) -> None:
+    if status == "verified":
+        raise InvalidTransition("error.closed")
+
+
+def ticket_from_created(event: TicketEvent) -> Ticket:
+    data = _payload(event)
+    return Ticket(
+        id=event.ticket_id,
+        ref=data["ref"],
+        hall_code=data["hall_code"],
+        session_id=data.get("session_id"),
+        session_label=data.get("session_label", ""),
+        title=data["title"],
+        seat=data.get("seat", ""),
+        trainee_name=data.get("trainee_name", ""),
+        trainee_contact=data.get("trainee_contact", ""),
+        category=data.get("category", "other"),
+        priority=data.get("priority", "normal"),
+        channel=data.get("channel", "in_hall"),
+        caller_number=data.get("caller_number", ""),
+        remote_session_id=data.get("remote_session_id", ""),
+        status="new",
+        assignee="",
+        tier="L1",
+        created_by=event.actor,
+        origin_device=event.device_id,
+        device_seq=int(data.get("device_seq", 0)),
+        created_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        last_hlc=event.hlc,
+        event_count=1,
+        conflicts=0,
+    )
+
+
+def fold(events: Iterable[TicketEvent]) -> Ticket:
+    """The ticket that these events describe, in (HLC, id) order. Invalid steps become conflicts."""
+    ordered = sorted(events, key=lambda e: (e.hlc, e.id))
+    created = [e for e in ordered if e.kind == "created"]
+    if not created:
+        raise TicketError("error.no_created_event")
+    ticket = ticket_from_created(created[0])
+    for event in ordered:
+        if event is created[0]:
+            continue
+        if event.kind == "created":
+            ticket.conflicts += 1
+            continue
+        try:
+            apply_event(ticket, event)
+        except InvalidTransition:
+            ticket.conflicts += 1
+    return ticket
+
+
+# --------------------------------------------------------------------------- queries
+
+
+SORTS = ("age", "priority", "status", "ref", "seat")
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    hall_code: str | None = None
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    priorities: tuple[str, ...] = ()
+    search: str = ""
+    sort: str = "age"
+    descending: bool = False
+    offset: int = 0
+    limit: int = 100
+
+
+@dataclass
+class QueuePage:
+    rows: list[Ticket]
+    total: int
+    offset: int
+    limit: int
+    query: QueueQuery = field(default_factory=QueueQuery)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --------------------------------------------------------------------------- the desk
+
+
+class TicketDesk:
+    """The headless façade the TUI, the CLI and (later) sync all use."""
+
+    def __init__(self, db: Database, clock: Clock, config: Config) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self._device: DeviceIdentity | None = None
+
+    # ---- identity
+
+    @property
+    def device(self) -> DeviceIdentity:
+        if self._device is None:
+            self._device = self._load_or_create_device()
+        return self._device
+
+    def _load_or_create_device(self) -> DeviceIdentity:
+        with self.db.read() as s:
+            found = s.get(DeviceIdentity, 1)
+        if found is not None:
+            return found
+        with self.db.write() as s:
+            found = s.get(DeviceIdentity, 1)
+            if found is None:
+                prefix = "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_PREFIX_LEN))
+                found = DeviceIdentity(
+                    id=1,
+                    device_id=str(uuid.uuid4()),
+                    ref_prefix=prefix,
+                    created_at=self.clock.now(),
+                )
+                s.add(found)
+        return found
+
+    # ---- writes
+
+    def _next_hlc(self, s: Session) -> HLC:
+        last = s.exec(select(func.max(TicketEvent.hlc))).one()
+        last_hlc = HLC.decode(last) if last else HLC(0, 0)
+        return tick(last_hlc, int(self.clock.now().timestamp() * 1000))
+
+    def _event(self, s: Session, ticket_id: str, kind: str, payload: dict[str, Any]) -> TicketEvent:
+        return TicketEvent(
+            id=str(uuid.uuid4()),
+            ticket_id=ticket_id,
+            kind=kind,
+            payload=json.dumps(payload, ensure_ascii=False),
+            device_id=self.device.device_id,
+            actor=self.config.technician,
+            occurred_at=self.clock.now(),
+            hlc=self._next_hlc(s).encode(),
+        )
+
+    def create(self, draft: TicketDraft) -> Ticket:
+        """Validate, then write the ticket row and its `created` event in one transaction."""
+        draft = validate_draft(draft, self.config)
+        device = self.device
+        with self.db.write() as s:
+            seq = (
+                s.exec(
+                    select(func.max(Ticket.device_seq)).where(
+                        Ticket.origin_device == device.device_id
+                    )
+                ).one()
+                or 0
+            ) + 1
+            ref = f"{device.ref_prefix}-{seq}"
+            label = ""
+            if draft.session_id:
+                session_row = s.get(CourseSession, draft.session_id)
+                label = session_row.course if session_row else ""
+            payload = {
+                "ref": ref,
+                "device_seq": seq,
+                "hall_code": draft.hall_code,
+                "session_id": draft.session_id,
+                "session_label": label,
+                "title": draft.title,
+                "seat": draft.seat,
+                "trainee_name": draft.trainee_name,
+                "trainee_contact": draft.trainee_contact,
+                "category": draft.category,
+                "priority": draft.priority,
+                "channel": draft.channel,
+                "caller_number": draft.caller_number,
+                "remote_session_id": draft.remote_session_id,
+            }
+            ticket_id = str(uuid.uuid4())
+            event = self._event(s, ticket_id, "created", payload)
+            ticket = ticket_from_created(event)
+            s.add(ticket)
+            s.flush()  # the ticket row must exist before its event (foreign key)
+            s.add(event)
+        return ticket
+
+    def _act(self, ref: str, kind: str, payload: dict[str, Any]) -> Ticket:
+        with self.db.write() as s:
+            ticket = self._find(s, ref)
+            event = self._event(s, ticket.id, kind, payload)
+            apply_event(ticket, event)  # raises before anything is written
+            s.add(event)
+            s.add(ticket)
+        return ticket
+
+    def respond(self, ref: str, message: str) -> Ticket:
+        _check_len("message", message, MAX_NOTE)
+        return self._act(ref, "responded", {"message": message})
+
+    def add_note(self, ref: str, text: str) -> Ticket:
+        if not text.strip():
+            raise ValidationError("note", "error.required")
+        _check_len("note", text, MAX_NOTE)
+        return self._act(ref, "note", {"text": text})
+
+    def assign(self, ref: str, assignee: str) -> Ticket:
+        _check_len("assignee", assignee, MAX_SHORT)
+        return self._act(ref, "assigned", {"assignee": assignee})
+
+    def set_priority(self, ref: str, priority: str) -> Ticket:
+        if priority not in PRIORITIES:
+            raise ValidationError("priority", "error.choice", value=priority,
+                                  choices=", ".join(PRIORITIES))
+        return self._act(ref, "priority_set", {"priority": priority})
+
+    def set_category(self, ref: str, category: str) -> Ticket:
+        if category not in CATEGORIES:
+            raise ValidationError("category", "error.choice", value=category,
+                                  choices=", ".join(CATEGORIES))
+        return self._act(ref, "category_set", {"category": category})
+
+    def pause(self, ref: str, reason: str = "") -> Ticket:
+        _check_len("reason", reason, MAX_NOTE)
+        return self._act(ref, "paused", {"reason": reason})
+
+    def resume(self, ref: str) -> Ticket:
+        return self._act(ref, "resumed", {})
+
+    def resolve(self, ref: str, summary: str = "") -> Ticket:
+        _check_len("summary", summary, MAX_NOTE)
+        return self._act(ref, "resolved", {"summary": summary})
+
+    def verify(self, ref: str, note: str = "") -> Ticket:
+        _check_len("note", note, MAX_NOTE)
+        return self._act(ref, "verified", {"note": note})
+
+    def reopen(self, ref: str, reason: str = "") -> Ticket:
+        _check_len("reason", reason, MAX_NOTE)
+        return self._act(ref, "reopened", {"reason": reason})
+
+    # ---- reads
+
+    def _find(self, s: Session, ref: str) -> Ticket:
+        key = ref.strip()
+        ticket = s.exec(select(Ticket).where(Ticket.ref == key.upper())).first()
+        if ticket is None:
+            ticket = s.get(Ticket, key)
+        if ticket is None:
+            raise TicketNotFound("error.not_found", ref=key)
+        return ticket
+
+    def get(self, ref: str) -> Ticket:
+        with self.db.read() as s:
+            return self._find(s, ref)
+
+    def history(self, ticket_id: str) -> list[TicketEvent]:
+        with self.db.read() as s:
+            rows = s.exec(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket_id)
+                .order_by(col(TicketEvent.hlc), col(TicketEvent.id))
+            ).all()
+        return list(rows)
+
+    def queue(self, query: QueueQuery) -> QueuePage:
+        conditions: list[Any] = []
+        if query.hall_code:
+            conditions.append(Ticket.hall_code == query.hall_code)
+        if query.statuses:
+            conditions.append(col(Ticket.status).in_(query.statuses))
+        if query.priorities:
+            conditions.append(col(Ticket.priority).in_(query.priorities))
+        if query.search.strip():
+            pattern = f"%{_escape_like(query.search.strip())}%"
+            conditions.append(
+                or_(*(
+                    col(c).like(pattern, escape="\\")
+                    for c in (Ticket.title, Ticket.ref, Ticket.seat, Ticket.trainee_name,
+                              Ticket.assignee)
+                ))
+            )
+        order: Any
+        if query.sort == "priority":
+            order = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority)
+            order = order.asc() if query.descending else order.desc()
+            orders = [order, col(Ticket.created_at).asc()]
+        elif query.sort == "status":
+            order = case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status)
+            orders = [order.desc() if query.descending else order.asc(),
+                      col(Ticket.created_at).asc()]
+        elif query.sort == "ref":
+            c = col(Ticket.ref)
+            orders = [c.desc() if query.descending else c.asc()]
+        elif query.sort == "seat":
+            c = col(Ticket.seat)
+            orders = [c.desc() if query.descending else c.asc(), col(Ticket.created_at).asc()]
+        else:  # age: oldest first, the ticket waiting longest is on top
+            c = col(Ticket.created_at)
+            orders = [c.desc() if query.descending else c.asc()]
+        with self.db.read() as s:
+            total = s.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+            rows = s.exec(
+                select(Ticket)
+                .where(*conditions)
+                .order_by(*orders, col(Ticket.id))
+                .offset(query.offset)
+                .limit(query.limit)
+            ).all()
+        return QueuePage(rows=list(rows), total=total, offset=query.offset, limit=query.limit,
+                         query=query)
+
+    def count_open(self, hall_code: str | None = None) -> int:
+        page = self.queue(QueueQuery(hall_code=hall_code, limit=0))
+        return page.total
+
+
+def age_text(created_at: datetime, now: datetime) -> str:
+    """'3d 4h', '2h 05m', '7m' — compact, for the queue."""
+    seconds = max(0, int((now - created_at).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return tr("age.days", d=days, h=hours)
+    if hours:
+        return tr("age.hours", h=hours, m=f"{minutes:02d}")
+    return tr("age.minutes", m=minutes)
