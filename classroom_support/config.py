@@ -218,8 +218,11 @@ class _ConfigReader:
                 values["institute_" + key if key.startswith("name") else key] = self.text(
                     inst, "institute", key
                 )
-        self.unknown(inst, "institute", ("name", "name_ar", "phone", "whatsapp", "email",
-                                         "country_code", "timezone"))
+        self.unknown(
+            inst,
+            "institute",
+            ("name", "name_ar", "phone", "whatsapp", "email", "country_code", "timezone"),
+        )
         tz = values.get("timezone", base.timezone)
         try:
             ZoneInfo(tz)
@@ -312,7 +315,7 @@ class _ConfigReader:
         keymap = self.table(raw, "keymap")
         for key, value in keymap.items():
             if not isinstance(value, str) or not value.strip():
-                raise self.fail(f"keymap.{key}", "must be a key name such as \"f2\" or \"ctrl+n\"")
+                raise self.fail(f"keymap.{key}", 'must be a key name such as "f2" or "ctrl+n"')
         values["keymap"] = dict(keymap)
         return Config(**values)
 
@@ -359,7 +362,7 @@ class _ConfigReader:
             elif isinstance(days_raw, list) and all(d in DAY_NAMES for d in days_raw):
                 days = tuple(DAY_NAMES.index(d) for d in days_raw)
             else:
-                raise self.fail(f"{where}.days", f"must be \"all\" or a list of {DAY_NAMES}")
+                raise self.fail(f"{where}.days", f'must be "all" or a list of {DAY_NAMES}')
             start = self.clock_time(item, where, "start")
             end = self.clock_time(item, where, "end")
             if start == end:

@@ -66,9 +66,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One `BEGIN IMMEDIATE` transaction; committed when the block ends without error."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:

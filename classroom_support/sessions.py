@@ -35,8 +35,9 @@ class SessionBook:
             raise ValidationError("course", "error.required")
         for name in ("course", "trainer"):
             if len(getattr(draft, name)) > MAX_SHORT:
-                raise ValidationError(name, "error.too_long", length=len(getattr(draft, name)),
-                                      limit=MAX_SHORT)
+                raise ValidationError(
+                    name, "error.too_long", length=len(getattr(draft, name)), limit=MAX_SHORT
+                )
         try:
             day = date.fromisoformat(draft.day.strip())
         except ValueError:
@@ -96,8 +97,9 @@ class SessionBook:
     def upcoming(self, hall_code: str | None = None, days: int = 14) -> list[CourseSession]:
         """Sessions that end after the start of today (local) and begin within `days`."""
         now = self.clock.now()
-        local_midnight = datetime.combine(now.astimezone(self.config.zone).date(), time(0),
-                                          self.config.zone)
+        local_midnight = datetime.combine(
+            now.astimezone(self.config.zone).date(), time(0), self.config.zone
+        )
         with self.db.read() as s:
             rows = s.exec(
                 select(CourseSession)

@@ -109,21 +109,25 @@ def validate_draft(draft: TicketDraft, config: Config) -> TicketDraft:
     for name in ("seat", "trainee_name", "trainee_contact", "caller_number", "remote_session_id"):
         _check_len(name, getattr(draft, name), MAX_SHORT)
     if draft.category not in CATEGORIES:
-        raise ValidationError("category", "error.choice", value=draft.category,
-                              choices=", ".join(CATEGORIES))
+        raise ValidationError(
+            "category", "error.choice", value=draft.category, choices=", ".join(CATEGORIES)
+        )
     if draft.priority not in PRIORITIES:
-        raise ValidationError("priority", "error.choice", value=draft.priority,
-                              choices=", ".join(PRIORITIES))
+        raise ValidationError(
+            "priority", "error.choice", value=draft.priority, choices=", ".join(PRIORITIES)
+        )
     if draft.channel not in CHANNELS:
-        raise ValidationError("channel", "error.choice", value=draft.channel,
-                              choices=", ".join(CHANNELS))
+        raise ValidationError(
+            "channel", "error.choice", value=draft.channel, choices=", ".join(CHANNELS)
+        )
     number = draft.caller_number.strip()
     if number and not all(ch.isdigit() or ch in "+-() " for ch in number):
         raise ValidationError("caller_number", "error.phone", value=number)
     hall = draft.hall_code or config.hall
     if config.hall_named(hall) is None:
-        raise ValidationError("hall", "error.choice", value=hall,
-                              choices=", ".join(h.code for h in config.halls))
+        raise ValidationError(
+            "hall", "error.choice", value=hall, choices=", ".join(h.code for h in config.halls)
+        )
     return replace(draft, hall_code=hall, caller_number=number)
 
 
@@ -165,32 +169,37 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
         ticket.category = data["category"]
     elif kind == "paused":
         if status not in ("new", "in_progress"):
-            raise InvalidTransition("error.transition", action=tr("action.pause"),
-                                    status=tr(f"status.{status}"))
+            raise InvalidTransition(
+                "error.transition", action=tr("action.pause"), status=tr(f"status.{status}")
+            )
         ticket.status = "waiting"
     elif kind == "resumed":
         if status != "waiting":
-            raise InvalidTransition("error.transition", action=tr("action.resume"),
-                                    status=tr(f"status.{status}"))
+            raise InvalidTransition(
+                "error.transition", action=tr("action.resume"), status=tr(f"status.{status}")
+            )
         ticket.status = "in_progress"
     elif kind == "resolved":
         if status not in ("new", "in_progress", "waiting"):
-            raise InvalidTransition("error.transition", action=tr("action.resolve"),
-                                    status=tr(f"status.{status}"))
+            raise InvalidTransition(
+                "error.transition", action=tr("action.resolve"), status=tr(f"status.{status}")
+            )
         ticket.status = "resolved"
         ticket.resolved_at = at
         if ticket.first_response_at is None:
             ticket.first_response_at = at  # solving it on the spot is also the first response
     elif kind == "verified":
         if status != "resolved":
-            raise InvalidTransition("error.transition", action=tr("action.verify"),
-                                    status=tr(f"status.{status}"))
+            raise InvalidTransition(
+                "error.transition", action=tr("action.verify"), status=tr(f"status.{status}")
+            )
         ticket.status = "verified"
         ticket.verified_at = at
     elif kind == "reopened":
         if status not in ("resolved", "verified"):
-            raise InvalidTransition("error.transition", action=tr("action.reopen"),
-                                    status=tr(f"status.{status}"))
+            raise InvalidTransition(
+                "error.transition", action=tr("action.reopen"), status=tr(f"status.{status}")
+            )
         ticket.status = "in_progress"
         ticket.resolved_at = None
         ticket.verified_at = None
@@ -412,14 +421,16 @@ class TicketDesk:
 
     def set_priority(self, ref: str, priority: str) -> Ticket:
         if priority not in PRIORITIES:
-            raise ValidationError("priority", "error.choice", value=priority,
-                                  choices=", ".join(PRIORITIES))
+            raise ValidationError(
+                "priority", "error.choice", value=priority, choices=", ".join(PRIORITIES)
+            )
         return self._act(ref, "priority_set", {"priority": priority})
 
     def set_category(self, ref: str, category: str) -> Ticket:
         if category not in CATEGORIES:
-            raise ValidationError("category", "error.choice", value=category,
-                                  choices=", ".join(CATEGORIES))
+            raise ValidationError(
+                "category", "error.choice", value=category, choices=", ".join(CATEGORIES)
+            )
         return self._act(ref, "category_set", {"category": category})
 
     def pause(self, ref: str, reason: str = "") -> Ticket:
@@ -476,11 +487,18 @@ class TicketDesk:
         if query.search.strip():
             pattern = f"%{_escape_like(query.search.strip())}%"
             conditions.append(
-                or_(*(
-                    col(c).like(pattern, escape="\\")
-                    for c in (Ticket.title, Ticket.ref, Ticket.seat, Ticket.trainee_name,
-                              Ticket.assignee)
-                ))
+                or_(
+                    *(
+                        col(c).like(pattern, escape="\\")
+                        for c in (
+                            Ticket.title,
+                            Ticket.ref,
+                            Ticket.seat,
+                            Ticket.trainee_name,
+                            Ticket.assignee,
+                        )
+                    )
+                )
             )
         order: Any
         if query.sort == "priority":
@@ -489,8 +507,10 @@ class TicketDesk:
             orders = [order, col(Ticket.created_at).asc()]
         elif query.sort == "status":
             order = case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status)
-            orders = [order.desc() if query.descending else order.asc(),
-                      col(Ticket.created_at).asc()]
+            orders = [
+                order.desc() if query.descending else order.asc(),
+                col(Ticket.created_at).asc(),
+            ]
         elif query.sort == "ref":
             c = col(Ticket.ref)
             orders = [c.desc() if query.descending else c.asc()]
@@ -509,8 +529,9 @@ class TicketDesk:
                 .offset(query.offset)
                 .limit(query.limit)
             ).all()
-        return QueuePage(rows=list(rows), total=total, offset=query.offset, limit=query.limit,
-                         query=query)
+        return QueuePage(
+            rows=list(rows), total=total, offset=query.offset, limit=query.limit, query=query
+        )
 
     def count_open(self, hall_code: str | None = None) -> int:
         page = self.queue(QueueQuery(hall_code=hall_code, limit=0))

@@ -150,6 +150,7 @@ MESSAGES: dict[str, str] = {
     "form.optional": "اختياري",
     "form.keys_hint": "Tab للتنقل بين الحقول · الأرقام لاختيار خيار · Ctrl+S للحفظ · Esc للإلغاء",
     "form.choice_hint": "اضغط رقماً",
+    "form.discard_confirm": "اضغط Esc مرة أخرى لتجاهل ما كتبته، أو Ctrl+S لحفظه.",
     "form.saved": "تم الحفظ برقم {ref}",
     # --- التفاصيل
     "detail.title": "التذكرة {ref}",

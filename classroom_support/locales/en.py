@@ -150,6 +150,7 @@ MESSAGES: dict[str, str] = {
     "form.optional": "optional",
     "form.keys_hint": "Tab moves between fields · digits pick a choice · Ctrl+S saves · Esc cancels",
     "form.choice_hint": "press a digit",
+    "form.discard_confirm": "Press Esc again to discard what you typed, or Ctrl+S to save it.",
     "form.saved": "Saved as {ref}",
     # --- detail
     "detail.title": "Ticket {ref}",

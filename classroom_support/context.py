@@ -1,0 +1,86 @@
+"""Everything a front end (TUI or CLI) needs, opened in the right order from config and paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import select
+
+from classroom_support import i18n
+from classroom_support.clock import Clock, SystemClock
+from classroom_support.config import Config, Paths, default_paths, load_config
+from classroom_support.db import Database, open_database
+from classroom_support.models import HallRow, RosterEntry
+from classroom_support.sessions import SessionBook
+from classroom_support.tickets import TicketDesk
+
+
+@dataclass
+class AppContext:
+    config: Config
+    paths: Paths
+    db: Database
+    clock: Clock
+    desk: TicketDesk
+    sessions: SessionBook
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def load_settings(
+    config_path: Path | str | None, db_path: Path | str | None
+) -> tuple[Config, Paths]:
+    """Config and paths, and the language set from config. Raises ConfigError."""
+    paths = default_paths(config_path, db_path)
+    config = load_config(paths.config_file)
+    i18n.set_language(config.language)
+    i18n.set_arabic_display(config.arabic_display)
+    return config, paths
+
+
+def open_context(
+    config_path: Path | str | None = None,
+    db_path: Path | str | None = None,
+    clock: Clock | None = None,
+) -> AppContext:
+    config, paths = load_settings(config_path, db_path)
+    db = open_database(paths.database, paths.backup_dir)
+    clock = clock or SystemClock()
+    _seed_reference_data(db, config)
+    return AppContext(
+        config=config,
+        paths=paths,
+        db=db,
+        clock=clock,
+        desk=TicketDesk(db, clock, config),
+        sessions=SessionBook(db, clock, config),
+    )
+
+
+def _seed_reference_data(db: Database, config: Config) -> None:
+    """Halls and the roster from config, so they sit beside the tickets that refer to them."""
+    with db.read() as s:
+        halls = {h.code: (h.name, h.name_ar) for h in s.exec(select(HallRow)).all()}
+        roster = {
+            r.id: (r.title, r.title_ar, r.responsibility, r.contact)
+            for r in s.exec(select(RosterEntry)).all()
+        }
+    want_halls = {h.code: (h.name, h.name_ar) for h in config.halls}
+    want_roster = {r.id: (r.title, r.title_ar, r.responsibility, r.contact) for r in config.roster}
+    if halls == want_halls and roster == want_roster:
+        return  # nothing changed: no write at start-up
+    with db.write() as s:
+        for code, (name, name_ar) in want_halls.items():
+            s.merge(HallRow(code=code, name=name, name_ar=name_ar))
+        for rid, (title, title_ar, resp, contact) in want_roster.items():
+            s.merge(
+                RosterEntry(
+                    id=rid, title=title, title_ar=title_ar, responsibility=resp, contact=contact
+                )
+            )
+        for rid in roster.keys() - want_roster.keys():
+            row = s.get(RosterEntry, rid)
+            if row is not None:
+                s.delete(row)

@@ -1,0 +1,93 @@
+"""Demo data: a living hall queue in Arabic and English, for newcomers and screenshots."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+
+from classroom_support.clock import FixedClock
+from classroom_support.context import AppContext
+from classroom_support.sessions import SessionBook, SessionDraft
+from classroom_support.tickets import TicketDesk, TicketDraft
+
+SESSIONS = (
+    # (day offset, course, trainer, start, end)
+    (0, "Excel المتقدم — Advanced Excel", "أ. سارة القحطاني", "09:00", "13:00"),
+    (0, "Python للمبتدئين", "Eng. Omar Haddad", "17:00", "21:00"),
+    (1, "إدارة المشاريع PMP", "د. خالد العتيبي", "10:00", "15:00"),
+    (2, "Cybersecurity Essentials", "Eng. Lina Farouk", "18:00", "22:00"),
+)
+
+PROBLEMS = (
+    ("جهاز العرض لا يظهر صورة الحاسب", "av", "high", "in_hall", ""),
+    ("Projector shows 'No signal' on HDMI", "av", "critical", "in_hall", ""),
+    ("لا أستطيع الدخول إلى المنصة التدريبية", "login", "normal", "whatsapp", ""),
+    ("Forgot platform password", "login", "normal", "web_form", ""),
+    ("الحاسب رقم 12 لا يعمل", "pc", "high", "in_hall", "PC-12"),
+    ("Mouse not working", "pc", "low", "in_hall", "PC-07"),
+    ("الواي فاي بطيء جداً في القاعة", "network", "normal", "in_hall", ""),
+    ("Cannot join the virtual classroom link", "platform", "high", "phone", ""),
+    ("الصوت لا يعمل في السماعات", "av", "normal", "in_hall", ""),
+    ("Certificate not showing after course", "platform", "low", "email", ""),
+    ("شاشة زرقاء عند تشغيل الجهاز", "pc", "high", "in_hall", "PC-03"),
+    ("Need Excel add-in installed", "pc", "normal", "remote_access", "PC-15"),
+    ("لم يصلني رابط الاختبار", "platform", "normal", "platform_chat", ""),
+    ("Printer in the hall is jammed", "other", "low", "in_hall", ""),
+)
+NAMES = ("محمد العمري", "Fatimah Al-Zahrani", "عبدالله الشهري", "Noura", "", "", "ريم")
+STEPS = ("none", "respond", "pause", "resolve", "verify", "assign")
+
+
+def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
+    """Sessions for the next days and `tickets` tickets spread over the last three days."""
+    rnd = random.Random(seed)
+    now = ctx.clock.now()
+    zone = ctx.config.zone
+    today = now.astimezone(zone).date()
+    for offset, course, trainer, start, end in SESSIONS:
+        day = (today + timedelta(days=offset)).isoformat()
+        ctx.sessions.add(SessionDraft(course, trainer, day, start, end))
+    clock = FixedClock(now - timedelta(days=3))
+    desk = TicketDesk(ctx.db, clock, ctx.config)
+    book = SessionBook(ctx.db, clock, ctx.config)
+    created: list[tuple[datetime, str]] = []
+    for i in range(tickets):
+        when = now - timedelta(minutes=rnd.randint(5, 3 * 24 * 60))
+        local = when.astimezone(zone)
+        # Most requests come in during the day.
+        local = datetime.combine(local.date(), time(rnd.randint(9, 20), rnd.randint(0, 59)), zone)
+        when = min(local, now - timedelta(minutes=3 + i))
+        clock.set(when)
+        title, category, priority, channel, seat = PROBLEMS[i % len(PROBLEMS)]
+        current = book.current()
+        ticket = desk.create(
+            TicketDraft(
+                title=title,
+                seat=seat or f"{rnd.randint(1, 30)}",
+                trainee_name=rnd.choice(NAMES),
+                category=category,
+                priority=priority,
+                channel=channel,
+                caller_number="0551234567" if channel in ("phone", "whatsapp") else "",
+                remote_session_id="1 234 567 890" if channel == "remote_access" else "",
+                session_id=current.id if current else None,
+            )
+        )
+        created.append((when, ticket.ref))
+    for when, ref in created:
+        step = rnd.choice(STEPS)
+        clock.set(min(when + timedelta(minutes=rnd.randint(2, 90)), now))
+        if step == "none":
+            continue
+        if step == "assign":
+            desk.assign(ref, rnd.choice(("L2 - technical support", "Ahmed", "فريق الشبكات")))
+            continue
+        desk.respond(ref, "تم التواصل مع المتدرب / contacted the trainee")
+        if step in ("pause",):
+            desk.pause(ref, "بانتظار المتدرب")
+        if step in ("resolve", "verify"):
+            clock.advance(timedelta(minutes=rnd.randint(5, 60)))
+            desk.resolve(ref, "تم الحل / fixed")
+        if step == "verify":
+            clock.advance(timedelta(minutes=10))
+            desk.verify(ref, "Verified by L2")

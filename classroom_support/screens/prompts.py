@@ -1,0 +1,107 @@
+"""Small modal questions: a line of text, one of a few choices, or a yes/no."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from classroom_support.i18n import tr
+from classroom_support.widgets import KeyChoice, data_text
+
+
+class TextPrompt(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "key.cancel", id="prompt-cancel")]
+
+    def __init__(self, title: str, *, initial: str = "", required: bool = False) -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.initial = initial
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(data_text(self.prompt_title), classes="prompt-title")
+            yield Input(value=self.initial, id="prompt-input")
+            yield Static(id="prompt-error")
+            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    @on(Input.Submitted, "#prompt-input")
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.required and not event.value.strip():
+            self.query_one("#prompt-error", Static).update(
+                data_text(tr("error.required", field=self.prompt_title))
+            )
+            return
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoicePrompt(ModalScreen[str | None]):
+    """One digit picks and closes."""
+
+    BINDINGS = [Binding("escape", "cancel", "key.cancel", id="choice-cancel")]
+
+    def __init__(self, title: str, options: tuple[str, ...], label_prefix: str, value: str) -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.options = options
+        self.label_prefix = label_prefix
+        self.value = value
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(data_text(self.prompt_title), classes="prompt-title")
+            yield KeyChoice(self.options, self.label_prefix, self.value, id="choice")
+            yield Static(data_text(tr("form.choice_hint")), classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice", KeyChoice).focus()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self._ready = True
+
+    @on(KeyChoice.Changed, "#choice")
+    def chosen(self, event: KeyChoice.Changed) -> None:
+        if self._ready:
+            self.dismiss(event.value)
+
+    def key_enter(self) -> None:
+        self.dismiss(self.query_one("#choice", KeyChoice).value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmPrompt(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "prompt.yes", id="confirm-yes"),
+        Binding("enter", "answer(True)", show=False),
+        Binding("escape,n", "answer(False)", "key.cancel", id="confirm-no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(data_text(self.question), classes="prompt-title")
+            yield Static(
+                data_text(f"Y / Enter = {tr('prompt.yes')} · N / Esc = {tr('prompt.cancel')}"),
+                classes="prompt-hint",
+            )
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

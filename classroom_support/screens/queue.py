@@ -1,0 +1,273 @@
+"""The home screen: the hall's open tickets, paged from SQL so 20,000 tickets stay instant."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Static
+
+from classroom_support.i18n import tr, ui
+from classroom_support.tickets import (
+    OPEN_STATUSES,
+    PRIORITIES,
+    SORTS,
+    STATUSES,
+    QueuePage,
+    QueueQuery,
+    age_text,
+)
+from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+
+PAGE_SIZE = 100
+# Status filter cycle: the open set, each status alone, then everything.
+STATUS_FILTERS: tuple[tuple[str, ...], ...] = (
+    OPEN_STATUSES,
+    *((s,) for s in STATUSES),
+    (),
+)
+PRIORITY_FILTERS: tuple[tuple[str, ...], ...] = ((), *((p,) for p in reversed(PRIORITIES)))
+COLUMNS = (
+    ("ref", "field.ref", 9),
+    ("age", "field.age", 8),
+    ("seat", "field.seat", 9),
+    ("title", "field.title", 30),
+    ("channel", "field.channel", 13),
+    ("priority", "field.priority", 9),
+    ("status", "field.status", 19),
+    ("assignee", "field.assignee", 12),
+)
+
+
+class QueueScreen(Screen[None]):
+    AUTO_FOCUS = "#queue"
+    BINDINGS = [
+        Binding("n", "new_ticket", "key.new_ticket", id="new-ticket"),
+        Binding("slash", "search", "key.search", id="search", key_display="/"),
+        Binding("f", "cycle_status", "key.filter_status", id="filter-status"),
+        Binding("p", "cycle_priority", "key.filter_priority", id="filter-priority"),
+        Binding("s", "cycle_sort", "key.sort", id="sort"),
+        Binding("o", "reverse_sort", "key.reverse", id="reverse-sort"),
+        Binding(
+            "right_square_bracket", "page(1)", "key.next_page", id="next-page", key_display="]"
+        ),
+        Binding(
+            "left_square_bracket", "page(-1)", "key.prev_page", id="prev-page", key_display="["
+        ),
+        Binding("c", "sessions", "key.sessions", id="sessions"),
+        Binding("escape", "clear_search", "key.clear_search", id="clear-search", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = QueueQuery(limit=PAGE_SIZE)
+        self.status_filter = 0
+        self.priority_filter = 0
+        self.page: QueuePage | None = None
+        self.last_saved = ""
+
+    @property
+    def ctx(self):  # type: ignore[no-untyped-def]
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(id="queue-filters")
+        yield Input(placeholder=ui("queue.search_placeholder"), id="search", classes="hidden")
+        table: DataTable[object] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(id="queue-empty", classes="hidden")
+        yield Static(id="queue-status")
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#queue", DataTable)
+        self.title_width = self.problem_width()
+        for key, label, width in COLUMNS:
+            table.add_column(
+                ui(label), key=key, width=self.title_width if key == "title" else width
+            )
+        self.query_state = replace(self.query_state, hall_code=self.ctx.config.hall)
+        self.reload()
+        self.set_interval(60, self.reload)  # ages move on
+
+    def problem_width(self) -> int:
+        """The problem column takes what the fixed columns leave (each column pads by 2)."""
+        fixed = sum(width + 2 for key, _, width in COLUMNS if key != "title")
+        return max(16, self.app.size.width - fixed - 4)
+
+    # ------------------------------------------------------------------ data
+
+    def reload(self, keep_cursor: bool = True) -> None:
+        table = self.query_one("#queue", DataTable)
+        selected = self.selected_ref() if keep_cursor else None
+        page = self.ctx.desk.queue(self.query_state)
+        if page.total and page.offset >= page.total:  # filters shrank the result under us
+            self.query_state = replace(self.query_state, offset=0)
+            page = self.ctx.desk.queue(self.query_state)
+        self.page = page
+        now = self.ctx.clock.now()
+        table.clear()
+        for t in page.rows:
+            table.add_row(
+                t.ref,
+                age_text(t.created_at, now),
+                data_text(t.seat, limit=8),
+                # Cut in logical order *before* shaping, so Arabic keeps its beginning.
+                data_text(t.title, limit=self.title_width - 1),
+                ui(f"channel.{t.channel}"),
+                data_text(tr(f"priority.{t.priority}")),
+                ui(f"status.{t.status}"),
+                data_text(t.assignee, limit=11),
+                key=t.ref,
+            )
+        if selected is not None and selected in {t.ref for t in page.rows}:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.show_summary()
+
+    def show_summary(self) -> None:
+        page = self.page
+        assert page is not None
+        q = self.query_state
+        status = (
+            tr("queue.open")
+            if q.statuses == OPEN_STATUSES
+            else tr("queue.all")
+            if not q.statuses
+            else tr(f"status.{q.statuses[0]}")
+        )
+        priority = tr(f"priority.{q.priorities[0]}") if q.priorities else tr("queue.all")
+        filters = tr(
+            "queue.filters",
+            status=status,
+            priority=priority,
+            sort=tr(f"queue.sort.{q.sort}"),
+            direction=" ↓" if q.descending else " ↑",
+        )
+        if page.total:
+            first, last = page.offset + 1, page.offset + len(page.rows)
+            summary = tr("queue.summary", first=first, last=last, total=page.total)
+        else:
+            summary = ""
+        search = f" · /{q.search}" if q.search else ""
+        self.query_one("#queue-filters", Static).update(
+            data_text(f"{tr('queue.title')} · {filters}{search}   {summary}")
+        )
+        empty = self.query_one("#queue-empty", Static)
+        table = self.query_one("#queue", DataTable)
+        if page.total == 0:
+            unfiltered = q.statuses == OPEN_STATUSES and not q.priorities and not q.search
+            if unfiltered:
+                message = f"{tr('queue.empty_title')}\n\n{tr('queue.empty_hint')}"
+            else:
+                message = tr("queue.no_match")
+            empty.update(data_text(message, single_line=False))
+            empty.remove_class("hidden")
+            table.add_class("hidden")
+        else:
+            empty.add_class("hidden")
+            table.remove_class("hidden")
+        status_line = self.query_one("#queue-status", Static)
+        status_line.update(
+            data_text(tr("queue.last_saved", ref=self.last_saved)) if self.last_saved else ""
+        )
+
+    def selected_ref(self) -> str | None:
+        table = self.query_one("#queue", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        except Exception:
+            return None
+        return str(row_key.value) if row_key.value is not None else None
+
+    # ------------------------------------------------------------------ actions
+
+    def action_new_ticket(self) -> None:
+        from classroom_support.screens.ticket_form import NewTicketScreen
+
+        def saved(ref: str | None) -> None:
+            if ref:
+                self.last_saved = ref
+                self.reload(keep_cursor=False)
+                table = self.query_one("#queue", DataTable)
+                if ref in {t.ref for t in (self.page.rows if self.page else [])}:
+                    table.move_cursor(row=table.get_row_index(ref))
+                self.notify(ui("queue.saved", ref=ref))
+            self.query_one("#queue", DataTable).focus()
+
+        self.app.push_screen(NewTicketScreen(), saved)
+
+    @on(DataTable.RowSelected, "#queue")
+    def open_ticket(self, event: DataTable.RowSelected) -> None:
+        from classroom_support.screens.ticket_detail import TicketDetailScreen
+
+        ref = str(event.row_key.value)
+        self.app.push_screen(TicketDetailScreen(ref), lambda _: self.reload())
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.remove_class("hidden")
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def apply_search(self, event: Input.Submitted) -> None:
+        self.query_state = replace(self.query_state, search=event.value, offset=0)
+        self.reload(keep_cursor=False)
+        if not event.value:
+            event.input.add_class("hidden")
+        self.query_one("#queue", DataTable).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.add_class("hidden")
+        if self.query_state.search:
+            self.query_state = replace(self.query_state, search="", offset=0)
+            self.reload(keep_cursor=False)
+        self.query_one("#queue", DataTable).focus()
+
+    def action_cycle_status(self) -> None:
+        self.status_filter = (self.status_filter + 1) % len(STATUS_FILTERS)
+        self.query_state = replace(
+            self.query_state, statuses=STATUS_FILTERS[self.status_filter], offset=0
+        )
+        self.reload(keep_cursor=False)
+
+    def action_cycle_priority(self) -> None:
+        self.priority_filter = (self.priority_filter + 1) % len(PRIORITY_FILTERS)
+        self.query_state = replace(
+            self.query_state, priorities=PRIORITY_FILTERS[self.priority_filter], offset=0
+        )
+        self.reload(keep_cursor=False)
+
+    def action_cycle_sort(self) -> None:
+        index = (SORTS.index(self.query_state.sort) + 1) % len(SORTS)
+        self.query_state = replace(self.query_state, sort=SORTS[index], offset=0)
+        self.reload(keep_cursor=False)
+
+    def action_reverse_sort(self) -> None:
+        self.query_state = replace(
+            self.query_state, descending=not self.query_state.descending, offset=0
+        )
+        self.reload(keep_cursor=False)
+
+    def action_page(self, step: int) -> None:
+        page = self.page
+        if page is None:
+            return
+        offset = self.query_state.offset + step * PAGE_SIZE
+        if offset < 0 or offset >= max(page.total, 1):
+            self.app.bell()
+            return
+        self.query_state = replace(self.query_state, offset=offset)
+        self.reload(keep_cursor=False)
+
+    def action_sessions(self) -> None:
+        from classroom_support.screens.sessions import SessionsScreen
+
+        self.app.push_screen(SessionsScreen(), lambda _: self.reload())

@@ -1,0 +1,204 @@
+"""Course sessions of this hall: today's and the next two weeks; add, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Input, Label, Static
+
+from classroom_support.i18n import tr, ui
+from classroom_support.models import CourseSession
+from classroom_support.screens.prompts import ConfirmPrompt
+from classroom_support.sessions import SessionDraft
+from classroom_support.tickets import ValidationError
+from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+
+SESSION_FIELDS = ("course", "trainer", "day", "start", "end")
+
+
+class SessionsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="sessions-back"),
+        Binding("a", "add", "key.add", id="add-session"),
+        Binding("e", "edit", "key.edit", id="edit-session"),
+        Binding("d", "delete", "key.delete", id="delete-session"),
+    ]
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(
+            data_text(tr("sessions.title", hall=self.ctx.config.hall)), id="sessions-title"
+        )
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Static(id="sessions-empty", classes="hidden")
+        yield Static(
+            data_text(tr("sessions.hint", zone=self.ctx.config.timezone)), id="sessions-hint"
+        )
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.add_column(ui("field.day"), key="day", width=12)
+        table.add_column(ui("field.start"), key="start", width=7)
+        table.add_column(ui("field.end"), key="end", width=7)
+        table.add_column(ui("field.course"), key="course", width=40)
+        table.add_column(ui("field.trainer"), key="trainer", width=24)
+        table.add_column("", key="now", width=8)
+        self.reload()
+        table.focus()
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        zone = ctx.config.zone
+        now = ctx.clock.now()
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        self.rows: dict[str, CourseSession] = {}
+        for row in ctx.sessions.upcoming():
+            self.rows[row.id] = row
+            start = row.starts_at.astimezone(zone)
+            end = row.ends_at.astimezone(zone)
+            table.add_row(
+                start.strftime("%Y-%m-%d"),
+                start.strftime("%H:%M"),
+                end.strftime("%H:%M") + ("+1" if end.date() > start.date() else ""),
+                data_text(row.course, limit=60),
+                data_text(row.trainer, limit=40),
+                ui("sessions.now") if row.starts_at <= now < row.ends_at else "",
+                key=row.id,
+            )
+        empty = self.query_one("#sessions-empty", Static)
+        empty.update(data_text(tr("sessions.empty")))
+        empty.set_class(bool(self.rows), "hidden")
+        table.set_class(not self.rows, "hidden")
+
+    def selected(self) -> CourseSession | None:
+        table = self.query_one("#sessions", DataTable)
+        if not self.rows:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self.rows.get(str(key.value))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_add(self) -> None:
+        self.app.push_screen(SessionForm(None), self.saved)
+
+    def action_edit(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.app.bell()
+            return
+        self.app.push_screen(SessionForm(row), self.saved)
+
+    def saved(self, changed: bool | None) -> None:
+        if changed:
+            self.notify(ui("sessions.saved"))
+            self.reload()
+
+    def action_delete(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.app.bell()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.ctx.sessions.delete(row.id)
+                self.notify(ui("sessions.deleted"))
+                self.reload()
+
+        self.app.push_screen(
+            ConfirmPrompt(tr("prompt.confirm_delete", course=row.course)), answered
+        )
+
+
+class SessionForm(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", id="save-session", priority=True),
+        Binding("escape", "cancel", "key.cancel", id="cancel-session"),
+    ]
+
+    def __init__(self, row: CourseSession | None) -> None:
+        super().__init__()
+        self.row = row
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        zone = self.ctx.config.zone
+        if self.row is not None:
+            start = self.row.starts_at.astimezone(zone)
+            end = self.row.ends_at.astimezone(zone)
+            values = {
+                "course": self.row.course,
+                "trainer": self.row.trainer,
+                "day": start.strftime("%Y-%m-%d"),
+                "start": start.strftime("%H:%M"),
+                "end": end.strftime("%H:%M"),
+            }
+        else:
+            today = self.ctx.clock.now().astimezone(zone)
+            values = {
+                "course": "",
+                "trainer": "",
+                "day": today.strftime("%Y-%m-%d"),
+                "start": "",
+                "end": "",
+            }
+        placeholders = {
+            "day": ui("sessions.day_placeholder"),
+            "start": ui("sessions.time_placeholder"),
+            "end": ui("sessions.time_placeholder"),
+        }
+        with Vertical(classes="prompt"):
+            yield Static(
+                data_text(tr("sessions.edit" if self.row else "sessions.add")),
+                classes="prompt-title",
+            )
+            for name in SESSION_FIELDS:
+                yield Label(ui(f"field.{name}"), classes="field-label")
+                yield Input(values[name], placeholder=placeholders.get(name, ""), id=name)
+            yield Static(id="session-error")
+            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#course", Input).focus()
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == SESSION_FIELDS[-1]:
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        draft = SessionDraft(**{n: self.query_one(f"#{n}", Input).value for n in SESSION_FIELDS})
+        try:
+            if self.row is None:
+                self.ctx.sessions.add(draft)
+            else:
+                self.ctx.sessions.update(self.row.id, draft)
+        except ValidationError as exc:
+            self.query_one("#session-error", Static).update(data_text(str(exc)))
+            if exc.field in SESSION_FIELDS:
+                self.query_one(f"#{exc.field}", Input).focus()
+            self.app.bell()
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

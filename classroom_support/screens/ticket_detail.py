@@ -1,0 +1,284 @@
+"""One ticket: its fields, its full event timeline, and every action on a key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from classroom_support.i18n import tr, ui
+from classroom_support.models import Ticket
+from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
+from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError
+from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+
+# Which statuses allow which action; the footer dims the rest.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "respond": ("new", "in_progress", "waiting", "resolved"),
+    "note": ("new", "in_progress", "waiting", "resolved", "verified"),
+    "assign": ("new", "in_progress", "waiting", "resolved"),
+    "priority": ("new", "in_progress", "waiting", "resolved"),
+    "category": ("new", "in_progress", "waiting", "resolved"),
+    "pause": ("new", "in_progress"),
+    "resume": ("waiting",),
+    "resolve": ("new", "in_progress", "waiting"),
+    "verify": ("resolved",),
+    "reopen": ("resolved", "verified"),
+}
+DETAIL_KEYS = {
+    "message": "field.message",
+    "text": "field.note",
+    "assignee": "field.assignee",
+    "priority": "field.priority",
+    "category": "field.category",
+    "reason": "field.reason",
+    "summary": "field.summary",
+    "note": "field.note",
+}
+
+
+class TicketDetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="back"),
+        Binding("r", "respond", "key.respond", id="respond"),
+        Binding("n", "note", "key.note", id="add-note"),
+        Binding("a", "assign", "key.assign", id="assign"),
+        Binding("p", "priority", "key.priority", id="set-priority"),
+        Binding("c", "category", "key.category", id="set-category"),
+        Binding("w", "pause", "key.pause", id="pause"),
+        Binding("u", "resume", "key.resume", id="resume"),
+        Binding("x", "resolve", "key.resolve", id="resolve"),
+        Binding("v", "verify", "key.verify", id="verify"),
+        Binding("o", "reopen", "key.reopen", id="reopen"),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.ticket: Ticket | None = None
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(id="detail-title")
+        with Horizontal(id="detail-fields"):
+            yield Vertical(id="detail-left")
+            yield Vertical(id="detail-right")
+        yield Static(id="detail-problem")
+        yield Static(id="detail-conflicts", classes="hidden")
+        yield Static(data_text(tr("detail.timeline")), id="timeline-title")
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#timeline", DataTable)
+        table.add_column(ui("field.when"), key="when", width=17)
+        table.add_column(ui("field.what"), key="what", width=26)
+        table.add_column(ui("field.actor"), key="actor", width=14)
+        table.add_column(ui("field.details"), key="details")
+        self.load()
+        table.focus()
+
+    def load(self) -> None:
+        ctx = self.ctx
+        ticket = ctx.desk.get(self.ref)
+        self.ticket = ticket
+        zone = ctx.config.zone
+        title = f"{tr('detail.title', ref=ticket.ref)} · {tr(f'status.{ticket.status}')}"
+        self.query_one("#detail-title", Static).update(data_text(title))
+
+        def local(dt: Any) -> str:
+            return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+        left = [
+            ("field.hall", ticket.hall_code),
+            ("field.session", ticket.session_label or "—"),
+            ("field.seat", ticket.seat or "—"),
+            ("field.channel", tr(f"channel.{ticket.channel}")),
+            ("field.caller_number", ticket.caller_number or ticket.remote_session_id or "—"),
+            ("field.trainee_name", ticket.trainee_name or "—"),
+            ("field.trainee_contact", ticket.trainee_contact or "—"),
+        ]
+        right = [
+            ("field.status", tr(f"status.{ticket.status}")),
+            ("field.priority", tr(f"priority.{ticket.priority}")),
+            ("field.category", tr(f"category.{ticket.category}")),
+            ("field.assignee", ticket.assignee or tr("detail.unassigned")),
+            ("field.created", local(ticket.created_at)),
+            ("event.responded", local(ticket.first_response_at)),
+            ("event.resolved", local(ticket.resolved_at)),
+        ]
+        for container_id, rows in (("#detail-left", left), ("#detail-right", right)):
+            container = self.query_one(container_id, Vertical)
+            container.remove_children()
+            container.mount_all(
+                Static(data_text(f"{tr(label)}: {value}", limit=120), classes="detail-field")
+                for label, value in rows
+            )
+        self.query_one("#detail-problem", Static).update(
+            data_text(f"{tr('field.title')}: {ticket.title}", single_line=False, limit=4000)
+        )
+        conflicts = self.query_one("#detail-conflicts", Static)
+        conflicts.set_class(ticket.conflicts == 0, "hidden")
+        conflicts.update(data_text(tr("detail.conflicts", count=ticket.conflicts)))
+
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for event in ctx.desk.history(ticket.id):
+            payload = json.loads(event.payload)
+            table.add_row(
+                local(event.occurred_at),
+                ui(f"event.{event.kind}"),
+                data_text(event.actor, limit=20),
+                data_text(self.describe(event.kind, payload), limit=200),
+                key=event.id,
+            )
+        self.refresh_bindings()
+
+    def describe(self, kind: str, payload: dict[str, Any]) -> str:
+        if kind == "created":
+            return payload.get("title", "")
+        parts = []
+        for key, value in payload.items():
+            if not value or key not in DETAIL_KEYS:
+                continue
+            if key == "priority":
+                value = tr(f"priority.{value}")
+            elif key == "category":
+                value = tr(f"category.{value}")
+            parts.append(f"{tr(DETAIL_KEYS[key])}: {value}")
+        return " · ".join(parts)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ALLOWED and self.ticket is not None:
+            if action == "respond" and self.ticket.first_response_at is not None:
+                return None
+            return True if self.ticket.status in ALLOWED[action] else None
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    def run(self, what: str, change: Callable[[], object]) -> None:
+        try:
+            change()
+        except TicketError as exc:
+            self.notify(data_text(str(exc)), severity="error")
+            self.app.bell()
+            return
+        self.notify(data_text(tr("detail.done", ref=self.ref, what=tr(what))))
+        self.load()
+
+    def ask(
+        self,
+        title_key: str,
+        event_key: str,
+        change: Callable[[str], object],
+        *,
+        required: bool = False,
+    ) -> None:
+        def answered(text: str | None) -> None:
+            if text is not None:
+                self.run(event_key, lambda: change(text))
+
+        self.app.push_screen(TextPrompt(tr(title_key), required=required), answered)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_respond(self) -> None:
+        self.ask(
+            "detail.prompt.respond",
+            "event.responded",
+            lambda text: self.ctx.desk.respond(self.ref, text),
+        )
+
+    def action_note(self) -> None:
+        self.ask(
+            "detail.prompt.note",
+            "event.note",
+            lambda text: self.ctx.desk.add_note(self.ref, text),
+            required=True,
+        )
+
+    def action_assign(self) -> None:
+        self.ask(
+            "detail.prompt.assign",
+            "event.assigned",
+            lambda text: self.ctx.desk.assign(self.ref, text),
+        )
+
+    def action_pause(self) -> None:
+        self.ask(
+            "detail.prompt.pause", "event.paused", lambda text: self.ctx.desk.pause(self.ref, text)
+        )
+
+    def action_resume(self) -> None:
+        self.run("event.resumed", lambda: self.ctx.desk.resume(self.ref))
+
+    def action_resolve(self) -> None:
+        self.ask(
+            "detail.prompt.resolve",
+            "event.resolved",
+            lambda text: self.ctx.desk.resolve(self.ref, text),
+        )
+
+    def action_verify(self) -> None:
+        self.ask(
+            "detail.prompt.verify",
+            "event.verified",
+            lambda text: self.ctx.desk.verify(self.ref, text),
+        )
+
+    def action_reopen(self) -> None:
+        self.ask(
+            "detail.prompt.reopen",
+            "event.reopened",
+            lambda text: self.ctx.desk.reopen(self.ref, text),
+            required=True,
+        )
+
+    def _pick(
+        self,
+        title_key: str,
+        options: tuple[str, ...],
+        prefix: str,
+        current: str,
+        event_key: str,
+        change: Callable[[str], object],
+    ) -> None:
+        def picked(value: str | None) -> None:
+            if value is not None and value != current:
+                self.run(event_key, lambda: change(value))
+
+        self.app.push_screen(ChoicePrompt(tr(title_key), options, prefix, current), picked)
+
+    def action_priority(self) -> None:
+        assert self.ticket is not None
+        self._pick(
+            "detail.pick.priority",
+            PRIORITIES,
+            "priority",
+            self.ticket.priority,
+            "event.priority_set",
+            lambda v: self.ctx.desk.set_priority(self.ref, v),
+        )
+
+    def action_category(self) -> None:
+        assert self.ticket is not None
+        self._pick(
+            "detail.pick.category",
+            CATEGORIES,
+            "category",
+            self.ticket.category,
+            "event.category_set",
+            lambda v: self.ctx.desk.set_category(self.ref, v),
+        )

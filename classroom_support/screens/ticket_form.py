@@ -1,0 +1,192 @@
+"""New ticket: type the problem, Ctrl+S. Hall, session, time and channel are already filled in.
+
+Fast path (counted by a test): problem text, Tab, seat text, Tab, a digit for the category,
+Ctrl+S — four keys besides the typed text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from classroom_support.i18n import tr, ui
+from classroom_support.tickets import (
+    CALLER_CHANNELS,
+    CATEGORIES,
+    CHANNELS,
+    PRIORITIES,
+    REMOTE_CHANNELS,
+    TicketDraft,
+    ValidationError,
+)
+from classroom_support.widgets import KeyChoice, LocalizedFooter, data_text
+
+TEXT_FIELDS = (
+    "title",
+    "seat",
+    "caller_number",
+    "remote_session_id",
+    "trainee_name",
+    "trainee_contact",
+)
+
+
+class NewTicketScreen(Screen[str | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", id="save-ticket", priority=True),
+        Binding("escape", "cancel", "key.cancel", id="cancel"),
+    ]
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        ctx = self.ctx
+        current = ctx.sessions.current()
+        self.session_id = current.id if current else None
+        session_text = current.course if current else tr("header.no_session")
+        now = ctx.clock.now().astimezone(ctx.config.zone).strftime("%Y-%m-%d %H:%M")
+        yield Static(data_text(tr("form.title")), id="form-title")
+        yield Static(
+            data_text(
+                tr(
+                    "form.context",
+                    hall=tr("header.hall", hall=ctx.config.hall),
+                    session=session_text,
+                    time=now,
+                    channel=tr("channel.in_hall"),
+                )
+            ),
+            id="form-context",
+        )
+        with VerticalScroll(id="form-body"):
+            yield from self.row(
+                "title",
+                ui("field.title") + " *",
+                Input(placeholder=ui("form.problem_placeholder"), id="title", compact=True),
+            )
+            yield from self.row(
+                "seat",
+                ui("field.seat"),
+                Input(placeholder=ui("form.seat_placeholder"), id="seat", compact=True),
+            )
+            yield from self.row(
+                "category",
+                ui("field.category"),
+                KeyChoice(CATEGORIES, "category", "other", id="category"),
+            )
+            yield from self.row(
+                "priority",
+                ui("field.priority"),
+                KeyChoice(PRIORITIES, "priority", "normal", id="priority"),
+            )
+            yield from self.row(
+                "channel",
+                ui("field.channel"),
+                KeyChoice(CHANNELS, "channel", "in_hall", id="channel"),
+            )
+            yield from self.row(
+                "caller_number",
+                ui("field.caller_number"),
+                Input(id="caller_number", compact=True),
+                classes="caller hidden",
+            )
+            yield from self.row(
+                "remote_session_id",
+                ui("field.remote_session_id"),
+                Input(id="remote_session_id", compact=True),
+                classes="remote hidden",
+            )
+            yield from self.row(
+                "trainee_name",
+                ui("field.trainee_name"),
+                Input(placeholder=ui("form.optional"), id="trainee_name", compact=True),
+            )
+            yield from self.row(
+                "trainee_contact",
+                ui("field.trainee_contact"),
+                Input(placeholder=ui("form.optional"), id="trainee_contact", compact=True),
+            )
+        yield Static(id="form-error")
+        yield Static(data_text(tr("form.keys_hint")), id="form-hint")
+        yield LocalizedFooter()
+
+    def row(self, name: str, label: str, field: Widget, classes: str = "") -> ComposeResult:
+        with Horizontal(classes=f"form-row {classes}".strip(), id=f"row-{name}"):
+            yield Label(label, classes="field-label")
+            yield field
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    async def recompose(self) -> None:
+        # A language switch redraws the labels; what was typed must survive it.
+        values = self.collect()
+        await super().recompose()
+        self.restore(values)
+
+    def collect(self) -> dict[str, str]:
+        values = {name: self.query_one(f"#{name}", Input).value for name in TEXT_FIELDS}
+        for name in ("category", "priority", "channel"):
+            values[name] = self.query_one(f"#{name}", KeyChoice).value
+        return values
+
+    def restore(self, values: dict[str, str]) -> None:
+        for name in TEXT_FIELDS:
+            self.query_one(f"#{name}", Input).value = values[name]
+        for name in ("category", "priority", "channel"):
+            self.query_one(f"#{name}", KeyChoice).value = values[name]
+
+    @on(KeyChoice.Changed, "#channel")
+    def channel_changed(self, event: KeyChoice.Changed) -> None:
+        for widget in self.query(".caller"):
+            widget.set_class(event.value not in CALLER_CHANNELS, "hidden")
+        for widget in self.query(".remote"):
+            widget.set_class(event.value not in REMOTE_CHANNELS, "hidden")
+
+    @on(Input.Submitted)
+    def next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def action_save(self) -> None:
+        values = self.collect()
+        channel = values["channel"]
+        draft = TicketDraft(
+            title=values["title"],
+            seat=values["seat"],
+            trainee_name=values["trainee_name"],
+            trainee_contact=values["trainee_contact"],
+            category=values["category"],
+            priority=values["priority"],
+            channel=channel,
+            caller_number=values["caller_number"] if channel in CALLER_CHANNELS else "",
+            remote_session_id=values["remote_session_id"] if channel in REMOTE_CHANNELS else "",
+            session_id=self.session_id,
+        )
+        try:
+            ticket = self.ctx.desk.create(draft)
+        except ValidationError as exc:
+            self.query_one("#form-error", Static).update(data_text(str(exc)))
+            if exc.field in TEXT_FIELDS:
+                self.query_one(f"#{exc.field}", Input).focus()
+            self.app.bell()
+            return
+        self.dismiss(ticket.ref)
+
+    def action_cancel(self) -> None:
+        # Typed text is never thrown away by one stray Esc.
+        typed = any(self.collect()[name].strip() for name in TEXT_FIELDS)
+        if typed and not getattr(self, "_discard_armed", False):
+            self._discard_armed = True
+            self.query_one("#form-error", Static).update(data_text(tr("form.discard_confirm")))
+            return
+        self.dismiss(None)

@@ -1,0 +1,8 @@
+"""Reusable TUI pieces. Importing this package imports Textual; the headless core never does."""
+
+from classroom_support.widgets.footer import LocalizedFooter
+from classroom_support.widgets.header import HallHeader
+from classroom_support.widgets.key_choice import KeyChoice
+from classroom_support.widgets.text import data_text
+
+__all__ = ["HallHeader", "KeyChoice", "LocalizedFooter", "data_text"]
