@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from classroom_support import i18n
 from classroom_support.context import AppContext
@@ -33,9 +35,16 @@ class ClassroomSupportApp(App[None]):
         Binding("ctrl+q", "quit", "key.quit", id="quit", priority=True),
     ]
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, *, cursor_blink: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
+        self.cursor_blink = cursor_blink
+
+    @on(events.DescendantFocus)
+    def _steady_cursor(self, event: events.DescendantFocus) -> None:
+        # Tests and snapshots need a cursor that does not blink.
+        if not self.cursor_blink and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
 
     def on_mount(self) -> None:
         theme = self.ctx.config.theme

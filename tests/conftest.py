@@ -1,0 +1,64 @@
+"""Shared fixtures: every test gets its own config, database, data dirs and a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from classroom_support import i18n
+from classroom_support.clock import FixedClock
+from classroom_support.context import AppContext, open_context
+
+# 10:30 in Riyadh on a Saturday: inside the default opening hours.
+FIXED_NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No developer config, database or terminal quirk leaks into a test."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local/share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
+    monkeypatch.delenv("CLASSROOM_SUPPORT_CONFIG", raising=False)
+    monkeypatch.delenv("CLASSROOM_SUPPORT_DB", raising=False)
+    monkeypatch.delenv("CLASSROOM_SUPPORT_TERMINAL_BIDI", raising=False)
+    monkeypatch.delenv("TERM_PROGRAM", raising=False)
+    monkeypatch.delenv("KONSOLE_VERSION", raising=False)
+    yield
+    i18n.set_language("ar")
+    i18n.set_arabic_display("auto")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(FIXED_NOW)
+
+
+@pytest.fixture
+def make_ctx(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., AppContext]]:
+    """Open a context on a fresh database; `config` is TOML text for the config file."""
+    opened: list[AppContext] = []
+
+    def factory(language: str = "en", config: str = "", name: str = "ctx") -> AppContext:
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        config_file = folder / "config.toml"
+        config_file.write_text(config or f'[ui]\nlanguage = "{language}"\n', encoding="utf-8")
+        ctx = open_context(config_file, folder / "db.sqlite3", clock=clock)
+        i18n.set_language(language)
+        opened.append(ctx)
+        return ctx
+
+    yield factory
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def ctx(make_ctx: Callable[..., AppContext]) -> AppContext:
+    return make_ctx()
