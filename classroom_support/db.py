@@ -81,7 +81,7 @@ class Database:
 
 
 def current_revision(path: Path) -> str | None:
-    """The database's migration revision, or None for a new/empty file."""
+    """None for a new/empty file; "" for one that predates the first migration; else the id."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -95,7 +95,7 @@ def current_revision(path: Path) -> str | None:
                 raise DatabaseError(f"{path} is not a classroom-support database")
             return None
         found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        return found[0] if found else None
+        return found[0] if found else ""
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path} cannot be read as SQLite: {exc}") from None
     finally:
@@ -141,14 +141,13 @@ def open_database(path: Path, backup_dir: Path | None = None) -> Database:
     revision = current_revision(path)
     engine = make_engine(path)
     if revision != HEAD_REVISION:
-        if revision is not None:
-            known = _known_revisions()
-            if revision not in known:
-                engine.dispose()
-                raise DatabaseError(
-                    f"{path} was written by a newer classroom-support (revision {revision}); "
-                    "upgrade the program or open another database with --db"
-                )
+        if revision and revision not in _known_revisions():
+            engine.dispose()
+            raise DatabaseError(
+                f"{path} was written by a newer classroom-support (revision {revision}); "
+                "upgrade the program or open another database with --db"
+            )
+        if revision is not None:  # existing data: keep a copy before changing its shape
             backup_database(path, backup_dir or path.parent / "backups", f"before-{HEAD_REVISION}")
         run_migrations(engine)
     return Database(path=path, engine=engine)

@@ -1,0 +1,134 @@
+"""The scripting CLI: same domain and validation as the form, --json, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classroom_support.cli import main
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> list[str]:
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\nlanguage = "en"\n', encoding="utf-8")
+    return ["--config", str(config), "--db", str(tmp_path / "db.sqlite3")]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_list_show_round_trip(capsys: pytest.CaptureFixture[str], paths: list[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "tickets",
+        "add",
+        *paths,
+        "--title",
+        "Projector [bold]dead[/]",
+        "--seat",
+        "12",
+        "--category",
+        "av",
+        "--priority",
+        "high",
+    )
+    assert code == 0, err
+    ref = out.strip()
+    assert "-" in ref and len(ref) <= 10
+
+    code, out, _ = run(capsys, "tickets", "list", *paths, "--json")
+    [row] = json.loads(out)
+    assert (row["ref"], row["title"], row["priority"]) == (ref, "Projector [bold]dead[/]", "high")
+
+    code, out, _ = run(capsys, "tickets", "show", ref, *paths, "--json")
+    data = json.loads(out)
+    assert data["events"][0]["kind"] == "created"
+    assert data["events"][0]["payload"]["seat"] == "12"
+
+    code, out, _ = run(capsys, "tickets", "show", ref, *paths)
+    assert code == 0 and "Projector [bold]dead[/]" in out and "created" in out
+
+    code, out, _ = run(capsys, "tickets", "list", *paths)
+    assert ref in out
+
+
+def test_global_options_work_before_the_subcommand(
+    capsys: pytest.CaptureFixture[str], paths: list[str]
+) -> None:
+    code, out, err = run(capsys, *paths, "tickets", "add", "--title", "x")
+    assert code == 0, err
+    code, out, _ = run(capsys, *paths, "tickets", "list", "--json")
+    assert len(json.loads(out)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tickets", "add", "--title", "  "], "Problem is required"),
+        (["tickets", "add", "--title", "x", "--priority", "asap"], "'asap' is not one of"),
+        (
+            ["tickets", "add", "--title", "x", "--channel", "phone", "--caller-number", "abc"],
+            "not a phone number",
+        ),
+        (["tickets", "show", "NOPE-9"], "No ticket 'NOPE-9'"),
+        (["tickets", "list", "--status", "lost"], "unknown status 'lost'"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_clear_line(
+    capsys: pytest.CaptureFixture[str], paths: list[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *args, *paths)
+    assert code != 0
+    assert out == ""
+    assert err.count("\n") == 1 and message in err
+
+
+def test_broken_config_is_reported_and_nothing_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[sla]\nfirst_response_hours = 0\n", encoding="utf-8")
+    db = tmp_path / "db.sqlite3"
+    code, out, err = run(capsys, "tickets", "list", "--config", str(config), "--db", str(db))
+    assert code == 2
+    assert str(config) in err and "sla.first_response_hours" in err
+    assert not db.exists()  # did not start half-configured
+
+
+def test_locate_prints_paths(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "locate", "--db", str(tmp_path / "x.db"))
+    assert code == 0
+    assert f"data:     {tmp_path / 'x.db'}" in out
+    assert "config:" in out and "logs:" in out
+
+
+def test_human_output_neutralises_escape_codes(
+    capsys: pytest.CaptureFixture[str], paths: list[str]
+) -> None:
+    run(capsys, "tickets", "add", *paths, "--title", "evil \x1b[2J\x1b]0;pwned\x07 title")
+    code, out, _ = run(capsys, "tickets", "list", *paths)
+    assert "\x1b" not in out and "\x07" not in out
+    assert "␛[2J" in out
+
+
+def test_cli_subprocess_does_not_import_textual(tmp_path: Path) -> None:
+    script = (
+        "import sys; from classroom_support.cli import main; "
+        f"code = main(['tickets', 'add', '--db', {str(tmp_path / 'db')!r}, '--title', 'x']); "
+        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(code)"
+    )
+    env = {**os.environ, "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()

@@ -1,0 +1,40 @@
+"""The headless core never imports Textual (checked in a clean interpreter)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import classroom_support
+
+PACKAGE = Path(classroom_support.__file__).parent
+# Everything except the Textual front end is headless core, and new modules join automatically.
+FRONT_END = {"app", "screens", "widgets", "__main__"}
+HEADLESS = sorted(
+    f"classroom_support.{p.stem if p.is_file() else p.name}"
+    for p in PACKAGE.iterdir()
+    if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    and p.stem not in FRONT_END
+    and p.name not in ("__init__.py", "migrations")
+)
+
+
+def test_the_named_core_is_covered() -> None:
+    for name in ("sla", "sync", "tickets", "models", "db", "config"):
+        assert f"classroom_support.{name}" in HEADLESS
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_headless_module_does_not_import_textual(module: str) -> None:
+    code = (
+        f"import importlib, sys; importlib.import_module({module!r}); "
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, f"{module} imported {result.stdout} {result.stderr}"
