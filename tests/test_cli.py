@@ -98,7 +98,7 @@ def test_broken_config_is_reported_and_nothing_starts(
     config = tmp_path / "bad.toml"
     config.write_text("[sla]\nfirst_response_hours = 0\n", encoding="utf-8")
     db = tmp_path / "db.sqlite3"
-    code, out, err = run(capsys, "tickets", "list", "--config", str(config), "--db", str(db))
+    code, _out, err = run(capsys, "tickets", "list", "--config", str(config), "--db", str(db))
     assert code == 2
     assert str(config) in err and "sla.first_response_hours" in err
     assert not db.exists()  # did not start half-configured
@@ -115,7 +115,7 @@ def test_human_output_neutralises_escape_codes(
     capsys: pytest.CaptureFixture[str], paths: list[str]
 ) -> None:
     run(capsys, "tickets", "add", *paths, "--title", "evil \x1b[2J\x1b]0;pwned\x07 title")
-    code, out, _ = run(capsys, "tickets", "list", *paths)
+    _code, out, _ = run(capsys, "tickets", "list", *paths)
     assert "\x1b" not in out and "\x07" not in out
     assert "␛[2J" in out
 
