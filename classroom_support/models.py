@@ -39,7 +39,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:  # so a Ticket built in memory (the fold) has the same fields as a loaded one
+        return Field(default=None, sa_column=column)
+    return Field(sa_column=column)
 
 
 class DeviceIdentity(SQLModel, table=True):

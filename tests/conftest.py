@@ -62,3 +62,35 @@ def make_ctx(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., AppCon
 @pytest.fixture
 def ctx(make_ctx: Callable[..., AppContext]) -> AppContext:
     return make_ctx()
+
+
+def pin_device(ctx: AppContext, prefix: str = "TEST") -> None:
+    """A fixed device identity, so references (and snapshots) do not depend on randomness."""
+    from classroom_support.models import DeviceIdentity
+
+    with ctx.db.write() as s:
+        s.add(
+            DeviceIdentity(
+                id=1,
+                device_id="00000000-0000-4000-8000-000000000001",
+                ref_prefix=prefix,
+                created_at=FIXED_NOW,
+            )
+        )
+    ctx.desk._device = None
+
+
+@pytest.fixture
+def make_app(make_ctx: Callable[..., AppContext]) -> Callable[..., object]:
+    from classroom_support.app import ClassroomSupportApp
+
+    def factory(language: str = "en", config: str = "", demo: bool = False) -> ClassroomSupportApp:
+        ctx = make_ctx(language=language, config=config)
+        pin_device(ctx)
+        if demo:
+            from classroom_support.demo import fill_demo
+
+            fill_demo(ctx)
+        return ClassroomSupportApp(ctx, cursor_blink=False)
+
+    return factory

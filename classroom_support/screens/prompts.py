@@ -25,7 +25,7 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
-            yield Input(value=self.initial, id="prompt-input")
+            yield Input(value=self.initial, id="prompt-input", select_on_focus=False)
             yield Static(id="prompt-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
 

@@ -7,10 +7,10 @@ from dataclasses import replace
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.i18n import tr, ui
+from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -42,7 +42,7 @@ COLUMNS = (
 )
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(AppScreen[None]):
     AUTO_FOCUS = "#queue"
     BINDINGS = [
         Binding("n", "new_ticket", "key.new_ticket", id="new-ticket"),
@@ -69,10 +69,6 @@ class QueueScreen(Screen[None]):
         self.page: QueuePage | None = None
         self.last_saved = ""
 
-    @property
-    def ctx(self):  # type: ignore[no-untyped-def]
-        return self.app.ctx  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="queue-filters")
@@ -84,15 +80,22 @@ class QueueScreen(Screen[None]):
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
+        self.query_state = replace(self.query_state, hall_code=self.ctx.config.hall)
+        self.populate()
+        self.set_interval(60, self.reload)  # ages move on
+
+    def populate(self) -> None:
         table = self.query_one("#queue", DataTable)
         self.title_width = self.problem_width()
         for key, label, width in COLUMNS:
             table.add_column(
                 ui(label), key=key, width=self.title_width if key == "title" else width
             )
-        self.query_state = replace(self.query_state, hall_code=self.ctx.config.hall)
-        self.reload()
-        self.set_interval(60, self.reload)  # ages move on
+        search = self.query_one("#search", Input)
+        search.value = self.query_state.search
+        search.set_class(not self.query_state.search, "hidden")
+        self.reload(keep_cursor=False)
+        table.focus()
 
     def problem_width(self) -> int:
         """The problem column takes what the fixed columns leave (each column pads by 2)."""

@@ -8,11 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from classroom_support.i18n import tr, ui
 from classroom_support.models import CourseSession
+from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ConfirmPrompt
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import ValidationError
@@ -21,17 +22,13 @@ from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
 SESSION_FIELDS = ("course", "trainer", "day", "start", "end")
 
 
-class SessionsScreen(Screen[None]):
+class SessionsScreen(AppScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "key.back", id="sessions-back"),
         Binding("a", "add", "key.add", id="add-session"),
         Binding("e", "edit", "key.edit", id="edit-session"),
         Binding("d", "delete", "key.delete", id="delete-session"),
     ]
-
-    @property
-    def ctx(self) -> Any:
-        return self.app.ctx  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -46,6 +43,9 @@ class SessionsScreen(Screen[None]):
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
         table = self.query_one("#sessions", DataTable)
         table.add_column(ui("field.day"), key="day", width=12)
         table.add_column(ui("field.start"), key="start", width=7)
@@ -76,6 +76,7 @@ class SessionsScreen(Screen[None]):
                 ui("sessions.now") if row.starts_at <= now < row.ends_at else "",
                 key=row.id,
             )
+        self.query_one(HallHeader).refresh_header()  # the session running now may have changed
         empty = self.query_one("#sessions-empty", Static)
         empty.update(data_text(tr("sessions.empty")))
         empty.set_class(bool(self.rows), "hidden")
@@ -170,7 +171,12 @@ class SessionForm(ModalScreen[bool]):
             )
             for name in SESSION_FIELDS:
                 yield Label(ui(f"field.{name}"), classes="field-label")
-                yield Input(values[name], placeholder=placeholders.get(name, ""), id=name)
+                yield Input(
+                    values[name],
+                    placeholder=placeholders.get(name, ""),
+                    id=name,
+                    select_on_focus=False,
+                )
             yield Static(id="session-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
 

@@ -9,11 +9,11 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from classroom_support.i18n import tr, ui
 from classroom_support.models import Ticket
+from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
 from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
@@ -43,7 +43,7 @@ DETAIL_KEYS = {
 }
 
 
-class TicketDetailScreen(Screen[None]):
+class TicketDetailScreen(AppScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "key.back", id="back"),
         Binding("r", "respond", "key.respond", id="respond"),
@@ -63,10 +63,6 @@ class TicketDetailScreen(Screen[None]):
         self.ref = ref
         self.ticket: Ticket | None = None
 
-    @property
-    def ctx(self) -> Any:
-        return self.app.ctx  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="detail-title")
@@ -80,6 +76,9 @@ class TicketDetailScreen(Screen[None]):
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
         table = self.query_one("#timeline", DataTable)
         table.add_column(ui("field.when"), key="when", width=17)
         table.add_column(ui("field.what"), key="what", width=26)

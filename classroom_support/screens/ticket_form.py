@@ -12,11 +12,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from classroom_support.i18n import tr, ui
+from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
     CALLER_CHANNELS,
     CATEGORIES,
@@ -38,15 +38,11 @@ TEXT_FIELDS = (
 )
 
 
-class NewTicketScreen(Screen[str | None]):
+class NewTicketScreen(AppScreen[str | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="save-ticket", priority=True),
         Binding("escape", "cancel", "key.cancel", id="cancel"),
     ]
-
-    @property
-    def ctx(self) -> Any:
-        return self.app.ctx  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         ctx = self.ctx
@@ -125,13 +121,22 @@ class NewTicketScreen(Screen[str | None]):
             yield field
 
     def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
         self.query_one("#title", Input).focus()
 
-    async def recompose(self) -> None:
-        # A language switch redraws the labels; what was typed must survive it.
-        values = self.collect()
-        await super().recompose()
-        self.restore(values)
+    def save_state(self) -> dict[str, Any]:
+        return {"values": self.collect(), "focused": self.focused_id()}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        self.restore(state["values"])
+        if state["focused"]:
+            self.query_one(f"#{state['focused']}").focus()
+
+    def focused_id(self) -> str | None:
+        focused = self.app.focused
+        return focused.id if focused is not None and focused.screen is self else None
 
     def collect(self) -> dict[str, str]:
         values = {name: self.query_one(f"#{name}", Input).value for name in TEXT_FIELDS}

@@ -1,0 +1,36 @@
+"""What every full screen shares: access to the context, and surviving a language switch."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from textual.screen import Screen
+
+ResultType = TypeVar("ResultType")
+
+
+class AppScreen(Screen[ResultType]):
+    """`populate()` fills widgets after compose: subclasses call it from `on_mount`, and it runs
+    again after every recompose. (Textual dispatches `on_mount` along the whole MRO, so the base
+    class deliberately does not define one.)"""
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    async def recompose(self) -> None:
+        # A language switch rebuilds every label; state kept on the screen object survives.
+        state = self.save_state()
+
+        await super().recompose()
+        self.populate()
+        self.restore_state(state)
+
+    def populate(self) -> None:
+        """Fill tables and dynamic text from the database."""
+
+    def save_state(self) -> dict[str, Any]:
+        return {}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back what `save_state` kept (typed text, cursor position)."""
