@@ -17,6 +17,7 @@ CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "ar": ar.MESSAGES}
 
 _language = "ar"
 _arabic_display = "auto"
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?|\d{2}:\d{2}")
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
@@ -69,10 +70,19 @@ def display(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _shape(text: str) -> str:
     import arabic_reshaper
-    from bidi import get_display
+
+    # The pure-Python implementation mirrors brackets inside RTL runs (rule L4); the Rust
+    # binding's get_display does not, and "(مطلوب)" would come out as ")مطلوب(".
+    from bidi.algorithm import get_display
+
+    def one_line(line: str) -> str:
+        # In Arabic context "2026-11-25" would be split at the hyphens and shown backwards;
+        # left-to-right marks keep dates and times in one run. They are removed afterwards.
+        line = _DATE_TIME.sub(lambda m: f"\u200e{m.group()}\u200e", line)
+        return get_display(arabic_reshaper.reshape(line)).replace("\u200e", "")
 
     # Each line separately: bidi reordering must not move text across line breaks.
-    return "\n".join(get_display(arabic_reshaper.reshape(line)) for line in text.split("\n"))
+    return "\n".join(one_line(line) for line in text.split("\n"))
 
 
 def ui(key: str, /, **values: object) -> str:

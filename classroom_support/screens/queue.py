@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
-from classroom_support.i18n import tr, ui
+from classroom_support.i18n import display, tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
     OPEN_STATUSES,
@@ -117,7 +117,7 @@ class QueueScreen(AppScreen[None]):
         for t in page.rows:
             table.add_row(
                 t.ref,
-                age_text(t.created_at, now),
+                display(age_text(t.created_at, now)),
                 data_text(t.seat, limit=8),
                 # Cut in logical order *before* shaping, so Arabic keeps its beginning.
                 data_text(t.title, limit=self.title_width - 1),

@@ -83,7 +83,8 @@ class TicketDetailScreen(AppScreen[None]):
         table.add_column(ui("field.when"), key="when", width=17)
         table.add_column(ui("field.what"), key="what", width=26)
         table.add_column(ui("field.actor"), key="actor", width=14)
-        table.add_column(ui("field.details"), key="details")
+        self.details_width = max(20, self.app.size.width - (17 + 26 + 14) - 8 - 2)
+        table.add_column(ui("field.details"), key="details", width=self.details_width)
         self.load()
         table.focus()
 
@@ -138,7 +139,8 @@ class TicketDetailScreen(AppScreen[None]):
                 local(event.occurred_at),
                 ui(f"event.{event.kind}"),
                 data_text(event.actor, limit=20),
-                data_text(self.describe(event.kind, payload), limit=200),
+                # Cut to the column in logical order, before shaping (see the queue).
+                data_text(self.describe(event.kind, payload), limit=self.details_width - 1),
                 key=event.id,
             )
         self.refresh_bindings()

@@ -50,11 +50,13 @@ class KeyChoice(Widget, can_focus=True):
     def render(self) -> Content:
         parts: list[Content | tuple[str, str] | str] = []
         for index, option in enumerate(self.options, start=1):
-            label = ui(f"{self.label_prefix}.{option}")
+            # No-break spaces: a line may wrap between options, never inside one (a wrapped
+            # right-to-left label would come out in the wrong order).
+            label = ui(f"{self.label_prefix}.{option}").replace(" ", "\u00a0")
             chosen = option == self.value
             key_style = "bold reverse" if chosen else "bold"
             parts.append((f"{index}", key_style))
-            parts.append((f" {label}", "bold underline" if chosen else ""))
+            parts.append((f"\u00a0{label}", "bold underline" if chosen else ""))
             parts.append("   ")
         return Content.assemble(*parts)
 
