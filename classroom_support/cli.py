@@ -235,7 +235,26 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     return 2
 
 
+def _start_log(log_dir: Path) -> None:
+    """A plain log file for the TUI (the terminal belongs to the interface)."""
+    import logging
+
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(
+            log_dir / "classroom-support.log", encoding="utf-8"
+        )
+    except OSError:
+        return  # a read-only home must not stop the desk from working
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("classroom_support")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    import logging
+
     from classroom_support import i18n
     from classroom_support.context import open_context
 
@@ -244,6 +263,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
         folder = Path(tempfile.mkdtemp(prefix="classroom-support-demo-"))
         db_path = folder / "demo.sqlite3"
     ctx = open_context(args.config, db_path)
+    _start_log(ctx.paths.log_dir)
+    logging.getLogger("classroom_support").info("start: database %s", ctx.paths.database)
     if args.lang:
         i18n.set_language(args.lang)
     if args.demo:
