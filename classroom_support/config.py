@@ -121,6 +121,8 @@ class Config:
         Hall("B201", "Computer lab B201", "معمل الحاسب B201"),
     )
     hall: str = "A101"
+    # Where trainees' phones and this laptop's sync go: the central support server.
+    central_url: str = "https://support.khit.sa"
     technician: str = field(default_factory=lambda: _default_user())
     language: str = "ar"
     theme: str = "textual-dark"
@@ -198,7 +200,18 @@ def load_config(path: Path | None) -> Config:
 
 
 class _ConfigReader:
-    SECTIONS = ("institute", "hours", "sla", "tiers", "roster", "halls", "device", "ui", "keymap")
+    SECTIONS = (
+        "institute",
+        "hours",
+        "sla",
+        "tiers",
+        "roster",
+        "halls",
+        "device",
+        "ui",
+        "keymap",
+        "central",
+    )
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -294,6 +307,18 @@ class _ConfigReader:
             known = ", ".join(h.code for h in halls_now)
             raise self.fail("device.hall", f"'{hall}' is not one of the halls ({known})")
         values["hall"] = hall
+
+        central = self.table(raw, "central")
+        self.unknown(central, "central", ("url",))
+        if "url" in central:
+            url = self.text(central, "central", "url").rstrip("/")
+            if (
+                not url.startswith(("https://", "http://"))
+                or "." not in url.split("//", 1)[1]
+                and ("localhost" not in url and "127.0.0.1" not in url)
+            ):
+                raise self.fail("central.url", f"'{url}' is not an http(s) address")
+            values["central_url"] = url
 
         ui = self.table(raw, "ui")
         self.unknown(ui, "ui", ("language", "theme", "arabic_display"))
@@ -405,6 +430,9 @@ SAMPLE_CONFIG = """\
 
 [sla]
 # first_response_hours = 48
+
+[central]
+# url = "https://support.khit.sa"   # the central support server (web form, status pages, sync)
 
 [device]
 # hall = "A101"                 # the hall this laptop serves
