@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 APP_NAME = "classroom-support"
@@ -312,11 +313,8 @@ class _ConfigReader:
         self.unknown(central, "central", ("url",))
         if "url" in central:
             url = self.text(central, "central", "url").rstrip("/")
-            if (
-                not url.startswith(("https://", "http://"))
-                or "." not in url.split("//", 1)[1]
-                and ("localhost" not in url and "127.0.0.1" not in url)
-            ):
+            parts = urlsplit(url)
+            if parts.scheme not in ("https", "http") or not parts.netloc:
                 raise self.fail("central.url", f"'{url}' is not an http(s) address")
             values["central_url"] = url
 
