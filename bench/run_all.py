@@ -1,0 +1,108 @@
+"""Run every benchmark (each in its own process) and print one summary. `make bench` runs this.
+
+    .venv/bin/python bench/run_all.py              # full: 7 start-up runs, 2,000 creates
+    .venv/bin/python bench/run_all.py --quick      # 3 runs, 500 creates, 5 queue repeats
+    .venv/bin/python bench/run_all.py --whatif     # also the queue index what-if
+
+Results of each script land in bench/.data/results/ (see each script's docstring); write them
+up in docs/benchmarks.md with the commands printed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchlib import BENCH_DIR, REPO, RESULTS, command_line, machine_info, print_machine
+
+
+def run_script(name: str, flags: list[str], out: Path) -> tuple[str, dict[str, Any]]:
+    argv = [sys.executable, str(BENCH_DIR / f"{name}.py"), *flags, "--json", str(out)]
+    shown = shlex.join([".venv/bin/python", f"bench/{name}.py", *flags])
+    print(f"\n=== {shown}", flush=True)
+    subprocess.run(argv, cwd=REPO, check=True)
+    return shown, json.loads(out.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs: a smoke test")
+    parser.add_argument("--runs", type=int, help="start-up runs per variant (default 7; quick 3)")
+    parser.add_argument("--creates", type=int, help="creates of each kind (default 2000; 500)")
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--open", type=int, default=20_000)
+    parser.add_argument("--whatif", action="store_true", help="also run bench/queue_whatif.py")
+    args = parser.parse_args(argv)
+    runs = args.runs or (3 if args.quick else 7)
+    creates = args.creates or (500 if args.quick else 2000)
+    repeats = 5 if args.quick else 15
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = RESULTS / f"run_all-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    size = ["--tickets", str(args.tickets), "--open", str(args.open)]
+
+    startup_cmd, st = run_script(
+        "startup",
+        ["--runs", str(runs), "--queue-repeats", str(repeats), *size],
+        folder / "startup.json",
+    )
+    create_cmd, cr = run_script(
+        "create_latency", ["--creates", str(creates), "--profile", "500"], folder / "create.json"
+    )
+    whatif: tuple[str, dict[str, Any]] | None = None
+    if args.whatif:
+        whatif = run_script(
+            "queue_whatif", ["--repeats", str(repeats), *size], folder / "whatif.json"
+        )
+
+    print("\n" + "=" * 100)
+    print(f"SUMMARY  ({command_line()})")
+    print_machine(machine_info())
+    s = st["startup"]
+    app, bare = s["app"], s["bare"]
+    print(f"\nStart-up to first painted queue  [{startup_cmd}]")
+    app_ms, bare_ms = app["to_paint_ms"]["median"], bare["to_paint_ms"]["median"]
+    print(
+        f"  app {app_ms:.0f} ms vs bare Textual {bare_ms:.0f} ms (medians of {runs}) = "
+        f"{s['ratio_app_over_bare']:.2f}x; goal <= {s['goal_ratio']}x: {s['goal_ratio_verdict']}"
+    )
+    app_rss, bare_rss = app["peak_rss_mib"]["max"], bare["peak_rss_mib"]["max"]
+    print(
+        f"  app peak RSS {app_rss:.1f} MiB (bare {bare_rss:.1f}); "
+        f"goal <= {s['goal_rss_mib']:.0f} MiB: {s['goal_rss_verdict']}"
+    )
+    q = st["queue"]
+    print(f"  queue of {args.open} open tickets (median ms, limit 100):")
+    for name, c in q["cases"].items():
+        print(f"    {name:<32} {c['median_ms']:7.2f}  (x{c['ratio_to_baseline']} baseline)")
+    stats = cr["stats_ms"]
+    print(f"\nCreate latency  [{create_cmd}]")
+    print(
+        f"  TicketDesk.create p50 {stats['domain']['p50']:.2f} ms, p99 {stats['domain']['p99']:.2f}"
+        f" ms; bare sqlite3 commit p50 {stats['bare']['p50']:.2f}, p99 {stats['bare']['p99']:.2f}"
+    )
+    r = cr["ratio_domain_over_bare"]
+    print(
+        f"  ratio to bare: p50 {r['p50']:.2f}x, p99 {r['p99']:.2f}x; goal p99 <= "
+        f"{cr['goal_p99_ms']} ms: {cr['goal_verdict']}"
+    )
+    if whatif is not None:
+        cmd, wi = whatif
+        print(f"\nQueue index what-if  [{cmd}]")
+        for name, c in wi["cases"].items():
+            print(
+                f"    {name:<32} {c['current_ms']:7.2f} -> {c['proposed_ms']:6.2f} ms "
+                f"(x{c['ratio_proposed_over_current']:.3f})"
+            )
+    print(f"\nresults: {folder.relative_to(REPO)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
