@@ -75,6 +75,73 @@ class RosterRole:
 
 
 @dataclass(frozen=True)
+class SlaTarget:
+    """A target override for a priority and/or channel (None = any)."""
+
+    priority: str | None
+    channel: str | None
+    first_response_hours: float | None = None
+    resolution_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """One rung of the ladder: who is responsible, and how long they have before the next."""
+
+    id: str
+    name: str
+    name_ar: str
+    tier: str
+    roles: tuple[str, ...] = ()
+    hours: float | None = None  # None on the top rung
+
+
+@dataclass(frozen=True)
+class ClosureDefault:
+    start: str  # YYYY-MM-DD, local
+    end: str
+    name: str
+    name_ar: str
+    estimated: bool = False
+
+
+SAUDI_HOLIDAYS: tuple[ClosureDefault, ...] = (
+    ClosureDefault("2026-02-22", "2026-02-22", "Founding Day", "يوم التأسيس"),
+    ClosureDefault("2026-03-19", "2026-03-22", "Eid al-Fitr", "عيد الفطر", estimated=True),
+    ClosureDefault("2026-05-26", "2026-05-29", "Eid al-Adha", "عيد الأضحى", estimated=True),
+    ClosureDefault("2026-09-23", "2026-09-23", "National Day", "اليوم الوطني"),
+    ClosureDefault("2027-02-22", "2027-02-22", "Founding Day", "يوم التأسيس"),
+    ClosureDefault("2027-03-09", "2027-03-12", "Eid al-Fitr", "عيد الفطر", estimated=True),
+    ClosureDefault("2027-05-15", "2027-05-18", "Eid al-Adha", "عيد الأضحى", estimated=True),
+    ClosureDefault("2027-09-23", "2027-09-23", "National Day", "اليوم الوطني"),
+)
+
+DEFAULT_LADDER: tuple[EscalationStep, ...] = (
+    EscalationStep(
+        "L1",
+        "Level 1 - contact centre / hall technician",
+        "المستوى الأول - مركز الاتصال / فني القاعة",
+        "L1",
+    ),
+    EscalationStep(
+        "L2", "Level 2 - technical support", "المستوى الثاني - الدعم الفني", "L2", hours=8
+    ),
+    EscalationStep(
+        "managers",
+        "Training-body and administrative-body managers",
+        "مدير الهيئة التدريبية ومدير الهيئة الإدارية",
+        "L2",
+        roles=("training_body_manager", "administrative_body_manager"),
+        hours=8,
+    ),
+    EscalationStep(
+        "general_manager", "General Manager", "المدير العام", "L2", roles=("general_manager",)
+    ),
+)
+SESSION_SCOPES = ("institute", "hall")
+
+
+@dataclass(frozen=True)
 class Config:
     institute_name: str = "Training Institute"
     institute_name_ar: str = "معهد التدريب"
@@ -87,6 +154,13 @@ class Config:
         WeeklyWindow(days=(0, 1, 2, 3, 4, 5, 6), start_minute=10 * 60, end_minute=16 * 60),
     )
     first_response_hours: float = 48.0
+    resolution_hours: float = 96.0  # 16 policy days of 6 working hours
+    warning_fraction: float = 0.75
+    warning_hours_left: float = 4.0
+    sessions_scope: str = "institute"
+    sla_targets: tuple[SlaTarget, ...] = ()
+    escalation: tuple[EscalationStep, ...] = DEFAULT_LADDER
+    closures: tuple[ClosureDefault, ...] = SAUDI_HOLIDAYS
     tiers: tuple[SupportTier, ...] = (
         SupportTier(
             "L1",
@@ -212,6 +286,8 @@ class _ConfigReader:
         "ui",
         "keymap",
         "central",
+        "escalation",
+        "closures",
     )
 
     def __init__(self, path: Path) -> None:
@@ -252,12 +328,105 @@ class _ConfigReader:
             values["weekly_windows"] = self.windows(hours["windows"])
 
         sla = self.table(raw, "sla")
-        self.unknown(sla, "sla", ("first_response_hours",))
-        if "first_response_hours" in sla:
-            v = sla["first_response_hours"]
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise self.fail("sla.first_response_hours", f"must be a positive number, got {v!r}")
-            values["first_response_hours"] = float(v)
+        self.unknown(
+            sla,
+            "sla",
+            (
+                "first_response_hours",
+                "resolution_hours",
+                "warning_fraction",
+                "warning_hours_left",
+                "sessions_scope",
+                "targets",
+            ),
+        )
+        for key in ("first_response_hours", "resolution_hours", "warning_hours_left"):
+            if key in sla:
+                values[key] = self.positive(sla[key], f"sla.{key}")
+        if "warning_fraction" in sla:
+            v = self.positive(sla["warning_fraction"], "sla.warning_fraction")
+            if v >= 1:
+                raise self.fail("sla.warning_fraction", f"must be below 1, got {v!r}")
+            values["warning_fraction"] = v
+        if "sessions_scope" in sla:
+            scope = self.text(sla, "sla", "sessions_scope")
+            if scope not in SESSION_SCOPES:
+                raise self.fail("sla.sessions_scope", f"must be one of {', '.join(SESSION_SCOPES)}")
+            values["sessions_scope"] = scope
+        if "targets" in sla:
+            targets = []
+            for i, t in enumerate(self.array(sla, "targets")):
+                where = f"sla.targets[{i}]"
+                self.unknown(
+                    t, where, ("priority", "channel", "first_response_hours", "resolution_hours")
+                )
+                if "priority" not in t and "channel" not in t:
+                    raise self.fail(where, "needs a priority, a channel or both")
+                targets.append(
+                    SlaTarget(
+                        priority=t.get("priority"),
+                        channel=t.get("channel"),
+                        first_response_hours=self.positive(
+                            t["first_response_hours"], f"{where}.first_response_hours"
+                        )
+                        if "first_response_hours" in t
+                        else None,
+                        resolution_hours=self.positive(
+                            t["resolution_hours"], f"{where}.resolution_hours"
+                        )
+                        if "resolution_hours" in t
+                        else None,
+                    )
+                )
+            values["sla_targets"] = tuple(targets)
+
+        if "escalation" in raw:
+            steps = []
+            for i, e in enumerate(self.array(raw, "escalation")):
+                where = f"escalation[{i}]"
+                self.unknown(e, where, ("id", "name", "name_ar", "tier", "roles", "hours"))
+                roles = e.get("roles", [])
+                if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+                    raise self.fail(f"{where}.roles", "must be a list of roster role ids")
+                steps.append(
+                    EscalationStep(
+                        id=self.text(e, where, "id"),
+                        name=self.text(e, where, "name"),
+                        name_ar=self.text(e, where, "name_ar", ""),
+                        tier=self.text(e, where, "tier", "L2"),
+                        roles=tuple(roles),
+                        hours=self.positive(e["hours"], f"{where}.hours") if "hours" in e else None,
+                    )
+                )
+            if len(steps) < 2:
+                raise self.fail("escalation", "needs at least two steps (L1 and one above it)")
+            for i, step in enumerate(steps[:-1]):
+                if i > 0 and step.hours is None:
+                    raise self.fail(f"escalation[{i}].hours", "every step but the top needs hours")
+            values["escalation"] = tuple(steps)
+
+        if "closures" in raw:
+            closures = []
+            for i, c in enumerate(self.array(raw, "closures")):
+                where = f"closures[{i}]"
+                self.unknown(c, where, ("start", "end", "name", "name_ar", "estimated"))
+                start = self.iso_date(c, where, "start")
+                end = self.iso_date(c, where, "end") if "end" in c else start
+                if end < start:
+                    raise self.fail(f"{where}.end", "is before start")
+                estimated = c.get("estimated", False)
+                if not isinstance(estimated, bool):
+                    raise self.fail(f"{where}.estimated", "must be true or false")
+                closures.append(
+                    ClosureDefault(
+                        start,
+                        end,
+                        self.text(c, where, "name"),
+                        self.text(c, where, "name_ar", ""),
+                        estimated,
+                    )
+                )
+            values["closures"] = tuple(closures)
 
         if "tiers" in raw:
             values["tiers"] = tuple(
@@ -371,6 +540,23 @@ class _ConfigReader:
             if key not in known:
                 raise self.fail(f"{where}.{key}", f"unknown key; known: {', '.join(known)}")
 
+    def positive(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail(key, f"must be a positive number, got {value!r}")
+        return float(value)
+
+    def iso_date(self, table: dict[str, Any], where: str, key: str) -> str:
+        from datetime import date
+
+        value = table.get(key)
+        if isinstance(value, date):
+            return value.isoformat()
+        text = self.text(table, where, key)
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise self.fail(f"{where}.{key}", f"'{text}' is not a date like 2026-09-23") from None
+
     def windows(self, raw: Any) -> tuple[WeeklyWindow, ...]:
         if not isinstance(raw, list) or not raw:
             raise self.fail("hours.windows", "must be a non-empty array of tables")
@@ -428,6 +614,23 @@ SAMPLE_CONFIG = """\
 
 [sla]
 # first_response_hours = 48
+# resolution_hours = 96
+# warning_fraction = 0.75       # warn at 75 % of the target elapsed ...
+# warning_hours_left = 4        # ... or 4 working hours left, whichever comes first
+# sessions_scope = "institute"  # course sessions add working time for all halls, or per "hall"
+# targets = [{ priority = "critical", first_response_hours = 8 }]
+
+# [[escalation]]                # the ladder; default L1 -> L2 (8h) -> managers (8h) -> GM
+# id = "L2"
+# name = "Level 2 - technical support"
+# tier = "L2"
+# roles = []
+# hours = 8
+
+# [[closures]]                  # public holidays; default: Saudi holidays, Eids estimated
+# start = "2026-09-23"
+# end = "2026-09-23"
+# name = "National Day"
 
 [central]
 # url = "https://support.khit.sa"   # the central support server (web form, status pages, sync)

@@ -12,7 +12,8 @@ from classroom_support.clock import Clock, SystemClock
 from classroom_support.config import Config, Paths, default_paths, load_config
 from classroom_support.db import Database, open_database
 from classroom_support.models import HallRow, RosterEntry
-from classroom_support.sessions import SessionBook
+from classroom_support.monitor import SlaService
+from classroom_support.sessions import ClosureBook, SessionBook
 from classroom_support.tickets import TicketDesk
 
 
@@ -24,6 +25,8 @@ class AppContext:
     clock: Clock
     desk: TicketDesk
     sessions: SessionBook
+    closures: ClosureBook
+    sla: SlaService
 
     def close(self) -> None:
         self.db.close()
@@ -49,13 +52,23 @@ def open_context(
     db = open_database(paths.database, paths.backup_dir)
     clock = clock or SystemClock()
     _seed_reference_data(db, config)
+    desk = TicketDesk(db, clock, config)
+    sla = SlaService(db, clock, config, desk)
+    sla.seed_closures()
+    desk.before_change = sla.catch_up
+    sessions = SessionBook(db, clock, config)
+    closures = ClosureBook(db, clock)
+    sessions.on_change.append(sla.calendar_changed)
+    closures.on_change.append(sla.calendar_changed)
     return AppContext(
         config=config,
         paths=paths,
         db=db,
         clock=clock,
-        desk=TicketDesk(db, clock, config),
-        sessions=SessionBook(db, clock, config),
+        desk=desk,
+        sessions=sessions,
+        closures=closures,
+        sla=sla,
     )
 
 

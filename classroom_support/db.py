@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
 # start-up can compare revisions with one query instead of importing Alembic every time.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_sla"
 BUSY_TIMEOUT_MS = 5000
 BACKUPS_KEPT = 5
 

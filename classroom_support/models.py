@@ -98,6 +98,9 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_hall_status_created", "hall_code", "status", "created_at"),
         Index("ix_ticket_origin_seq", "origin_device", "device_seq", unique=True),
+        # The open queue walks these in order instead of sorting 20,000 rows per page.
+        Index("ix_ticket_queue_age", "hall_code", "is_open", "created_at", "id"),
+        Index("ix_ticket_queue_priority", "hall_code", "is_open", "priority_rank", "created_at"),
     )
 
     id: str = Field(primary_key=True)
@@ -128,6 +131,21 @@ class Ticket(SQLModel, table=True):
     last_hlc: str = ""
     event_count: int = 0
     conflicts: int = 0
+    # Derived for fast queries: status != verified, and the priority's order (critical = 3).
+    is_open: bool = True
+    priority_rank: int = 1
+    # SLA facts folded from events: pause intervals (JSON), clocks warned/breached (comma lists),
+    # the escalation rung reached, and the root-cause analysis.
+    pauses: str = "[]"
+    warned: str = ""
+    breached: str = ""
+    escalation_level: int = 0
+    escalated_at: datetime | None = utc_column(nullable=True)
+    rca_cause: str = ""
+    rca_what: str = ""
+    rca_action: str = ""
+    rca_owner: str = ""
+    rca_at: datetime | None = utc_column(nullable=True)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -145,3 +163,27 @@ class TicketEvent(SQLModel, table=True):
     occurred_at: datetime = utc_column()
     hlc: str = Field(index=True)
     server_seq: int | None = Field(default=None, index=True)
+
+
+class ClosureRow(SQLModel, table=True):
+    """A day or range of days (local) without weekly hours: public holidays, institute closures."""
+
+    __tablename__ = "closure"
+
+    id: str = Field(primary_key=True)
+    start_day: str  # YYYY-MM-DD
+    end_day: str
+    name: str
+    name_ar: str = ""
+    estimated: bool = False
+    deleted: bool = False
+    updated_at: datetime = utc_column()
+
+
+class MetaEntry(SQLModel, table=True):
+    """Small facts about this database (e.g. that the default holidays were seeded once)."""
+
+    __tablename__ = "meta"
+
+    key: str = Field(primary_key=True)
+    value: str = ""

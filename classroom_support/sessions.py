@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -11,7 +12,7 @@ from sqlmodel import col, select
 from classroom_support.clock import Clock
 from classroom_support.config import Config, parse_clock_time
 from classroom_support.db import Database
-from classroom_support.models import CourseSession
+from classroom_support.models import ClosureRow, CourseSession
 from classroom_support.tickets import MAX_SHORT, ValidationError
 
 
@@ -29,6 +30,12 @@ class SessionBook:
         self.db = db
         self.clock = clock
         self.config = config
+        # Told after every change: sessions are working time, so SLA deadlines move.
+        self.on_change: list[Callable[[], object]] = []
+
+    def _changed(self) -> None:
+        for listener in self.on_change:
+            listener()
 
     def to_instants(self, draft: SessionDraft) -> tuple[datetime, datetime]:
         if not draft.course.strip():
@@ -69,6 +76,7 @@ class SessionBook:
         )
         with self.db.write() as s:
             s.add(row)
+        self._changed()
         return row
 
     def update(self, session_id: str, draft: SessionDraft) -> CourseSession:
@@ -83,6 +91,7 @@ class SessionBook:
             row.ends_at = ends
             row.updated_at = self.clock.now()
             s.add(row)
+        self._changed()
         return row
 
     def delete(self, session_id: str) -> None:
@@ -93,6 +102,7 @@ class SessionBook:
                 row.deleted = True
                 row.updated_at = self.clock.now()
                 s.add(row)
+        self._changed()
 
     def upcoming(self, hall_code: str | None = None, days: int = 14) -> list[CourseSession]:
         """Sessions that end after the start of today (local) and begin within `days`."""
@@ -130,3 +140,82 @@ class SessionBook:
     def get(self, session_id: str) -> CourseSession | None:
         with self.db.read() as s:
             return s.get(CourseSession, session_id)
+
+    def next_start(self, hall_code: str | None = None) -> CourseSession | None:
+        """The next session of the hall that has not started yet."""
+        now = self.clock.now()
+        with self.db.read() as s:
+            return s.exec(
+                select(CourseSession)
+                .where(
+                    CourseSession.hall_code == (hall_code or self.config.hall),
+                    col(CourseSession.deleted).is_(False),
+                    CourseSession.starts_at > now,
+                )
+                .order_by(col(CourseSession.starts_at))
+            ).first()
+
+
+@dataclass(frozen=True)
+class ClosureDraft:
+    name: str
+    start: str  # YYYY-MM-DD
+    end: str  # YYYY-MM-DD, empty = same day
+    estimated: bool = False
+
+
+class ClosureBook:
+    """Public holidays and other closed days (weekly hours do not count; sessions still do)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.on_change: list[Callable[[], object]] = []
+
+    def validate(self, draft: ClosureDraft) -> tuple[str, str]:
+        if not draft.name.strip():
+            raise ValidationError("name", "error.required")
+        if len(draft.name) > MAX_SHORT:
+            raise ValidationError("name", "error.too_long", length=len(draft.name),
+                                  limit=MAX_SHORT)
+        try:
+            start = date.fromisoformat(draft.start.strip())
+        except ValueError:
+            raise ValidationError("day", "error.date", value=draft.start) from None
+        end_text = draft.end.strip() or draft.start.strip()
+        try:
+            end = date.fromisoformat(end_text)
+        except ValueError:
+            raise ValidationError("end_day", "error.date", value=draft.end) from None
+        if end < start:
+            raise ValidationError("end_day", "error.end_before_start")
+        return start.isoformat(), end.isoformat()
+
+    def add(self, draft: ClosureDraft) -> ClosureRow:
+        start, end = self.validate(draft)
+        row = ClosureRow(id=str(uuid.uuid4()), start_day=start, end_day=end, name=draft.name,
+                         estimated=draft.estimated, updated_at=self.clock.now())
+        with self.db.write() as s:
+            s.add(row)
+        for listener in self.on_change:
+            listener()
+        return row
+
+    def delete(self, closure_id: str) -> None:
+        with self.db.write() as s:
+            row = s.get(ClosureRow, closure_id)
+            if row is not None:
+                row.deleted = True
+                row.updated_at = self.clock.now()
+                s.add(row)
+        for listener in self.on_change:
+            listener()
+
+    def upcoming(self, today: date, limit: int = 200) -> list[ClosureRow]:
+        with self.db.read() as s:
+            return list(s.exec(
+                select(ClosureRow)
+                .where(col(ClosureRow.deleted).is_(False), ClosureRow.end_day >= today.isoformat())
+                .order_by(col(ClosureRow.start_day))
+                .limit(limit)
+            ).all())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -44,7 +44,13 @@ EVENT_KINDS = (
     "resolved",
     "verified",
     "reopened",
+    "sla_warning",
+    "sla_breached",
+    "escalated",
+    "rca_recorded",
 )
+SLA_CLOCKS = ("first_response", "resolution")
+RCA_CAUSES = ("staffing", "skills", "equipment", "process", "external", "communication", "other")
 
 # Documented limits (README): text above them is refused with a message, never cut silently.
 MAX_TITLE = 2000
@@ -154,6 +160,33 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
             ticket.status = "in_progress"
     elif kind == "note":
         pass
+    elif kind in ("sla_warning", "sla_breached"):
+        clock = data.get("clock")
+        if clock not in SLA_CLOCKS:
+            raise InvalidTransition("error.bad_event", kind=kind)
+        field_name = "warned" if kind == "sla_warning" else "breached"
+        marks = _marks(getattr(ticket, field_name))
+        if clock in marks:
+            raise InvalidTransition("error.duplicate_sla", kind=kind)
+        setattr(ticket, field_name, ",".join(sorted({*marks, clock})))
+    elif kind == "escalated":
+        level = data.get("level")
+        if not isinstance(level, int) or level != ticket.escalation_level + 1:
+            raise InvalidTransition("error.bad_escalation", level=level,
+                                    current=ticket.escalation_level)
+        ticket.escalation_level = level
+        ticket.escalated_at = at
+        ticket.tier = str(data.get("tier", ticket.tier))
+    elif kind == "rca_recorded":
+        if not ticket.breached:
+            raise InvalidTransition("error.rca_not_needed")
+        if data.get("cause") not in RCA_CAUSES:
+            raise InvalidTransition("error.bad_event", kind=kind)
+        ticket.rca_cause = data["cause"]
+        ticket.rca_what = str(data.get("what", ""))
+        ticket.rca_action = str(data.get("action", ""))
+        ticket.rca_owner = str(data.get("owner", ""))
+        ticket.rca_at = at
     elif kind == "assigned":
         _require_not_closed(status)
         ticket.assignee = str(data.get("assignee", ""))
@@ -162,6 +195,7 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
         if data.get("priority") not in PRIORITIES:
             raise InvalidTransition("error.bad_event", kind=kind)
         ticket.priority = data["priority"]
+        ticket.priority_rank = PRIORITIES.index(data["priority"])
     elif kind == "category_set":
         _require_not_closed(status)
         if data.get("category") not in CATEGORIES:
@@ -173,12 +207,14 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
                 "error.transition", action=tr("action.pause"), status=tr(f"status.{status}")
             )
         ticket.status = "waiting"
+        ticket.pauses = json.dumps([*json.loads(ticket.pauses), [at.isoformat(), None]])
     elif kind == "resumed":
         if status != "waiting":
             raise InvalidTransition(
                 "error.transition", action=tr("action.resume"), status=tr(f"status.{status}")
             )
         ticket.status = "in_progress"
+        ticket.pauses = _close_pause(ticket.pauses, at)
     elif kind == "resolved":
         if status not in ("new", "in_progress", "waiting"):
             raise InvalidTransition(
@@ -186,6 +222,7 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
             )
         ticket.status = "resolved"
         ticket.resolved_at = at
+        ticket.pauses = _close_pause(ticket.pauses, at)
         if ticket.first_response_at is None:
             ticket.first_response_at = at  # solving it on the spot is also the first response
     elif kind == "verified":
@@ -193,8 +230,11 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
             raise InvalidTransition(
                 "error.transition", action=tr("action.verify"), status=tr(f"status.{status}")
             )
+        if ticket.breached and ticket.rca_at is None:
+            raise InvalidTransition("error.rca_required")
         ticket.status = "verified"
         ticket.verified_at = at
+        ticket.is_open = False
     elif kind == "reopened":
         if status not in ("resolved", "verified"):
             raise InvalidTransition(
@@ -203,11 +243,30 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
         ticket.status = "in_progress"
         ticket.resolved_at = None
         ticket.verified_at = None
+        ticket.is_open = True
     else:
         raise InvalidTransition("error.bad_event", kind=kind)
     ticket.updated_at = max(ticket.updated_at, at)
     ticket.last_hlc = max(ticket.last_hlc, event.hlc)
     ticket.event_count += 1
+
+
+def _marks(text: str) -> set[str]:
+    return {m for m in text.split(",") if m}
+
+
+def _close_pause(pauses: str, at: datetime) -> str:
+    spans = json.loads(pauses)
+    if spans and spans[-1][1] is None:
+        spans[-1][1] = at.isoformat()
+    return json.dumps(spans)
+
+
+def pause_spans(ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+    return [
+        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
+        for a, b in json.loads(ticket.pauses)
+    ]
 
 
 def _require_not_closed(status: str) -> None:
@@ -229,6 +288,7 @@ def ticket_from_created(event: TicketEvent) -> Ticket:
         trainee_contact=data.get("trainee_contact", ""),
         category=data.get("category", "other"),
         priority=data.get("priority", "normal"),
+        priority_rank=PRIORITIES.index(data.get("priority", "normal")),
         channel=data.get("channel", "in_hall"),
         caller_number=data.get("caller_number", ""),
         remote_session_id=data.get("remote_session_id", ""),
@@ -243,6 +303,7 @@ def ticket_from_created(event: TicketEvent) -> Ticket:
         last_hlc=event.hlc,
         event_count=1,
         conflicts=0,
+        is_open=True,
     )
 
 
@@ -308,6 +369,8 @@ class TicketDesk:
         self.clock = clock
         self.config = config
         self._device: DeviceIdentity | None = None
+        # Called with the ref before every change, so SLA facts are recorded first (monitor.py).
+        self.before_change: Callable[[str], object] | None = None
 
     # ---- identity
 
@@ -342,9 +405,18 @@ class TicketDesk:
         last_hlc = HLC.decode(last) if last else HLC(0, 0)
         return tick(last_hlc, int(self.clock.now().timestamp() * 1000))
 
-    def _event(self, s: Session, ticket_id: str, kind: str, payload: dict[str, Any]) -> TicketEvent:
+    def new_event(
+        self,
+        s: Session,
+        ticket_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        event_id: str | None = None,
+    ) -> TicketEvent:
+        """An event stamped by this device, actor, clock and the next HLC (not yet added)."""
         return TicketEvent(
-            id=str(uuid.uuid4()),
+            id=event_id or str(uuid.uuid4()),
             ticket_id=ticket_id,
             kind=kind,
             payload=json.dumps(payload, ensure_ascii=False),
@@ -389,7 +461,7 @@ class TicketDesk:
                 "remote_session_id": draft.remote_session_id,
             }
             ticket_id = str(uuid.uuid4())
-            event = self._event(s, ticket_id, "created", payload)
+            event = self.new_event(s, ticket_id, "created", payload)
             ticket = ticket_from_created(event)
             s.add(ticket)
             s.flush()  # the ticket row must exist before its event (foreign key)
@@ -397,9 +469,11 @@ class TicketDesk:
         return ticket
 
     def _act(self, ref: str, kind: str, payload: dict[str, Any]) -> Ticket:
+        if self.before_change is not None:
+            self.before_change(ref)
         with self.db.write() as s:
             ticket = self._find(s, ref)
-            event = self._event(s, ticket.id, kind, payload)
+            event = self.new_event(s, ticket.id, kind, payload)
             apply_event(ticket, event)  # raises before anything is written
             s.add(event)
             s.add(ticket)
@@ -448,6 +522,21 @@ class TicketDesk:
         _check_len("note", note, MAX_NOTE)
         return self._act(ref, "verified", {"note": note})
 
+    def record_rca(self, ref: str, cause: str, what: str, action: str, owner: str) -> Ticket:
+        """Root-cause analysis of a missed SLA: required before a breached ticket is verified."""
+        if cause not in RCA_CAUSES:
+            raise ValidationError("rca_cause", "error.choice", value=cause,
+                                  choices=", ".join(RCA_CAUSES))
+        for name, value in (("rca_what", what), ("rca_action", action)):
+            if not value.strip():
+                raise ValidationError(name, "error.required")
+            _check_len(name, value, MAX_NOTE)
+        if not owner.strip():
+            raise ValidationError("rca_owner", "error.required")
+        _check_len("rca_owner", owner, MAX_SHORT)
+        return self._act(ref, "rca_recorded",
+                         {"cause": cause, "what": what, "action": action, "owner": owner})
+
     def reopen(self, ref: str, reason: str = "") -> Ticket:
         _check_len("reason", reason, MAX_NOTE)
         return self._act(ref, "reopened", {"reason": reason})
@@ -480,7 +569,9 @@ class TicketDesk:
         conditions: list[Any] = []
         if query.hall_code:
             conditions.append(Ticket.hall_code == query.hall_code)
-        if query.statuses:
+        if query.statuses == OPEN_STATUSES:
+            conditions.append(col(Ticket.is_open).is_(True))  # walks the queue indexes in order
+        elif query.statuses:
             conditions.append(col(Ticket.status).in_(query.statuses))
         if query.priorities:
             conditions.append(col(Ticket.priority).in_(query.priorities))
@@ -502,9 +593,9 @@ class TicketDesk:
             )
         order: Any
         if query.sort == "priority":
-            order = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority)
-            order = order.asc() if query.descending else order.desc()
-            orders = [order, col(Ticket.created_at).asc()]
+            rank = col(Ticket.priority_rank)
+            orders = [rank.asc() if query.descending else rank.desc(),
+                      col(Ticket.created_at).asc()]
         elif query.sort == "status":
             order = case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status)
             orders = [

@@ -72,31 +72,57 @@ def test_first_run_creates_database_without_backup(tmp_path: Path) -> None:
     conn.close()
 
 
-def test_pending_migration_backs_up_first(tmp_path: Path) -> None:
+def test_upgrade_from_the_first_schema_backs_up_then_migrates(tmp_path: Path) -> None:
+    from alembic import command
+
+    from classroom_support.db import make_engine
+
     path = tmp_path / "x.sqlite3"
-    open_database(path).close()
+    engine = make_engine(path)
+    cfg = AlembicConfig()
+    cfg.set_main_option(
+        "script_location", str(Path(classroom_support.__file__).parent / "migrations")
+    )
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+    engine.dispose()
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE marker (v TEXT)")
-    conn.execute("INSERT INTO marker VALUES ('kept')")
-    # Pretend the database is at an older revision: drop everything and forget the version.
-    conn.execute("DELETE FROM alembic_version")
-    for table in (
-        "ticket_event",
-        "ticket",
-        "course_session",
-        "device_identity",
-        "hall",
-        "roster_entry",
-    ):
-        conn.execute(f"DROP TABLE {table}")
+    conn.execute(
+        "INSERT INTO ticket (id, ref, hall_code, session_label, title, seat, trainee_name, "
+        "trainee_contact, category, priority, channel, caller_number, remote_session_id, status, "
+        "assignee, tier, created_by, origin_device, device_seq, created_at, updated_at, "
+        "last_hlc, event_count, conflicts) VALUES ('t1', 'ABCD-1', 'A101', '', 'old ticket', '', "
+        "'', '', 'other', 'critical', 'in_hall', '', '', 'verified', '', 'L1', 'x', 'd', 1, "
+        "'2026-01-01 00:00:00', '2026-01-01 00:00:00', '', 1, 0)"
+    )
     conn.commit()
     conn.close()
-    # An empty alembic_version means "before the first migration": upgrade after a backup.
-    open_database(path, tmp_path / "backups").close()
+
+    db = open_database(path, tmp_path / "backups")
     [backup] = list((tmp_path / "backups").glob("*.sqlite3"))
     copy = sqlite3.connect(backup)
-    assert copy.execute("SELECT v FROM marker").fetchone() == ("kept",)
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001_initial",)
+    assert copy.execute("SELECT title FROM ticket").fetchone() == ("old ticket",)
     copy.close()
+    with db.engine.connect() as c:
+        row = c.exec_driver_sql("SELECT is_open, priority_rank, pauses FROM ticket").fetchone()
+        assert tuple(row) == (0, 3, "[]")
+        version = c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert version == HEAD_REVISION
+    db.close()
+
+
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from classroom_support.models import metadata
+
+    db = open_database(tmp_path / "x.sqlite3")
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    db.close()
 
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:

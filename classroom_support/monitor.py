@@ -1,0 +1,250 @@
+"""SLA monitoring: builds the calendar from config and the database, evaluates tickets, and
+records warnings, breaches and escalations as events (deterministic ids, each once).
+
+Headless. The TUI runs `SlaService.run()` from an APScheduler job every 30 s and at start-up;
+the CLI uses the same service for `sla due`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+
+from classroom_support.clock import Clock
+from classroom_support.config import Config
+from classroom_support.db import Database
+from classroom_support.models import ClosureRow, CourseSession, MetaEntry, Ticket, TicketEvent
+from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
+from classroom_support.sla_policy import (
+    SlaPolicy,
+    TicketClocks,
+    planned_sla_events,
+    rung_deadlines,
+    ticket_clocks,
+)
+from classroom_support.tickets import TicketDesk, apply_event, pause_spans
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something new the technician must hear about (toast + bell), once."""
+
+    ref: str
+    kind: str  # sla_warning | sla_breached | escalated
+    clock: str = ""
+    level: int = 0
+
+
+@dataclass
+class MonitorResult:
+    alerts: list[Alert] = field(default_factory=list)
+    checked: int = 0
+    moved_earlier: list[str] = field(default_factory=list)
+
+
+def _marks(text: str) -> set[str]:
+    return {m for m in text.split(",") if m}
+
+
+class SlaService:
+    def __init__(self, db: Database, clock: Clock, config: Config, desk: TicketDesk) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.desk = desk
+        self.policy = SlaPolicy.from_config(config)
+        self.ladder = config.escalation
+        self._calendars: dict[str, BusinessCalendar] = {}
+        self._last_due: dict[str, datetime] = {}
+        self.listeners: list[Callable[[MonitorResult], None]] = []
+        self.calendar_version = 0
+        self.moved_earlier: set[str] = set()  # refs whose deadline a calendar edit pulled in
+
+    # ------------------------------------------------------------------ calendar
+
+    def calendar(self, hall: str | None = None) -> BusinessCalendar:
+        key = hall if self.config.sessions_scope == "hall" and hall else "*"
+        cal = self._calendars.get(key)
+        if cal is None:
+            cal = self._build_calendar(None if key == "*" else key)
+            self._calendars[key] = cal
+        return cal
+
+    def _build_calendar(self, hall: str | None) -> BusinessCalendar:
+        with self.db.read() as s:
+            q = select(CourseSession).where(col(CourseSession.deleted).is_(False))
+            if hall:
+                q = q.where(CourseSession.hall_code == hall)
+            sessions = [
+                SessionWindow(r.starts_at, r.ends_at, r.course, r.hall_code) for r in s.exec(q)
+            ]
+            closures = [
+                Closure(
+                    date.fromisoformat(r.start_day),
+                    date.fromisoformat(r.end_day),
+                    r.name,
+                    r.estimated,
+                )
+                for r in s.exec(select(ClosureRow).where(col(ClosureRow.deleted).is_(False)))
+            ]
+        return BusinessCalendar.from_config(self.config, sessions, closures)
+
+    def calendar_changed(self) -> MonitorResult:
+        """A session or closure changed: rebuild, recompute every open ticket's deadlines at
+        once, and flag those that moved earlier (even into breach)."""
+        self._calendars.clear()
+        self.calendar_version += 1
+        before = dict(self._last_due)
+        result = self.run(record=False, notify=False)
+        result.moved_earlier = sorted(
+            ref for ref, due in self._last_due.items() if ref in before and due < before[ref]
+        )
+        self.moved_earlier.update(result.moved_earlier)
+        for listener in self.listeners:
+            listener(result)
+        return result
+
+    def seed_closures(self) -> None:
+        """The default holiday list goes into the database once; after that it is edited there."""
+        with self.db.write() as s:
+            if s.get(MetaEntry, "closures_seeded") is not None:
+                return
+            for c in self.config.closures:
+                s.add(
+                    ClosureRow(
+                        id=str(uuid.uuid4()),
+                        start_day=c.start,
+                        end_day=c.end,
+                        name=c.name,
+                        name_ar=c.name_ar,
+                        estimated=c.estimated,
+                        updated_at=self.clock.now(),
+                    )
+                )
+            s.add(MetaEntry(key="closures_seeded", value=self.clock.now().isoformat()))
+
+    # ------------------------------------------------------------------ evaluation
+
+    def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
+        return ticket_clocks(
+            self.calendar(ticket.hall_code),
+            self.policy,
+            created_at=ticket.created_at,
+            priority=ticket.priority,
+            channel=ticket.channel,
+            first_response_at=ticket.first_response_at,
+            resolved_at=ticket.resolved_at,
+            pauses=pause_spans(ticket),
+            now=now or self.clock.now(),
+        )
+
+    def next_rung_due(self, ticket: Any, clocks: TicketClocks) -> datetime | None:
+        """When the ticket climbs next if nobody responds (None at the top or once answered)."""
+        fr = clocks.first_response
+        if fr.due is None or fr.stopped_at is not None:
+            return None
+        level = ticket.escalation_level
+        if level >= len(self.ladder) - 1:
+            return None
+        return rung_deadlines(self.calendar(ticket.hall_code), self.ladder, fr.due)[level]
+
+    def run(
+        self, now: datetime | None = None, *, record: bool = True, notify: bool = True
+    ) -> MonitorResult:
+        """Evaluate every open ticket; record what is newly due. Returns the new alerts."""
+        now = now or self.clock.now()
+        result = MonitorResult()
+        with self.db.read() as s:
+            rows = list(s.exec(sa_select(Ticket).where(col(Ticket.is_open).is_(True))).scalars())
+        plans: list[tuple[Ticket, list[Any]]] = []
+        for ticket in rows:
+            clocks = self.clocks(ticket, now)
+            result.checked += 1
+            if clocks.headline.due is not None:
+                self._last_due[ticket.ref] = clocks.headline.due
+            planned = planned_sla_events(
+                self.calendar(ticket.hall_code),
+                self.ladder,
+                clocks,
+                ticket_id=ticket.id,
+                warned=_marks(ticket.warned),
+                breached=_marks(ticket.breached),
+                escalation_level=ticket.escalation_level,
+                now=now,
+            )
+            if planned:
+                plans.append((ticket, planned))
+        if record and plans:
+            result.alerts = self._record(plans)
+        if notify:
+            for listener in self.listeners:
+                listener(result)
+        return result
+
+    def catch_up(self, ref: str) -> list[Alert]:
+        """Bring one ticket's SLA events up to date (before a user acts on it)."""
+        ticket = self.desk.get(ref)
+        if not ticket.is_open:
+            return []
+        now = self.clock.now()
+        clocks = self.clocks(ticket, now)
+        planned = planned_sla_events(
+            self.calendar(ticket.hall_code),
+            self.ladder,
+            clocks,
+            ticket_id=ticket.id,
+            warned=_marks(ticket.warned),
+            breached=_marks(ticket.breached),
+            escalation_level=ticket.escalation_level,
+            now=now,
+        )
+        return self._record([(ticket, planned)]) if planned else []
+
+    def _record(self, plans: list[tuple[Ticket, list[Any]]]) -> list[Alert]:
+        alerts: list[Alert] = []
+        with self.db.write() as s:
+            for stale, planned in plans:
+                ticket = s.get(Ticket, stale.id)
+                if ticket is None:
+                    continue
+                for plan in planned:
+                    if s.get(TicketEvent, plan.id) is not None:
+                        continue  # another run (or another machine, via sync) recorded it
+                    event = self.desk.new_event(
+                        s, ticket.id, plan.kind, plan.payload, event_id=plan.id
+                    )
+                    try:
+                        apply_event(ticket, event)
+                    except Exception:
+                        continue  # already folded from another source; keep history clean
+                    s.add(event)
+                    alerts.append(
+                        Alert(
+                            ref=ticket.ref,
+                            kind=plan.kind,
+                            clock=str(plan.payload.get("clock", "")),
+                            level=int(plan.payload.get("level", 0) or 0),
+                        )
+                    )
+                s.add(ticket)
+                s.flush()
+        return alerts
+
+
+def explain_json(spans: list[Any], zone: Any) -> list[dict[str, str]]:
+    return [
+        {
+            "start": sp.start.astimezone(zone).isoformat(),
+            "end": sp.end.astimezone(zone).isoformat(),
+            "source": sp.source,
+            "label": sp.label,
+            "hours": f"{sp.duration.total_seconds() / 3600:g}",
+        }
+        for sp in spans
+    ]
