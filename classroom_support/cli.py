@@ -7,6 +7,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     locate = sub.add_parser("locate", help="print the config, data and log paths")
     _common(locate, suppress=True)
 
+    for name, text in (
+        ("qr", "open the TUI on the trainee QR codes (web form, WhatsApp)"),
+        ("kiosk", "open the TUI in full-screen QR kiosk mode, for a projector"),
+    ):
+        screen = sub.add_parser(name, help=text)
+        _common(screen, suppress=True)
+        screen.add_argument("--demo", action="store_true", default=argparse.SUPPRESS)
+        screen.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
+
     tickets = sub.add_parser("tickets", help="add, list and show tickets from scripts")
     tsub = tickets.add_subparsers(dest="tickets_command", required=True)
 
@@ -79,6 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(show, suppress=True)
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+
+    sla = sub.add_parser("sla", help="SLA what-if questions")
+    ssub = sla.add_subparsers(dest="sla_command", required=True)
+    due = ssub.add_parser(
+        "due", help="when is a ticket logged at START due, and which windows count"
+    )
+    _common(due, suppress=True)
+    due.add_argument(
+        "start", help="ISO 8601 instant ('2026-11-28T15:00', local if no offset) or 'now'"
+    )
+    due.add_argument("--target", default=None, help="working time, e.g. 48h, 90m, 2h30m")
+    due.add_argument("--hall", default=None, help="hall whose course sessions count")
+    due.add_argument("--json", action="store_true")
+
+    breaches = sub.add_parser("breaches", help="the breach ledger (missed SLAs and their RCA)")
+    _common(breaches, suppress=True)
+    breaches.add_argument("--csv", type=Path, default=None, help="write the ledger to this file")
+    breaches.add_argument("--json", action="store_true")
     return parser
 
 
@@ -89,10 +117,124 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_locate(args)
         if args.command == "tickets":
             return cmd_tickets(args)
+        if args.command == "sla":
+            return cmd_sla(args)
+        if args.command == "breaches":
+            return cmd_breaches(args)
+        if args.command in ("qr", "kiosk"):
+            return cmd_tui(args, start="trainee" if args.command == "qr" else "kiosk")
         return cmd_tui(args)
     except (ConfigError, DatabaseError) as exc:
         print(f"classroom-support: {exc}", file=sys.stderr)
         return 2
+
+
+def parse_work(text: str) -> timedelta | None:
+    """'48h', '90m', '2h30m', '1.5h' → working time; None when malformed."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+)m)?\s*", text)
+    if not match or not any(match.groups()):
+        return None
+    hours = float(match.group(1) or 0)
+    minutes = int(match.group(2) or 0)
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def parse_instant(text: str, zone: Any, now: datetime) -> datetime | None:
+    if text.strip().lower() == "now":
+        return now
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+
+
+def cmd_sla(args: argparse.Namespace) -> int:
+    from classroom_support.context import open_context
+    from classroom_support.monitor import explain_json
+
+    ctx = open_context(args.config, args.db)
+    try:
+        zone = ctx.config.zone
+        start = parse_instant(args.start, zone, ctx.clock.now())
+        if start is None:
+            return fail(f"START: '{args.start}' is not an ISO 8601 time like 2026-11-28T15:00")
+        if args.target is None:
+            target = timedelta(hours=ctx.config.first_response_hours)
+        else:
+            parsed = parse_work(args.target)
+            if parsed is None or parsed <= timedelta(0):
+                return fail(f"--target: '{args.target}' is not a duration like 48h or 90m")
+            target = parsed
+        if args.hall is not None and ctx.config.hall_named(args.hall) is None:
+            known = ", ".join(h.code for h in ctx.config.halls)
+            return fail(f"--hall: '{args.hall}' is not one of the halls ({known})")
+        cal = ctx.sla.calendar(args.hall or ctx.config.hall)
+        due = cal.add(start, target)
+        spans = cal.explain(start, due)
+        hours = target.total_seconds() / 3600
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "start": start.astimezone(zone).isoformat(),
+                        "target_hours": hours,
+                        "due": due.astimezone(zone).isoformat(),
+                        "due_utc": due.astimezone(UTC).isoformat(),
+                        "timezone": ctx.config.timezone,
+                        "windows": explain_json(spans, zone),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            return 0
+        print(f"start:  {start.astimezone(zone):%Y-%m-%d %H:%M %Z}  (+{hours:g} working hours)")
+        print(
+            f"due:    {due.astimezone(zone):%a %Y-%m-%d %H:%M %Z}  "
+            f"= {due.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        )
+        print("counted:")
+        for sp in spans:
+            a, b = sp.start.astimezone(zone), sp.end.astimezone(zone)
+            what = f"course: {sp.label}" if sp.source == "session" else "opening hours"
+            print(
+                f"  {a:%a %Y-%m-%d %H:%M}–{b:%H:%M}  {sp.duration.total_seconds() / 3600:g}h"
+                f"  {what}"
+            )
+        return 0
+    finally:
+        ctx.close()
+
+
+def cmd_breaches(args: argparse.Namespace) -> int:
+    from classroom_support.context import open_context
+    from classroom_support.reports import breach_rows, write_breach_csv
+    from classroom_support.textsafe import visible
+
+    ctx = open_context(args.config, args.db)
+    try:
+        ctx.sla.run(notify=False)  # record what is due now before reporting
+        if args.csv is not None:
+            count = write_breach_csv(ctx, args.csv)
+            print(f"{count} breach(es) written to {args.csv}")
+            return 0
+        rows = breach_rows(ctx)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+            return 0
+        for r in rows:
+            rca = r["rca_cause"] if r["rca_recorded"] else "RCA MISSING"
+            print(
+                f"{r['ref']:<10} {'+'.join(r['clocks']):<28} due {r['due_local']}  {rca:<12} "
+                f"{visible(r['title'], single_line=True, limit=50)}"
+            )
+        if not rows:
+            print("No breaches.")
+        return 0
+    finally:
+        ctx.close()
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -252,7 +394,7 @@ def _start_log(log_dir: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
+def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     import logging
 
     from classroom_support import i18n
@@ -274,7 +416,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from classroom_support.app import ClassroomSupportApp  # Textual only for the TUI
 
     try:
-        ClassroomSupportApp(ctx).run()
+        ClassroomSupportApp(ctx, start=start).run()
     finally:
         ctx.close()
     if args.demo:

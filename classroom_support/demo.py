@@ -52,7 +52,9 @@ def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
     book = SessionBook(ctx.db, clock, ctx.config)
     created: list[tuple[datetime, str]] = []
     for i in range(tickets):
-        when = now - timedelta(minutes=rnd.randint(5, 3 * 24 * 60))
+        # Mostly the last three days; a few older ones show breaches and escalations.
+        days = 14 if i % 9 == 0 else 3
+        when = now - timedelta(minutes=rnd.randint(5, days * 24 * 60))
         local = when.astimezone(zone)
         # Most requests come in during the day.
         local = datetime.combine(local.date(), time(rnd.randint(9, 20), rnd.randint(0, 59)), zone)
@@ -74,8 +76,8 @@ def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
             )
         )
         created.append((when, ticket.ref))
-    for when, ref in created:
-        step = rnd.choice(STEPS)
+    for n, (when, ref) in enumerate(created):
+        step = "none" if n % 9 == 0 else rnd.choice(STEPS)
         clock.set(min(when + timedelta(minutes=rnd.randint(2, 90)), now))
         if step == "none":
             continue
@@ -91,3 +93,5 @@ def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
         if step == "verify":
             clock.advance(timedelta(minutes=10))
             desk.verify(ref, "Verified by L2")
+    # What the monitor would have recorded by now: warnings, breaches, escalations.
+    ctx.sla.run(notify=False)

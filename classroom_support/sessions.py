@@ -176,8 +176,7 @@ class ClosureBook:
         if not draft.name.strip():
             raise ValidationError("name", "error.required")
         if len(draft.name) > MAX_SHORT:
-            raise ValidationError("name", "error.too_long", length=len(draft.name),
-                                  limit=MAX_SHORT)
+            raise ValidationError("name", "error.too_long", length=len(draft.name), limit=MAX_SHORT)
         try:
             start = date.fromisoformat(draft.start.strip())
         except ValueError:
@@ -193,8 +192,14 @@ class ClosureBook:
 
     def add(self, draft: ClosureDraft) -> ClosureRow:
         start, end = self.validate(draft)
-        row = ClosureRow(id=str(uuid.uuid4()), start_day=start, end_day=end, name=draft.name,
-                         estimated=draft.estimated, updated_at=self.clock.now())
+        row = ClosureRow(
+            id=str(uuid.uuid4()),
+            start_day=start,
+            end_day=end,
+            name=draft.name,
+            estimated=draft.estimated,
+            updated_at=self.clock.now(),
+        )
         with self.db.write() as s:
             s.add(row)
         for listener in self.on_change:
@@ -213,9 +218,13 @@ class ClosureBook:
 
     def upcoming(self, today: date, limit: int = 200) -> list[ClosureRow]:
         with self.db.read() as s:
-            return list(s.exec(
-                select(ClosureRow)
-                .where(col(ClosureRow.deleted).is_(False), ClosureRow.end_day >= today.isoformat())
-                .order_by(col(ClosureRow.start_day))
-                .limit(limit)
-            ).all())
+            return list(
+                s.exec(
+                    select(ClosureRow)
+                    .where(
+                        col(ClosureRow.deleted).is_(False), ClosureRow.end_day >= today.isoformat()
+                    )
+                    .order_by(col(ClosureRow.start_day))
+                    .limit(limit)
+                ).all()
+            )

@@ -172,8 +172,9 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
     elif kind == "escalated":
         level = data.get("level")
         if not isinstance(level, int) or level != ticket.escalation_level + 1:
-            raise InvalidTransition("error.bad_escalation", level=level,
-                                    current=ticket.escalation_level)
+            raise InvalidTransition(
+                "error.bad_escalation", level=level, current=ticket.escalation_level
+            )
         ticket.escalation_level = level
         ticket.escalated_at = at
         ticket.tier = str(data.get("tier", ticket.tier))
@@ -525,8 +526,9 @@ class TicketDesk:
     def record_rca(self, ref: str, cause: str, what: str, action: str, owner: str) -> Ticket:
         """Root-cause analysis of a missed SLA: required before a breached ticket is verified."""
         if cause not in RCA_CAUSES:
-            raise ValidationError("rca_cause", "error.choice", value=cause,
-                                  choices=", ".join(RCA_CAUSES))
+            raise ValidationError(
+                "rca_cause", "error.choice", value=cause, choices=", ".join(RCA_CAUSES)
+            )
         for name, value in (("rca_what", what), ("rca_action", action)):
             if not value.strip():
                 raise ValidationError(name, "error.required")
@@ -534,8 +536,9 @@ class TicketDesk:
         if not owner.strip():
             raise ValidationError("rca_owner", "error.required")
         _check_len("rca_owner", owner, MAX_SHORT)
-        return self._act(ref, "rca_recorded",
-                         {"cause": cause, "what": what, "action": action, "owner": owner})
+        return self._act(
+            ref, "rca_recorded", {"cause": cause, "what": what, "action": action, "owner": owner}
+        )
 
     def reopen(self, ref: str, reason: str = "") -> Ticket:
         _check_len("reason", reason, MAX_NOTE)
@@ -594,8 +597,7 @@ class TicketDesk:
         order: Any
         if query.sort == "priority":
             rank = col(Ticket.priority_rank)
-            orders = [rank.asc() if query.descending else rank.desc(),
-                      col(Ticket.created_at).asc()]
+            orders = [rank.asc() if query.descending else rank.desc(), col(Ticket.created_at).asc()]
         elif query.sort == "status":
             order = case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status)
             orders = [
@@ -623,6 +625,42 @@ class TicketDesk:
         return QueuePage(
             rows=list(rows), total=total, offset=query.offset, limit=query.limit, query=query
         )
+
+    def blocking(
+        self, hall_code: str, categories: tuple[str, ...], limit: int = 20
+    ) -> list[Ticket]:
+        """Open, unresolved tickets that stop a class: critical, or about the hall's equipment."""
+        with self.db.read() as s:
+            rows = s.exec(
+                select(Ticket)
+                .where(
+                    Ticket.hall_code == hall_code,
+                    col(Ticket.is_open).is_(True),
+                    Ticket.status != "resolved",
+                    or_(Ticket.priority == "critical", col(Ticket.category).in_(categories)),
+                )
+                .order_by(col(Ticket.created_at))
+                .limit(limit)
+            ).all()
+        return list(rows)
+
+    def escalated(self) -> list[Ticket]:
+        with self.db.read() as s:
+            return list(
+                s.exec(
+                    select(Ticket)
+                    .where(col(Ticket.is_open).is_(True), Ticket.escalation_level > 0)
+                    .order_by(col(Ticket.escalation_level).desc(), col(Ticket.created_at))
+                ).all()
+            )
+
+    def breaches(self) -> list[Ticket]:
+        with self.db.read() as s:
+            return list(
+                s.exec(
+                    select(Ticket).where(Ticket.breached != "").order_by(col(Ticket.created_at))
+                ).all()
+            )
 
     def count_open(self, hall_code: str | None = None) -> int:
         page = self.queue(QueueQuery(hall_code=hall_code, limit=0))

@@ -48,7 +48,8 @@ def make_ctx(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., AppCon
         folder = tmp_path / name
         folder.mkdir(exist_ok=True)
         config_file = folder / "config.toml"
-        config_file.write_text(config or f'[ui]\nlanguage = "{language}"\n', encoding="utf-8")
+        default = f'[ui]\nlanguage = "{language}"\n[device]\ntechnician = "Sami"\n'
+        config_file.write_text(config or default, encoding="utf-8")
         ctx = open_context(config_file, folder / "db.sqlite3", clock=clock)
         i18n.set_language(language)
         opened.append(ctx)
@@ -91,6 +92,6 @@ def make_app(make_ctx: Callable[..., AppContext]) -> Callable[..., object]:
             from classroom_support.demo import fill_demo
 
             fill_demo(ctx)
-        return ClassroomSupportApp(ctx, cursor_blink=False)
+        return ClassroomSupportApp(ctx, cursor_blink=False, monitor=False)
 
     return factory

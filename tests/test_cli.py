@@ -132,3 +132,53 @@ def test_cli_subprocess_does_not_import_textual(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
+
+
+def test_sla_due_what_if_end_to_end(capsys: pytest.CaptureFixture[str], paths: list[str]) -> None:
+    from classroom_support.cli import main as cli
+
+    # An evening course on that day adds working time.
+    from classroom_support.context import open_context
+    from classroom_support.sessions import SessionDraft
+
+    ctx = open_context(paths[1], paths[3])
+    ctx.sessions.add(SessionDraft("Python 101", "Omar", "2026-11-28", "17:00", "21:00"))
+    ctx.close()
+    code = cli(["sla", "due", "2026-11-28T15:00", "--target", "6h", "--json", *paths])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["due"] == "2026-11-29T11:00:00+03:00"
+    assert data["due_utc"] == "2026-11-29T08:00:00+00:00"
+    assert [(w["source"], w["label"], w["hours"]) for w in data["windows"]] == [
+        ("hours", "", "1"),
+        ("session", "Python 101", "4"),
+        ("hours", "", "1"),
+    ]
+    code = cli(["sla", "due", "2026-11-28T12:00:00+00:00", *paths])
+    out = capsys.readouterr().out
+    assert code == 0 and "due:    Sun 2026-12-06 11:00" in out  # 48h default, 15:00 local
+    assert "course: Python 101" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sla", "due", "tomorrowish"], "not an ISO 8601 time"),
+        (["sla", "due", "2026-11-28T10:00", "--target", "forever"], "not a duration"),
+        (["sla", "due", "2026-11-28T10:00", "--hall", "Z9"], "not one of the halls"),
+    ],
+)
+def test_sla_due_bad_input(
+    capsys: pytest.CaptureFixture[str], paths: list[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *args, *paths)
+    assert code == 2 and out == "" and message in err
+
+
+def test_breaches_command(
+    capsys: pytest.CaptureFixture[str], paths: list[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "breaches", *paths)
+    assert code == 0 and "No breaches." in out
+    code, out, _ = run(capsys, "breaches", *paths, "--csv", str(tmp_path / "b.csv"))
+    assert code == 0 and (tmp_path / "b.csv").read_text(encoding="utf-8-sig").startswith("ref,")

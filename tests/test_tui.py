@@ -134,21 +134,21 @@ async def test_filter_sort_and_search(make_app: MakeApp) -> None:
     b = desk.create(TicketDraft(title="projector dead", priority="critical"))
     desk.resolve(b.ref)
     async with app.run_test(size=SIZE) as pilot:
-        assert [r[3] for r in cell_texts(app)] == ["wifi down", "projector dead"]
+        assert [r[4] for r in cell_texts(app)] == ["wifi down", "projector dead"]
         await pilot.press("s")  # sort by priority
-        assert [r[3] for r in cell_texts(app)] == ["projector dead", "wifi down"]
+        assert [r[4] for r in cell_texts(app)] == ["projector dead", "wifi down"]
         await pilot.press("f", "f")  # open → new → in progress (none)
         assert cell_texts(app) == []
         assert "match" in static_text(app, "#queue-empty")
         for _ in range(3):
             await pilot.press("f")  # → waiting → resolved
-            if [r[3] for r in cell_texts(app)] == ["projector dead"]:
+            if [r[4] for r in cell_texts(app)] == ["projector dead"]:
                 break
-        assert [r[3] for r in cell_texts(app)] == ["projector dead"]
+        assert [r[4] for r in cell_texts(app)] == ["projector dead"]
         await pilot.press("f", "f", "f")  # back to open
         await pilot.press("slash", *"wifi", "enter")
         await pilot.pause()
-        assert [r[3] for r in cell_texts(app)] == ["wifi down"]
+        assert [r[4] for r in cell_texts(app)] == ["wifi down"]
         await pilot.press("escape")
         assert len(cell_texts(app)) == 2
 
@@ -165,8 +165,8 @@ async def test_markup_and_escapes_render_literally(make_app: MakeApp) -> None:
     app.ctx.desk.create(TicketDraft(title="[bold]x[/] \x1b[31mred", seat="[i]3"))
     async with app.run_test(size=SIZE) as pilot:
         row = cell_texts(app)[0]
-        assert row[3] == "[bold]x[/] ␛[31mred"
-        assert row[2] == "[i]3"
+        assert row[4] == "[bold]x[/] ␛[31mred"
+        assert row[3] == "[i]3"
         await pilot.press("enter")
         await pilot.pause()
         assert "[bold]x[/] ␛[31mred" in static_text(app, "#detail-problem")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.i18n import display, tr, ui
+from classroom_support.models import Ticket
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
     OPEN_STATUSES,
@@ -21,6 +24,7 @@ from classroom_support.tickets import (
     age_text,
 )
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.sla_cell import clock_cell
 
 PAGE_SIZE = 100
 # Status filter cycle: the open set, each status alone, then everything.
@@ -31,15 +35,19 @@ STATUS_FILTERS: tuple[tuple[str, ...], ...] = (
 )
 PRIORITY_FILTERS: tuple[tuple[str, ...], ...] = ((), *((p,) for p in reversed(PRIORITIES)))
 COLUMNS = (
-    ("ref", "field.ref", 9),
-    ("age", "field.age", 8),
-    ("seat", "field.seat", 9),
-    ("title", "field.title", 30),
-    ("channel", "field.channel", 13),
-    ("priority", "field.priority", 9),
-    ("status", "field.status", 19),
-    ("assignee", "field.assignee", 12),
+    ("ref", "field.ref", 8),
+    ("age", "field.age", 7),
+    ("due", "field.due", 17),
+    ("seat", "col.seat", 7),
+    ("title", "field.title", 28),
+    ("channel", "field.channel", 10),
+    ("priority", "field.priority", 8),
+    ("status", "field.status", 12),
+    ("assignee", "field.assignee", 10),
 )
+# A ticket "blocks the hall" when it is critical or about the hall's equipment.
+BLOCKING_CATEGORIES = ("av", "pc", "network")
+CLASS_SOON_MINUTES = 60
 
 
 class QueueScreen(AppScreen[None]):
@@ -58,6 +66,9 @@ class QueueScreen(AppScreen[None]):
             "left_square_bracket", "page(-1)", "key.prev_page", id="prev-page", key_display="["
         ),
         Binding("c", "sessions", "key.sessions", id="sessions"),
+        Binding("e", "escalations", "key.escalations", id="escalations"),
+        Binding("b", "breaches", "key.breaches", id="breaches"),
+        Binding("q", "trainee_qr", "key.trainee_qr", id="trainee-qr"),
         Binding("escape", "clear_search", "key.clear_search", id="clear-search", show=False),
     ]
 
@@ -68,11 +79,13 @@ class QueueScreen(AppScreen[None]):
         self.priority_filter = 0
         self.page: QueuePage | None = None
         self.last_saved = ""
+        self.visible_tickets: dict[str, Ticket] = {}
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="queue-filters")
         yield Input(placeholder=ui("queue.search_placeholder"), id="search", classes="hidden")
+        yield Static(id="class-alert", classes="hidden")
         table: DataTable[object] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="queue-empty", classes="hidden")
@@ -83,6 +96,8 @@ class QueueScreen(AppScreen[None]):
         self.query_state = replace(self.query_state, hall_code=self.ctx.config.hall)
         self.populate()
         self.set_interval(60, self.reload)  # ages move on
+        self.set_interval(1, self.tick_countdowns)  # live SLA clocks, visible rows only
+        self.set_interval(30, self.refresh_class_alert)
 
     def populate(self) -> None:
         table = self.query_one("#queue", DataTable)
@@ -114,22 +129,81 @@ class QueueScreen(AppScreen[None]):
         self.page = page
         now = self.ctx.clock.now()
         table.clear()
+        self.visible_tickets = {t.ref: t for t in page.rows}
         for t in page.rows:
             table.add_row(
                 t.ref,
                 display(age_text(t.created_at, now)),
-                data_text(t.seat, limit=8),
+                self.due_cell(t, now),
+                data_text(t.seat, limit=6),
                 # Cut in logical order *before* shaping, so Arabic keeps its beginning.
                 data_text(t.title, limit=self.title_width - 1),
-                ui(f"channel.{t.channel}"),
+                data_text(tr(f"channel.{t.channel}"), limit=9),
                 data_text(tr(f"priority.{t.priority}")),
-                ui(f"status.{t.status}"),
-                data_text(t.assignee, limit=11),
+                data_text(tr(f"status_short.{t.status}"), limit=11),
+                data_text(t.assignee, limit=9),
                 key=t.ref,
             )
         if selected is not None and selected in {t.ref for t in page.rows}:
             table.move_cursor(row=table.get_row_index(selected))
         self.show_summary()
+        self.refresh_class_alert()
+
+    # ------------------------------------------------------------------ SLA
+
+    def due_cell(self, ticket: Ticket, now: datetime) -> Content:
+        sla = self.ctx.sla
+        if not ticket.is_open:
+            return Content("")
+        clocks = sla.clocks(ticket, now)
+        return clock_cell(
+            clocks.headline,
+            sla.calendar(ticket.hall_code),
+            now,
+            self.ctx.config.zone,
+            moved_earlier=ticket.ref in sla.moved_earlier,
+            level=ticket.escalation_level,
+        )
+
+    def tick_countdowns(self) -> None:
+        """Once a second, recompute the countdown of the rows on screen — and only those."""
+        table = self.query_one("#queue", DataTable)
+        if not self.visible_tickets or table.row_count == 0 or not self.is_current:
+            return
+        top = table.scroll_offset.y
+        height = max(1, table.size.height - 1)  # minus the header row
+        now = self.ctx.clock.now()
+        for index in range(top, min(table.row_count, top + height)):
+            row_key = table.coordinate_to_cell_key((index, 0)).row_key
+            ticket = self.visible_tickets.get(str(row_key.value))
+            if ticket is not None:
+                table.update_cell(row_key, "due", self.due_cell(ticket, now))
+
+    def refresh_class_alert(self) -> None:
+        """'Class starts in N minutes' when tickets that block the hall are still open."""
+        alert = self.query_one("#class-alert", Static)
+        upcoming = self.ctx.sessions.next_start()
+        now = self.ctx.clock.now()
+        if upcoming is None or upcoming.starts_at - now > timedelta(minutes=CLASS_SOON_MINUTES):
+            alert.add_class("hidden")
+            return
+        refs = [t.ref for t in self.ctx.desk.blocking(self.ctx.config.hall, BLOCKING_CATEGORIES)]
+        if not refs:
+            alert.add_class("hidden")
+            return
+        minutes = max(0, int((upcoming.starts_at - now).total_seconds() // 60))
+        alert.update(
+            data_text(
+                tr(
+                    "queue.class_soon",
+                    course=upcoming.course,
+                    minutes=minutes,
+                    count=len(refs),
+                    refs=", ".join(refs[:5]),
+                )
+            )
+        )
+        alert.remove_class("hidden")
 
     def show_summary(self) -> None:
         page = self.page
@@ -274,3 +348,18 @@ class QueueScreen(AppScreen[None]):
         from classroom_support.screens.sessions import SessionsScreen
 
         self.app.push_screen(SessionsScreen(), lambda _: self.reload())
+
+    def action_trainee_qr(self) -> None:
+        from classroom_support.screens.trainee_qr import TraineeScreen
+
+        self.app.push_screen(TraineeScreen())
+
+    def action_escalations(self) -> None:
+        from classroom_support.screens.sla_screens import EscalationsScreen
+
+        self.app.push_screen(EscalationsScreen(), lambda _: self.reload())
+
+    def action_breaches(self) -> None:
+        from classroom_support.screens.sla_screens import BreachLedgerScreen
+
+        self.app.push_screen(BreachLedgerScreen(), lambda _: self.reload())

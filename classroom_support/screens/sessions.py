@@ -28,6 +28,7 @@ class SessionsScreen(AppScreen[None]):
         Binding("a", "add", "key.add", id="add-session"),
         Binding("e", "edit", "key.edit", id="edit-session"),
         Binding("d", "delete", "key.delete", id="delete-session"),
+        Binding("h", "closures", "key.closures", id="closures"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -91,6 +92,11 @@ class SessionsScreen(AppScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_closures(self) -> None:
+        from classroom_support.screens.sla_screens import ClosuresScreen
+
+        self.app.push_screen(ClosuresScreen())
 
     def action_add(self) -> None:
         self.app.push_screen(SessionForm(None), self.saved)

@@ -11,12 +11,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from classroom_support.i18n import tr, ui
+from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
 from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.sla_cell import hms
 
 # Which statuses allow which action; the footer dims the rest.
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -30,6 +31,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "resolve": ("new", "in_progress", "waiting"),
     "verify": ("resolved",),
     "reopen": ("resolved", "verified"),
+    "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
 }
 DETAIL_KEYS = {
     "message": "field.message",
@@ -40,6 +42,12 @@ DETAIL_KEYS = {
     "reason": "field.reason",
     "summary": "field.summary",
     "note": "field.note",
+    "clock": "field.clock",
+    "step": "field.step",
+    "cause": "field.rca_cause",
+    "what": "field.rca_what",
+    "action": "field.rca_action",
+    "owner": "field.rca_owner",
 }
 
 
@@ -56,6 +64,8 @@ class TicketDetailScreen(AppScreen[None]):
         Binding("x", "resolve", "key.resolve", id="resolve"),
         Binding("v", "verify", "key.verify", id="verify"),
         Binding("o", "reopen", "key.reopen", id="reopen"),
+        Binding("R", "rca", "key.rca", id="record-rca", key_display="R"),
+        Binding("t", "ticket_qr", "key.ticket_qr", id="ticket-qr"),
     ]
 
     def __init__(self, ref: str) -> None:
@@ -70,6 +80,7 @@ class TicketDetailScreen(AppScreen[None]):
             yield Vertical(id="detail-left")
             yield Vertical(id="detail-right")
         yield Static(id="detail-problem")
+        yield Static(id="detail-clocks")
         yield Static(id="detail-conflicts", classes="hidden")
         yield Static(data_text(tr("detail.timeline")), id="timeline-title")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
@@ -127,6 +138,9 @@ class TicketDetailScreen(AppScreen[None]):
         self.query_one("#detail-problem", Static).update(
             data_text(f"{tr('field.title')}: {ticket.title}", single_line=False, limit=4000)
         )
+        self.query_one("#detail-clocks", Static).update(
+            data_text("\n".join(self.clock_lines(ticket)), single_line=False)
+        )
         conflicts = self.query_one("#detail-conflicts", Static)
         conflicts.set_class(ticket.conflicts == 0, "hidden")
         conflicts.update(data_text(tr("detail.conflicts", count=ticket.conflicts)))
@@ -145,6 +159,78 @@ class TicketDetailScreen(AppScreen[None]):
             )
         self.refresh_bindings()
 
+    def clock_lines(self, ticket: Ticket) -> list[str]:
+        """Every SLA clock: due (local), state, working time left, and why it is due then."""
+        ctx = self.ctx
+        sla = ctx.sla
+        zone = ctx.config.zone
+        now = ctx.clock.now()
+        cal = sla.calendar(ticket.hall_code)
+        clocks = sla.clocks(ticket, now)
+        lines: list[str] = []
+        for clock in (clocks.first_response, clocks.resolution):
+            due = clock.due.astimezone(zone) if clock.due else None
+            due_text = f"{tr('weekday.' + str(due.weekday()))} {due:%Y-%m-%d %H:%M}" if due else "—"
+            head = tr(
+                "detail.clock_line",
+                clock=tr(f"clock.{clock.name}"),
+                due=due_text,
+                state=tr(f"sla.state.{clock.state}"),
+                target=f"{clock.target.total_seconds() / 3600:g}",
+            )
+            if clock.stopped_at is None and clock.state != "paused":
+                head += " · " + tr("detail.clock_left", left=hms(clock.remaining))
+            lines.append(head)
+            if clock.due is not None and clock.name == "first_response":
+                spans = cal.explain(ticket.created_at, clock.due)
+                parts = []
+                for sp in spans[:12]:
+                    a, b = sp.start.astimezone(zone), sp.end.astimezone(zone)
+                    label = (
+                        tr("detail.why_session", course=sp.label)
+                        if sp.source == "session"
+                        else tr("detail.why_hours")
+                    )
+                    # The mark keeps a course name's direction from pulling in what follows.
+                    parts.append(f"{a:%d/%m %H:%M}–{b:%H:%M} {label}\u200e")
+                if len(spans) > 12:
+                    parts.append(tr("detail.why_more", count=len(spans) - 12))
+                # Pack into lines that fit, in logical order: a wrapped right-to-left line would
+                # be reordered across the break.
+                width = max(40, self.app.size.width - 8)
+                current = "  " + tr("detail.why", spans="")
+                for part in parts:
+                    if len(current) + len(part) + 3 > width:
+                        lines.append(current.rstrip(" ·"))
+                        current = "    "
+                    current += part + " · "
+                lines.append(current.rstrip(" ·"))
+        step = ctx.config.escalation[min(ticket.escalation_level, len(ctx.config.escalation) - 1)]
+        roles = {r.id: r for r in ctx.config.roster}
+        who = ", ".join(
+            (roles[r].title_ar if language() == "ar" and roles[r].title_ar else roles[r].title)
+            for r in step.roles
+            if r in roles
+        )
+        step_name = step.name_ar if language() == "ar" and step.name_ar else step.name
+        line = tr("detail.escalation", step=step_name) + (f" ({who})" if who else "")
+        next_due = sla.next_rung_due(ticket, clocks)
+        if next_due is not None:
+            line += " · " + tr("detail.next_rung", at=f"{next_due.astimezone(zone):%Y-%m-%d %H:%M}")
+        lines.append(line)
+        if ticket.breached:
+            if ticket.rca_at is None:
+                lines.append(tr("detail.rca_missing"))
+            else:
+                lines.append(
+                    tr(
+                        "detail.rca_done",
+                        cause=tr(f"rca.{ticket.rca_cause}"),
+                        owner=ticket.rca_owner,
+                    )
+                )
+        return lines
+
     def describe(self, kind: str, payload: dict[str, Any]) -> str:
         if kind == "created":
             return payload.get("title", "")
@@ -154,6 +240,10 @@ class TicketDetailScreen(AppScreen[None]):
                 continue
             if key == "priority":
                 value = tr(f"priority.{value}")
+            elif key == "clock":
+                value = tr(f"clock.{value}")
+            elif key == "cause":
+                value = tr(f"rca.{value}")
             elif key == "category":
                 value = tr(f"category.{value}")
             parts.append(f"{tr(DETAIL_KEYS[key])}: {value}")
@@ -163,6 +253,8 @@ class TicketDetailScreen(AppScreen[None]):
         if action in ALLOWED and self.ticket is not None:
             if action == "respond" and self.ticket.first_response_at is not None:
                 return None
+            if action == "rca":
+                return True if self.ticket.breached else None
             return True if self.ticket.status in ALLOWED[action] else None
         return True
 
@@ -192,8 +284,25 @@ class TicketDetailScreen(AppScreen[None]):
 
         self.app.push_screen(TextPrompt(tr(title_key), required=required), answered)
 
+    def action_rca(self) -> None:
+        from classroom_support.screens.sla_screens import RcaForm
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.notify(
+                    data_text(tr("detail.done", ref=self.ref, what=tr("event.rca_recorded")))
+                )
+                self.load()
+
+        self.app.push_screen(RcaForm(self.ref), done)
+
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_ticket_qr(self) -> None:
+        from classroom_support.screens.trainee_qr import TraineeScreen
+
+        self.app.push_screen(TraineeScreen(self.ref))
 
     def action_respond(self) -> None:
         self.ask(

@@ -3,6 +3,7 @@
 from classroom_support.widgets.footer import LocalizedFooter
 from classroom_support.widgets.header import HallHeader
 from classroom_support.widgets.key_choice import KeyChoice
+from classroom_support.widgets.qr_code import QRCode
 from classroom_support.widgets.text import data_text
 
-__all__ = ["HallHeader", "KeyChoice", "LocalizedFooter", "data_text"]
+__all__ = ["HallHeader", "KeyChoice", "LocalizedFooter", "QRCode", "data_text"]

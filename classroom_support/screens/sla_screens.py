@@ -1,0 +1,407 @@
+"""Escalations, the breach ledger (with CSV export), the root-cause form and holidays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label, Static
+
+from classroom_support.i18n import language, tr, ui
+from classroom_support.models import Ticket
+from classroom_support.reports import breach_rows, write_breach_csv
+from classroom_support.screens.base import AppScreen
+from classroom_support.screens.prompts import ConfirmPrompt
+from classroom_support.sessions import ClosureDraft
+from classroom_support.tickets import RCA_CAUSES, TicketError, ValidationError
+from classroom_support.widgets import HallHeader, KeyChoice, LocalizedFooter, data_text
+from classroom_support.widgets.sla_cell import hms
+
+
+class EscalationsScreen(AppScreen[None]):
+    """Every escalated open ticket: the rung, who is responsible there, how far over it is."""
+
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="escalations-back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(data_text(tr("escalations.title")), id="sla-title")
+        yield DataTable(id="escalations", cursor_type="row", zebra_stripes=True)
+        yield Static(id="escalations-empty", classes="hidden")
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
+        table = self.query_one("#escalations", DataTable)
+        for key, label, width in (
+            ("ref", "field.ref", 8),
+            ("level", "field.step", 28),
+            ("who", "escalations.who", 50),
+            ("over", "escalations.over", 10),
+            ("title", "field.title", max(12, self.app.size.width - 116)),
+        ):
+            table.add_column(ui(label), key=key, width=width)
+        self.reload()
+        table.focus()
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        table = self.query_one("#escalations", DataTable)
+        table.clear()
+        roles = {r.id: r for r in ctx.config.roster}
+        now = ctx.clock.now()
+        arabic = language() == "ar"
+        rows = ctx.desk.escalated()
+        for t in rows:
+            ladder = ctx.config.escalation
+            step = ladder[min(t.escalation_level, len(ladder) - 1)]
+            who = ", ".join(
+                (roles[r].title_ar if arabic and roles[r].title_ar else roles[r].title)
+                for r in step.roles
+                if r in roles
+            ) or (step.name_ar if arabic and step.name_ar else step.name)
+            clocks = ctx.sla.clocks(t, now)
+            over = "—"
+            if clocks.first_response.due is not None:
+                end = clocks.first_response.stopped_at or now
+                over = hms(ctx.sla.calendar(t.hall_code).between(clocks.first_response.due, end))
+            table.add_row(
+                t.ref,
+                data_text(
+                    f"{t.escalation_level}. "
+                    + (step.name_ar if arabic and step.name_ar else step.name),
+                    limit=27,
+                ),
+                data_text(who, limit=49),
+                data_text(over),
+                data_text(t.title, limit=max(11, self.app.size.width - 117)),
+                key=t.ref,
+            )
+        empty = self.query_one("#escalations-empty", Static)
+        empty.update(data_text(tr("escalations.empty")))
+        empty.set_class(bool(rows), "hidden")
+        table.set_class(not rows, "hidden")
+
+    @on(DataTable.RowSelected, "#escalations")
+    def open_ticket(self, event: DataTable.RowSelected) -> None:
+        from classroom_support.screens.ticket_detail import TicketDetailScreen
+
+        self.app.push_screen(TicketDetailScreen(str(event.row_key.value)), lambda _: self.reload())
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+RCA_FILTERS = ("all", "missing", "recorded")
+
+
+class BreachLedgerScreen(AppScreen[None]):
+    """All breaches and whether their root-cause analysis is done; filter; export to CSV."""
+
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="breaches-back"),
+        Binding("f", "cycle_filter", "key.filter", id="breaches-filter"),
+        Binding("R", "rca", "key.rca", id="breaches-rca", key_display="R"),
+        Binding("x", "export", "key.export", id="breaches-export"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_index = 0
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(id="sla-title")
+        yield DataTable(id="breaches", cursor_type="row", zebra_stripes=True)
+        yield Static(id="breaches-empty", classes="hidden")
+        yield Static(id="breaches-status")
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
+        table = self.query_one("#breaches", DataTable)
+        for key, label, width in (
+            ("ref", "field.ref", 8),
+            ("clock", "field.clock", 24),
+            ("due", "breaches.due", 17),
+            ("rca", "breaches.rca", 22),
+            ("owner", "field.rca_owner", 16),
+            ("title", "field.title", 24),
+        ):
+            table.add_column(ui(label), key=key, width=width)
+        self.reload()
+        table.focus()
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        table = self.query_one("#breaches", DataTable)
+        table.clear()
+        wanted = RCA_FILTERS[self.filter_index]
+        rows = [
+            r
+            for r in breach_rows(ctx)
+            if wanted == "all" or (wanted == "missing") == (not r["rca_recorded"])
+        ]
+        for r in rows:
+            clocks = " + ".join(tr(f"clock.{c}") for c in r["clocks"])
+            rca = tr(f"rca.{r['rca_cause']}") if r["rca_recorded"] else tr("breaches.missing")
+            table.add_row(
+                r["ref"],
+                data_text(clocks, limit=23),
+                data_text(r["due_local"]),
+                data_text(rca, limit=21),
+                data_text(r["rca_owner"], limit=15),
+                data_text(r["title"], limit=23),
+                key=r["ref"],
+            )
+        self.query_one("#sla-title", Static).update(
+            data_text(tr("breaches.title", filter=tr(f"breaches.filter.{wanted}"), count=len(rows)))
+        )
+        empty = self.query_one("#breaches-empty", Static)
+        empty.update(data_text(tr("breaches.empty")))
+        empty.set_class(bool(rows), "hidden")
+        table.set_class(not rows, "hidden")
+
+    def selected_ref(self) -> str | None:
+        table = self.query_one("#breaches", DataTable)
+        if table.row_count == 0:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(key.value)
+
+    def action_cycle_filter(self) -> None:
+        self.filter_index = (self.filter_index + 1) % len(RCA_FILTERS)
+        self.reload()
+
+    def action_rca(self) -> None:
+        ref = self.selected_ref()
+        if ref is None:
+            self.app.bell()
+            return
+        self.app.push_screen(RcaForm(ref), lambda saved: self.reload() if saved else None)
+
+    def action_export(self) -> None:
+        ctx = self.ctx
+        stamp = ctx.clock.now().astimezone(ctx.config.zone).strftime("%Y%m%d-%H%M%S")
+        path = Path(ctx.paths.database).parent / f"breaches-{stamp}.csv"
+        count = write_breach_csv(ctx, path)
+        self.query_one("#breaches-status", Static).update(
+            data_text(tr("breaches.exported", count=count, path=str(path)))
+        )
+        self.notify(data_text(tr("breaches.exported", count=count, path=str(path))))
+
+    @on(DataTable.RowSelected, "#breaches")
+    def open_ticket(self, event: DataTable.RowSelected) -> None:
+        from classroom_support.screens.ticket_detail import TicketDetailScreen
+
+        self.app.push_screen(TicketDetailScreen(str(event.row_key.value)), lambda _: self.reload())
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class RcaForm(ModalScreen[bool]):
+    """Cause category (one digit), what happened, corrective action, owner."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", id="save-rca", priority=True),
+        Binding("escape", "cancel", "key.cancel", id="cancel-rca"),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        ticket: Ticket = self.ctx.desk.get(self.ref)
+        with Vertical(classes="prompt"):
+            yield Static(data_text(tr("rca.title", ref=self.ref)), classes="prompt-title")
+            yield Static(data_text(ticket.title, limit=200), classes="prompt-hint")
+            yield Label(ui("field.rca_cause"), classes="field-label")
+            yield KeyChoice(RCA_CAUSES, "rca", ticket.rca_cause or "other", id="rca_cause")
+            for name in ("rca_what", "rca_action", "rca_owner"):
+                yield Label(ui(f"field.{name}"), classes="field-label")
+                yield Input(getattr(ticket, name), id=name, select_on_focus=False)
+            yield Static(id="rca-error")
+            yield Static(data_text(tr("rca.hint")), classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#rca_cause", KeyChoice).focus()
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "rca_owner":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        values = {
+            n: self.query_one(f"#{n}", Input).value for n in ("rca_what", "rca_action", "rca_owner")
+        }
+        try:
+            self.ctx.desk.record_rca(
+                self.ref,
+                self.query_one("#rca_cause", KeyChoice).value,
+                values["rca_what"],
+                values["rca_action"],
+                values["rca_owner"],
+            )
+        except ValidationError as exc:
+            self.query_one("#rca-error", Static).update(data_text(str(exc)))
+            if exc.field in values:
+                self.query_one(f"#{exc.field}", Input).focus()
+            self.app.bell()
+            return
+        except TicketError as exc:
+            self.query_one("#rca-error", Static).update(data_text(str(exc)))
+            self.app.bell()
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ClosuresScreen(AppScreen[None]):
+    """Public holidays and closed days: weekly hours stop; course sessions still count."""
+
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="closures-back"),
+        Binding("a", "add", "key.add", id="add-closure"),
+        Binding("d", "delete", "key.delete", id="delete-closure"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(data_text(tr("closures.title")), id="sla-title")
+        yield DataTable(id="closures", cursor_type="row", zebra_stripes=True)
+        yield Static(id="closures-empty", classes="hidden")
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
+        table = self.query_one("#closures", DataTable)
+        for key, label, width in (
+            ("start", "field.day", 12),
+            ("end", "field.end_day", 12),
+            ("name", "field.name", 40),
+            ("est", "closures.estimated", 14),
+        ):
+            table.add_column(ui(label), key=key, width=width)
+        self.reload()
+        table.focus()
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        today = ctx.clock.now().astimezone(ctx.config.zone).date()
+        table = self.query_one("#closures", DataTable)
+        table.clear()
+        rows = ctx.closures.upcoming(today)
+        arabic = language() == "ar"
+        for r in rows:
+            table.add_row(
+                r.start_day,
+                r.end_day,
+                data_text(r.name_ar if arabic and r.name_ar else r.name, limit=39),
+                ui("closures.estimated_yes") if r.estimated else "",
+                key=r.id,
+            )
+        empty = self.query_one("#closures-empty", Static)
+        empty.update(data_text(tr("closures.empty")))
+        empty.set_class(bool(rows), "hidden")
+        table.set_class(not rows, "hidden")
+
+    def action_add(self) -> None:
+        def answered(value: ClosureDraft | None) -> None:
+            if value is not None:
+                self.reload()
+                self.notify(ui("closures.saved"))
+
+        self.app.push_screen(ClosureForm(), answered)
+
+    def action_delete(self) -> None:
+        table = self.query_one("#closures", DataTable)
+        if table.row_count == 0:
+            self.app.bell()
+            return
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        name = str(table.get_cell(key, "name"))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.ctx.closures.delete(str(key.value))
+                self.reload()
+
+        self.app.push_screen(ConfirmPrompt(tr("closures.confirm_delete", name=name)), answered)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class ClosureForm(ModalScreen[ClosureDraft | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", id="save-closure", priority=True),
+        Binding("escape", "cancel", "key.cancel", id="cancel-closure"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(data_text(tr("closures.add")), classes="prompt-title")
+            for name, label in (
+                ("name", "field.name"),
+                ("start", "field.day"),
+                ("end", "field.end_day"),
+            ):
+                yield Label(ui(label), classes="field-label")
+                yield Input(
+                    id=name,
+                    placeholder="YYYY-MM-DD" if name != "name" else "",
+                    select_on_focus=False,
+                )
+            yield Static(id="closure-error")
+            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "end":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        draft = ClosureDraft(
+            *(self.query_one(f"#{n}", Input).value for n in ("name", "start", "end"))
+        )
+        try:
+            self.app.ctx.closures.add(draft)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            self.query_one("#closure-error", Static).update(data_text(str(exc)))
+            self.app.bell()
+            return
+        self.dismiss(draft)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
