@@ -132,6 +132,7 @@ async def measure(size: tuple[int, int], repeats: int, warmup: int) -> dict[str,
                 else:
                     if name == "trainee (cold)":
                         qr.qr_matrix.cache_clear()
+                        qr._encode.cache_clear()
                     ms = await open_once("q", trainee_painted, TraineeScreen)
                 if round_ >= warmup:
                     times[name].append(ms)

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(breaches, suppress=True)
     breaches.add_argument("--csv", type=Path, default=None, help="write the ledger to this file")
     breaches.add_argument("--json", action="store_true")
+
+    from classroom_support import sync_cli
+    from classroom_support.central import cli as central_cli
+
+    sync_cli.add_parsers(sub, _common)  # connect, sync
+    central_cli.add_parser(sub)  # central serve / add-device / ...
     return parser
 
 
@@ -121,6 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sla(args)
         if args.command == "breaches":
             return cmd_breaches(args)
+        if args.command in ("connect", "sync"):
+            from classroom_support import sync_cli
+
+            return sync_cli.run(args)
+        if args.command == "central":
+            from classroom_support.central import cli as central_cli
+
+            return central_cli.run(args)
         if args.command in ("qr", "kiosk"):
             return cmd_tui(args, start="trainee" if args.command == "qr" else "kiosk")
         return cmd_tui(args)

@@ -260,6 +260,7 @@ class QRMatrix:
         return self.size + 2 * QUIET_ZONE
 
 
+@lru_cache(maxsize=128)  # each (text, level) is encoded once, whatever room is asked about
 def _encode(text: str, level: int) -> tuple[int, tuple[tuple[bool, ...], ...]]:
     code = qrcode.QRCode(version=None, error_correction=level, box_size=1, border=0)
     code.add_data(text)

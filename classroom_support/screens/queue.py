@@ -58,12 +58,22 @@ class QueueScreen(AppScreen[None]):
         Binding("f", "cycle_status", "key.filter_status", id="filter-status"),
         Binding("p", "cycle_priority", "key.filter_priority", id="filter-priority"),
         Binding("s", "cycle_sort", "key.sort", id="sort"),
-        Binding("o", "reverse_sort", "key.reverse", id="reverse-sort"),
+        Binding("o", "reverse_sort", "key.reverse", id="reverse-sort", show=False),
         Binding(
-            "right_square_bracket", "page(1)", "key.next_page", id="next-page", key_display="]"
+            "right_square_bracket",
+            "page(1)",
+            "key.next_page",
+            id="next-page",
+            key_display="]",
+            show=False,
         ),
         Binding(
-            "left_square_bracket", "page(-1)", "key.prev_page", id="prev-page", key_display="["
+            "left_square_bracket",
+            "page(-1)",
+            "key.prev_page",
+            id="prev-page",
+            key_display="[",
+            show=False,
         ),
         Binding("c", "sessions", "key.sessions", id="sessions"),
         Binding("e", "escalations", "key.escalations", id="escalations"),
