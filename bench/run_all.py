@@ -3,6 +3,8 @@
     .venv/bin/python bench/run_all.py              # full: 7 start-up runs, 2,000 creates
     .venv/bin/python bench/run_all.py --quick      # 3 runs, 500 creates, 5 queue repeats
     .venv/bin/python bench/run_all.py --whatif     # also the queue index what-if
+    .venv/bin/python bench/run_all.py --no-sla     # skip bench/sla.py (3-5 min of a full run)
+    .venv/bin/python bench/run_all.py --no-sync    # skip bench/sync.py (~2 min of a full run)
 
 Results of each script land in bench/.data/results/ (see each script's docstring); write them
 up in docs/benchmarks.md with the commands printed here.
@@ -30,6 +32,59 @@ def run_script(name: str, flags: list[str], out: Path) -> tuple[str, dict[str, A
     return shown, json.loads(out.read_text(encoding="utf-8"))
 
 
+def print_sla(cmd: str, sl: dict[str, Any]) -> None:
+    print(f"\nSLA  [{cmd}]")
+    tp = sl.get("throughput")
+    if tp:
+        weekly, full = tp["cases"]["weekly only"], tp["cases"]["full calendar"]
+        if "ratio_add_vs_pandas" in weekly:
+            print(
+                f"  weekly add(48 h) {weekly['per_s']['add']:,}/s vs pandas "
+                f"{weekly['pandas_best_per_s']:,}/s = {weekly['ratio_add_vs_pandas']}x; "
+                f"goal >= 10x: {tp['goal_ratio_verdict']}"
+            )
+        print(
+            f"  full calendar add {full['per_s']['add']:,}/s, between {full['per_s']['between']:,}"
+            f"/s; goal >= 100,000/s: {tp['goal_full_verdict']}"
+        )
+    rc = sl.get("recompute")
+    if rc:
+        for name, v in rc["variants"].items():
+            print(
+                f"  calendar_changed, {name}: {v['calendar_changed_ms']['median']:.0f} ms "
+                f"(read alone {v['read_ms']['median']:.0f} ms, x{v['ratio_to_read']}); "
+                f"goal <= 100 ms: {v['verdict']}"
+            )
+    idle = sl.get("idle")
+    if idle:
+        pcts = ", ".join(
+            f"{name} {p['cpu_pct_of_one_core']:.2f} %" for name, p in idle["processes"].items()
+        )
+        print(
+            f"  idle CPU over {idle['window_s']:.0f} s: {pcts}; goal app <= 3 %: "
+            f"{idle['goal_verdict']}"
+        )
+
+
+def print_sync(cmd: str, sy: dict[str, Any]) -> None:
+    runs, n = sy["runs"], sy["events"]
+    print(f"\nSync with the central server, {n} events  [{cmd}]")
+    for name in ("batched", "per_event", "batched_latency"):
+        r = runs[name]
+        print(
+            f"  push {name:<16} {r['push_s']:7.2f} s  {n / r['push_s']:8.0f} events/s "
+            f"({r['requests']} requests)"
+        )
+    p = runs["pull"]
+    print(f"  pull {p['pulled']} events {p['pull_s']:.2f} s")
+    print(
+        f"  batched vs one request per event: {sy['ratio_per_event_over_batched']}x, goal >= "
+        f"{sy['goal_ratio']:g}x: {sy['goal_ratio_verdict']}; through +50 ms "
+        f"{runs['batched_latency']['push_s']:.2f} s, goal <= {sy['goal_latency_s']:g} s: "
+        f"{sy['goal_latency_verdict']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs: a smoke test")
@@ -38,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--open", type=int, default=20_000)
     parser.add_argument("--whatif", action="store_true", help="also run bench/queue_whatif.py")
+    parser.add_argument("--no-sla", action="store_true", help="skip bench/sla.py")
+    parser.add_argument("--no-sync", action="store_true", help="skip bench/sync.py")
     args = parser.parse_args(argv)
     runs = args.runs or (3 if args.quick else 7)
     creates = args.creates or (500 if args.quick else 2000)
@@ -55,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd, cr = run_script(
         "create_latency", ["--creates", str(creates), "--profile", "500"], folder / "create.json"
     )
+    sla: tuple[str, dict[str, Any]] | None = None
+    if not args.no_sla:
+        sla = run_script("sla", [*(["--quick"] if args.quick else []), *size], folder / "sla.json")
+    sync: tuple[str, dict[str, Any]] | None = None
+    if not args.no_sync:
+        events = ["--events", "2000"] if args.quick else []
+        sync = run_script("sync", events, folder / "sync.json")
     whatif: tuple[str, dict[str, Any]] | None = None
     if args.whatif:
         whatif = run_script(
@@ -100,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"    {name:<32} {c['current_ms']:7.2f} -> {c['proposed_ms']:6.2f} ms "
                 f"(x{c['ratio_proposed_over_current']:.3f})"
             )
+    if sla is not None:
+        print_sla(*sla)
+    if sync is not None:
+        print_sync(*sync)
     print(f"\nresults: {folder.relative_to(REPO)}/")
     return 0
 

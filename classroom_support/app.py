@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +15,17 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from classroom_support import i18n
 from classroom_support.context import AppContext
 from classroom_support.i18n import tr, ui
 from classroom_support.monitor import MonitorResult
 from classroom_support.screens.queue import QueueScreen
+from classroom_support.sync import SyncClient, SyncReport, SyncStatus
 from classroom_support.widgets import data_text
+
+SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
 
 
 def styles_dir() -> Path:
@@ -38,6 +44,10 @@ class ClassroomSupportApp(App[None]):
         Binding("f1", "help", "key.help", id="help"),
         Binding("f9", "toggle_language", "key.language", id="toggle-language"),
         Binding("ctrl+q", "quit", "key.quit", id="quit", priority=True),
+        # Sync: F5 now (sets it up first if needed), F6 the sync log. Not in the footer
+        # (help and the command palette list them).
+        Binding("f5", "sync_now", "key.sync", id="sync-now", show=False),
+        Binding("f6", "sync_log", "key.sync_log", id="sync-log", show=False),
     ]
 
     def __init__(
@@ -56,6 +66,12 @@ class ClassroomSupportApp(App[None]):
         self.scheduler: Any = None
         # "queue", or "trainee"/"kiosk": the QR screens on top of the queue (Esc goes back).
         self.start = start
+        # Sync with the central server: a thread worker runs the (blocking, httpx) client.
+        self.sync_client = SyncClient(
+            ctx.db, ctx.config, ctx.clock, on_device_change=self._device_changed
+        )
+        self.sync_progress: tuple[str, int, int] | None = None
+        self._sync_status: tuple[float, SyncStatus | None] = (0.0, None)
 
     @on(events.DescendantFocus)
     def _steady_cursor(self, event: events.DescendantFocus) -> None:
@@ -98,11 +114,128 @@ class ClassroomSupportApp(App[None]):
             misfire_grace_time=None,
             max_instances=1,
         )
+        self.scheduler.add_job(
+            self.scheduled_sync,
+            "interval",
+            seconds=SYNC_INTERVAL_S,
+            id="sync",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            coalesce=True,
+            misfire_grace_time=None,
+            max_instances=1,
+        )
         self.scheduler.start()
 
     def on_unmount(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+
+    # ------------------------------------------------------------------ sync
+
+    def _device_changed(self) -> None:
+        self.ctx.desk._device = None  # the server assigned another reference prefix
+
+    def sync_status(self) -> SyncStatus | None:
+        """For the header (asked every second by every header): read at most every 2 s, and
+        again at once after a sync run or a progress step."""
+        at, status = self._sync_status
+        now = time.monotonic()
+        if status is None or now - at >= 2.0:
+            status = self.sync_client.status()
+            self._sync_status = (now, status)
+        return status
+
+    def scheduled_sync(self) -> None:
+        if self.sync_client.is_configured():
+            self.start_sync(manual=False)
+
+    def action_sync_now(self) -> None:
+        if not self.sync_client.is_configured():
+            from classroom_support.screens.sync_log import SyncSetupScreen
+
+            self.push_screen(SyncSetupScreen(), lambda done: self.start_sync() if done else None)
+            return
+        self.start_sync(manual=True)
+
+    def action_sync_log(self) -> None:
+        from classroom_support.screens.sync_log import SyncLogScreen
+
+        if not isinstance(self.screen, SyncLogScreen):
+            self.push_screen(SyncLogScreen())
+
+    def start_sync(self, manual: bool = True) -> None:
+        """One sync run in an exclusive thread worker; a second request while one runs waits
+        for the next turn instead of starting another."""
+        if any(w.group == "sync" and w.is_running for w in self.workers):
+            if manual:
+                self.notify(ui("sync.already_running"))
+            return
+        self.sync_progress = ("push", 0, 0) if manual else None
+        self.run_worker(
+            partial(self._sync_in_thread, manual),
+            name="sync",
+            group="sync",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _sync_in_thread(self, manual: bool) -> SyncReport:
+        def progress(phase: str, done: int, total: int) -> None:
+            self.call_from_thread(self._show_progress, phase, done, total)
+
+        report = self.sync_client.sync(progress, manual=manual)
+        self.call_from_thread(self.sync_finished, report, manual)
+        return report
+
+    def _show_progress(self, phase: str, done: int, total: int) -> None:
+        self.sync_progress = (phase, done, total)
+        self._sync_status = (0.0, self._sync_status[1])
+        self.refresh_headers()
+
+    def sync_finished(self, report: SyncReport, manual: bool) -> None:
+        self.sync_progress = None
+        self._sync_status = (0.0, None)
+        if report.calendar_changed:
+            self.ctx.sla.calendar_changed()  # courses or holidays came down: deadlines move
+        if report.changed_tickets or report.pulled:
+            self.refresh_queue()
+        for screen in self.screen_stack:
+            if screen.__class__.__name__ == "SyncLogScreen":
+                screen.reload()  # type: ignore[attr-defined]
+        self.refresh_headers()
+        if report.outcome in ("waiting", "running"):
+            return
+        counts = {"pushed": report.pushed, "pulled": report.pulled, "parked": report.parked_total}
+        if report.outcome in ("ok", "parked"):
+            if manual or report.parked:
+                key = "sync.done_parked" if report.parked_total else "sync.done"
+                severity = "warning" if report.parked_total else "information"
+                self.notify(data_text(tr(key, **counts)), severity=severity)
+        elif manual or report.outcome in ("unauthorized", "conflict", "error"):
+            severity = "warning" if report.exit_code == 3 else "error"
+            self.notify(
+                data_text(tr(f"sync.failed.{report.exit_code}", reason=report.message[:200])),
+                severity=severity,
+                timeout=10,
+            )
+
+    @on(Worker.StateChanged)
+    def _sync_worker_failed(self, event: Worker.StateChanged) -> None:
+        # The client reports failures in its result; an exception here is a bug: say so,
+        # keep the app running (exit_on_error=False), and let the next run try again.
+        if event.worker.group == "sync" and event.state == WorkerState.ERROR:
+            self.sync_progress = None
+            self.notify(
+                data_text(tr("sync.crashed", error=str(event.worker.error)[:200])),
+                severity="error",
+            )
+
+    def refresh_headers(self) -> None:
+        from classroom_support.widgets.header import HallHeader
+
+        for header in self.screen.query(HallHeader):
+            header.refresh_header()
 
     async def check_sla(self) -> MonitorResult:
         result = await asyncio.to_thread(self.ctx.sla.run, notify=False)

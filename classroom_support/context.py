@@ -11,7 +11,7 @@ from classroom_support import i18n
 from classroom_support.clock import Clock, SystemClock
 from classroom_support.config import Config, Paths, default_paths, load_config
 from classroom_support.db import Database, open_database
-from classroom_support.models import HallRow, RosterEntry
+from classroom_support.models import HallRow, MetaEntry, RosterEntry
 from classroom_support.monitor import SlaService
 from classroom_support.sessions import ClosureBook, SessionBook
 from classroom_support.tickets import TicketDesk
@@ -57,7 +57,7 @@ def open_context(
     sla.seed_closures()
     desk.before_change = sla.catch_up
     sessions = SessionBook(db, clock, config)
-    closures = ClosureBook(db, clock)
+    closures = ClosureBook(db, clock, config.zone)
     sessions.on_change.append(sla.calendar_changed)
     closures.on_change.append(sla.calendar_changed)
     return AppContext(
@@ -80,8 +80,12 @@ def _seed_reference_data(db: Database, config: Config) -> None:
             r.id: (r.title, r.title_ar, r.responsibility, r.contact)
             for r in s.exec(select(RosterEntry)).all()
         }
+        # Once the central server has sent the roster (sync), it is theirs, not the config's.
+        central_roster = s.get(MetaEntry, "roster_source") is not None
     want_halls = {h.code: (h.name, h.name_ar) for h in config.halls}
     want_roster = {r.id: (r.title, r.title_ar, r.responsibility, r.contact) for r in config.roster}
+    if central_roster:
+        want_roster = roster
     if halls == want_halls and roster == want_roster:
         return  # nothing changed: no write at start-up
     with db.write() as s:

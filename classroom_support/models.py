@@ -77,6 +77,8 @@ class CourseSession(SQLModel, table=True):
     ends_at: datetime = utc_column()
     updated_at: datetime = utc_column()
     deleted: bool = False
+    # Changed here and not yet accepted by the central server (sync.py; last writer wins).
+    sync_pending: bool = True
 
 
 class RosterEntry(SQLModel, table=True):
@@ -178,6 +180,7 @@ class ClosureRow(SQLModel, table=True):
     estimated: bool = False
     deleted: bool = False
     updated_at: datetime = utc_column()
+    sync_pending: bool = True
 
 
 class MetaEntry(SQLModel, table=True):
@@ -187,3 +190,57 @@ class MetaEntry(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str = ""
+
+
+class SyncState(SQLModel, table=True):
+    """This laptop's link to the central server (one row): where, how far pulled, how it went.
+
+    The token is not here: it lives in a 0600 file beside the database (sync.token_path)."""
+
+    __tablename__ = "sync_state"
+
+    id: int = Field(default=1, primary_key=True)
+    central_url: str = ""
+    cursor: int = 0  # the server sequence pulled up to; never goes back
+    device_bound: bool = False  # the server accepted this device's id and reference prefix
+    device_name: str = ""
+    halls: str = ""  # the halls the token is scoped to (comma list, from the server)
+    last_attempt_at: datetime | None = utc_column(nullable=True)
+    last_success_at: datetime | None = utc_column(nullable=True)
+    last_result: str = "never"  # ok | parked | offline | busy | server_error | unauthorized ...
+    last_error: str = ""
+    skew_ms: int | None = None  # server clock minus this laptop's clock
+    failures: int = 0  # consecutive failed runs (for the backoff)
+    next_attempt_at: datetime | None = utc_column(nullable=True)
+
+
+class SyncLogEntry(SQLModel, table=True):
+    """One request of a sync run (hello / push batch / pull page), or a failure; newest kept."""
+
+    __tablename__ = "sync_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(index=True)
+    step: str  # hello | push | rows | pull | run
+    outcome: str  # ok | http status | offline | ...
+    sent: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    received: int = 0
+    cursor: int = 0
+    duration_ms: int = 0
+    detail: str = ""
+
+
+class SyncParked(SQLModel, table=True):
+    """An event or row the server refused (a 4xx or a per-item rejection): kept, not resent,
+    shown with the reason until the technician retries it."""
+
+    __tablename__ = "sync_parked"
+
+    item_id: str = Field(primary_key=True)
+    item_kind: str = "event"  # event | session | closure
+    reason: str = ""
+    status_code: int = 0
+    parked_at: datetime = utc_column()

@@ -7,10 +7,9 @@ the CLI uses the same service for `sla due`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select as sa_select
@@ -28,6 +27,7 @@ from classroom_support.sla_policy import (
     rung_deadlines,
     ticket_clocks,
 )
+from classroom_support.syncwire import SEED_TIME, seed_closure_id
 from classroom_support.tickets import TicketDesk, apply_event, pause_spans
 
 
@@ -61,7 +61,35 @@ SLA_COLUMNS = (
     Ticket.warned,
     Ticket.breached,
     Ticket.escalation_level,
+    Ticket.last_hlc,
 )
+
+
+def next_change(
+    cal: BusinessCalendar,
+    policy: SlaPolicy,
+    ladder: Any,
+    clocks: TicketClocks,
+    level: int,
+    now: datetime,
+) -> datetime | None:
+    """The earliest instant this ticket's SLA state can change without anyone touching it:
+    a warning threshold, a deadline, or the next rung. None: only a change can wake it."""
+    times: list[datetime] = []
+    for clock in (clocks.first_response, clocks.resolution):
+        if clock.stopped_at is not None or clock.state == "paused":
+            continue
+        if clock.state == "on_track":
+            threshold = min(
+                clock.target * policy.warning_fraction, clock.target - policy.warning_left
+            )
+            times.append(cal.add(now, max(threshold - clock.elapsed, timedelta(0))))
+        if clock.state in ("on_track", "warning") and clock.due is not None:
+            times.append(clock.due)
+    fr = clocks.first_response
+    if fr.due is not None and fr.stopped_at is None and level < len(ladder) - 1:
+        times.append(rung_deadlines(cal, ladder, fr.due)[level])
+    return min(times) if times else None
 
 
 def _marks(text: str) -> set[str]:
@@ -78,6 +106,8 @@ class SlaService:
         self.ladder = config.escalation
         self._calendars: dict[str, BusinessCalendar] = {}
         self._last_due: dict[str, datetime] = {}
+        # ref -> (when its SLA state can next change, the row version that was evaluated)
+        self._wake: dict[str, tuple[datetime | None, str]] = {}
         self.listeners: list[Callable[[MonitorResult], None]] = []
         self.calendar_version = 0
         self.moved_earlier: set[str] = set()  # refs whose deadline a calendar edit pulled in
@@ -111,13 +141,25 @@ class SlaService:
             ]
         return BusinessCalendar.from_config(self.config, sessions, closures)
 
-    def calendar_changed(self) -> MonitorResult:
-        """A session or closure changed: rebuild, recompute every open ticket's deadlines at
-        once, and flag those that moved earlier (even into breach)."""
+    def calendar_changed(self, since: datetime | None = None) -> MonitorResult:
+        """A session or closure changed: rebuild, recompute open tickets' deadlines at once,
+        and flag those that moved earlier (even into breach).
+
+        `since` is the earliest instant the edit touched: a deadline before it cannot move, so
+        only tickets due at or after it (or never evaluated) are recomputed.
+        """
         self._calendars.clear()
+        self._wake.clear()  # every wake-up time was computed on the old calendar
         self.calendar_version += 1
         before = dict(self._last_due)
-        result = self.run(record=False, notify=False)
+        refs: set[str] | None = None
+        if since is not None and before:
+            with self.db.read() as s:
+                open_refs = set(
+                    s.exec(sa_select(Ticket.ref).where(col(Ticket.is_open).is_(True))).scalars()
+                )
+            refs = {r for r in open_refs if r not in before or before[r] >= since}
+        result = self.run(record=False, notify=False, refs=refs)
         result.moved_earlier = sorted(
             ref for ref, due in self._last_due.items() if ref in before and due < before[ref]
         )
@@ -132,15 +174,19 @@ class SlaService:
             if s.get(MetaEntry, "closures_seeded") is not None:
                 return
             for c in self.config.closures:
+                # Content-derived id and an old timestamp: every laptop and the central server
+                # seed the same rows, so sync merges them instead of doubling them, and any
+                # real edit wins. Defaults are not uploaded (sync_pending=False).
                 s.add(
                     ClosureRow(
-                        id=str(uuid.uuid4()),
+                        id=seed_closure_id(c.start, c.end, c.name),
                         start_day=c.start,
                         end_day=c.end,
                         name=c.name,
                         name_ar=c.name_ar,
                         estimated=c.estimated,
-                        updated_at=self.clock.now(),
+                        updated_at=SEED_TIME,
+                        sync_pending=False,
                     )
                 )
             s.add(MetaEntry(key="closures_seeded", value=self.clock.now().isoformat()))
@@ -171,22 +217,54 @@ class SlaService:
         return rung_deadlines(self.calendar(ticket.hall_code), self.ladder, fr.due)[level]
 
     def run(
-        self, now: datetime | None = None, *, record: bool = True, notify: bool = True
+        self,
+        now: datetime | None = None,
+        *,
+        record: bool = True,
+        notify: bool = True,
+        refs: set[str] | None = None,
     ) -> MonitorResult:
-        """Evaluate every open ticket; record what is newly due. Returns the new alerts."""
+        """Evaluate open tickets and record what is newly due. Returns the new alerts.
+
+        Only tickets that can have changed are evaluated: those never seen, those changed since
+        (their last HLC moved), and those whose next state change (warning, deadline, next
+        rung) has come. Everything else is asleep until its wake-up time. `refs` forces a set.
+        """
         now = now or self.clock.now()
         result = MonitorResult()
         with self.db.read() as s:
-            # Plain rows of the columns the clocks need: no ORM objects for 20,000 tickets.
-            rows = list(s.exec(sa_select(*SLA_COLUMNS).where(col(Ticket.is_open).is_(True))))
+            if refs is None:
+                heads = s.exec(
+                    sa_select(Ticket.ref, Ticket.last_hlc).where(col(Ticket.is_open).is_(True))
+                ).all()
+                due_refs = [
+                    ref
+                    for ref, hlc in heads
+                    if (w := self._wake.get(ref)) is None
+                    or w[1] != hlc
+                    or (w[0] is not None and w[0] <= now)
+                ]
+            else:
+                due_refs = sorted(refs)
+            rows: list[Any] = []
+            for i in range(0, len(due_refs), 500):
+                chunk = due_refs[i : i + 500]
+                rows.extend(
+                    s.exec(
+                        sa_select(*SLA_COLUMNS).where(
+                            col(Ticket.is_open).is_(True), col(Ticket.ref).in_(chunk)
+                        )
+                    )
+                )
         plans: list[tuple[Any, list[Any]]] = []
         for ticket in rows:
+            cal = self.calendar(ticket.hall_code)
             clocks = self.clocks(ticket, now)
             result.checked += 1
             if clocks.headline.due is not None:
                 self._last_due[ticket.ref] = clocks.headline.due
             planned = planned_sla_events(
-                self.calendar(ticket.hall_code),
+                cal,
                 self.ladder,
                 clocks,
                 ticket_id=ticket.id,
@@ -197,6 +275,12 @@ class SlaService:
             )
             if planned:
                 plans.append((ticket, planned))
+                self._wake.pop(ticket.ref, None)  # recording changes the row: look again
+            else:
+                wake = next_change(
+                    cal, self.policy, self.ladder, clocks, ticket.escalation_level, now
+                )
+                self._wake[ticket.ref] = (wake, ticket.last_hlc)
         if record and plans:
             result.alerts = self._record(plans)
         if notify:

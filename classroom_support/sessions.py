@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
@@ -14,6 +15,13 @@ from classroom_support.config import Config, parse_clock_time
 from classroom_support.db import Database
 from classroom_support.models import ClosureRow, CourseSession
 from classroom_support.tickets import MAX_SHORT, ValidationError
+
+
+def _after(now: datetime, previous: datetime) -> datetime:
+    """An edit's time: now, but never before the version it edits (sync merges rows
+    last-writer-wins on updated_at, so an edit must beat what it changed even if this
+    laptop's clock is behind the machine that wrote that version)."""
+    return max(now, previous + timedelta(microseconds=1))
 
 
 @dataclass(frozen=True)
@@ -31,11 +39,12 @@ class SessionBook:
         self.clock = clock
         self.config = config
         # Told after every change: sessions are working time, so SLA deadlines move.
-        self.on_change: list[Callable[[], object]] = []
+        # Told with the earliest instant the edit touched (deadlines before it cannot move).
+        self.on_change: list[Callable[[datetime | None], object]] = []
 
-    def _changed(self) -> None:
+    def _changed(self, since: datetime | None) -> None:
         for listener in self.on_change:
-            listener()
+            listener(since)
 
     def to_instants(self, draft: SessionDraft) -> tuple[datetime, datetime]:
         if not draft.course.strip():
@@ -76,7 +85,7 @@ class SessionBook:
         )
         with self.db.write() as s:
             s.add(row)
-        self._changed()
+        self._changed(starts)
         return row
 
     def update(self, session_id: str, draft: SessionDraft) -> CourseSession:
@@ -85,24 +94,29 @@ class SessionBook:
             row = s.get(CourseSession, session_id)
             if row is None or row.deleted:
                 raise ValidationError("course", "error.session_gone")
+            since = min(row.starts_at, starts)
             row.course = draft.course
             row.trainer = draft.trainer
             row.starts_at = starts
             row.ends_at = ends
-            row.updated_at = self.clock.now()
+            row.updated_at = _after(self.clock.now(), row.updated_at)
+            row.sync_pending = True
             s.add(row)
-        self._changed()
+        self._changed(since)
         return row
 
     def delete(self, session_id: str) -> None:
         # A tombstone, not a DELETE: tickets keep their session label, and sync can carry it.
+        since: datetime | None = None
         with self.db.write() as s:
             row = s.get(CourseSession, session_id)
             if row is not None:
+                since = row.starts_at
                 row.deleted = True
-                row.updated_at = self.clock.now()
+                row.updated_at = _after(self.clock.now(), row.updated_at)
+                row.sync_pending = True
                 s.add(row)
-        self._changed()
+        self._changed(since)
 
     def upcoming(self, hall_code: str | None = None, days: int = 14) -> list[CourseSession]:
         """Sessions that end after the start of today (local) and begin within `days`."""
@@ -167,10 +181,16 @@ class ClosureDraft:
 class ClosureBook:
     """Public holidays and other closed days (weekly hours do not count; sessions still do)."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, zone: ZoneInfo | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.on_change: list[Callable[[], object]] = []
+        self.zone = zone
+        self.on_change: list[Callable[[datetime | None], object]] = []
+
+    def _day_start(self, day: str) -> datetime | None:
+        if self.zone is None:
+            return None  # unknown zone: listeners recompute everything
+        return datetime.combine(date.fromisoformat(day), time(0), self.zone)
 
     def validate(self, draft: ClosureDraft) -> tuple[str, str]:
         if not draft.name.strip():
@@ -203,18 +223,21 @@ class ClosureBook:
         with self.db.write() as s:
             s.add(row)
         for listener in self.on_change:
-            listener()
+            listener(self._day_start(start))
         return row
 
     def delete(self, closure_id: str) -> None:
+        since: datetime | None = None
         with self.db.write() as s:
             row = s.get(ClosureRow, closure_id)
             if row is not None:
+                since = self._day_start(row.start_day)
                 row.deleted = True
-                row.updated_at = self.clock.now()
+                row.updated_at = _after(self.clock.now(), row.updated_at)
+                row.sync_pending = True
                 s.add(row)
         for listener in self.on_change:
-            listener()
+            listener(since)
 
     def upcoming(self, today: date, limit: int = 200) -> list[ClosureRow]:
         with self.db.read() as s:

@@ -180,3 +180,34 @@ def test_rca_is_refused_for_a_ticket_that_met_its_sla(ctx: AppContext) -> None:
     t = ctx.desk.create(TicketDraft(title="x"))
     with pytest.raises(InvalidTransition, match="Only a ticket whose SLA was breached"):
         ctx.desk.record_rca(t.ref, "staffing", "a", "b", "c")
+
+
+def test_monitor_sleeps_until_a_ticket_can_change(ctx: AppContext, clock: FixedClock) -> None:
+    at(clock, 2026, 11, 28, 10)
+    a = ctx.desk.create(TicketDraft(title="a"))
+    ctx.desk.create(TicketDraft(title="b"))
+    assert ctx.sla.run().checked == 2
+    assert ctx.sla.run().checked == 0  # nothing can have changed
+    ctx.desk.add_note(a.ref, "touched")
+    assert ctx.sla.run().checked == 1  # only the changed one
+    at(clock, 2026, 12, 3, 15, 59)  # just before the warning threshold (36 working hours)
+    assert ctx.sla.run().checked == 0
+    at(clock, 2026, 12, 3, 16, 0)  # 36h after 10:00 on the 28th = Thu 3 Dec 16:00
+    result = ctx.sla.run()
+    assert result.checked == 2 and [x.kind for x in result.alerts] == ["sla_warning"] * 2
+
+
+def test_calendar_edit_recomputes_only_deadlines_it_can_move(
+    ctx: AppContext, clock: FixedClock
+) -> None:
+    at(clock, 2026, 11, 1, 10)
+    old = ctx.desk.create(TicketDraft(title="due long ago"))
+    at(clock, 2026, 11, 28, 10)
+    new = ctx.desk.create(TicketDraft(title="due next week"))
+    ctx.sla.run()
+    result = ctx.sla.calendar_changed(since=datetime(2026, 11, 30, 17, tzinfo=RIYADH))
+    assert result.checked == 1  # the old ticket's deadline (early November) cannot move
+    assert old.ref not in result.moved_earlier
+    result = ctx.sla.calendar_changed()  # no hint: everything
+    assert result.checked == 2
+    assert new.ref

@@ -45,14 +45,14 @@ async def test_ticket_at_three_on_a_course_evening_end_to_end(make_app: MakeApp)
     ref = ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
     async with app.run_test(size=SIZE) as pilot:
         # A live countdown of working time: 48h less nothing yet.
-        assert due_cell(app, ref) == "48:00:00"
+        assert due_cell(app, ref) == "48h 00m"
         set_local(app, 2026, 11, 28, 15, 0, 1)
         await pilot.pause(1.1)  # the 1 Hz tick
-        assert due_cell(app, ref) == "47:59:59"
+        assert due_cell(app, ref) == "47h 59m"
         # At 16:30 the clock stands still until the evening course starts.
         set_local(app, 2026, 11, 28, 16, 30)
         await pilot.pause(1.1)
-        assert due_cell(app, ref) == "⏸47:00 →17:00"
+        assert due_cell(app, ref) == "⏸47h 00m →17:00"
         # Friday 11:00: 36h of 48h elapsed → warning, with a toast and the bell, once.
         set_local(app, 2026, 12, 4, 11)
         result = await app.check_sla()
@@ -63,7 +63,7 @@ async def test_ticket_at_three_on_a_course_evening_end_to_end(make_app: MakeApp)
         result = await app.check_sla()
         assert [(a.kind, a.level) for a in result.alerts] == [("sla_breached", 0), ("escalated", 1)]
         await pilot.pause()
-        assert due_cell(app, ref) == "▲1 00:00:00"  # one rung up; nothing left
+        assert due_cell(app, ref) == "▲1 0m 00s"  # one rung up; nothing left
         # Monday 13:00: L2's 8 hours are up → managers.
         set_local(app, 2026, 12, 7, 13)
         assert [a.level for a in (await app.check_sla()).alerts] == [2]
@@ -232,3 +232,15 @@ async def test_monitor_job_runs_at_start_up_every_30_seconds_and_catches_up(
 
 def set_local_ctx(ctx: Any, y: int, mo: int, d: int, h: int) -> None:
     ctx.clock.set(datetime(y, mo, d, h, tzinfo=RIYADH))
+
+
+async def test_the_last_hour_counts_down_in_seconds(make_app: MakeApp) -> None:
+    app = make_app()
+    set_local(app, 2026, 11, 28, 10)
+    ref = app.ctx.desk.create(TicketDraft(title="x")).ref
+    set_local(app, 2026, 12, 5, 15, 0, 0)  # 47 working hours later: one hour left
+    async with app.run_test(size=SIZE) as pilot:
+        assert due_cell(app, ref) == "1h 00m"
+        set_local(app, 2026, 12, 5, 15, 0, 1)
+        await pilot.pause(1.1)
+        assert due_cell(app, ref) == "59m 59s"

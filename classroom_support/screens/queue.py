@@ -187,7 +187,10 @@ class QueueScreen(AppScreen[None]):
             row_key = table.coordinate_to_cell_key((index, 0)).row_key
             ticket = self.visible_tickets.get(str(row_key.value))
             if ticket is not None:
-                table.update_cell(row_key, "due", self.due_cell(ticket, now))
+                cell = self.due_cell(ticket, now)
+                # Repaint only what changed: an unchanged cell would still redraw the table.
+                if str(cell) != str(table.get_cell(row_key, "due")):
+                    table.update_cell(row_key, "due", cell)
 
     def refresh_class_alert(self) -> None:
         """'Class starts in N minutes' when tickets that block the hall are still open."""

@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from classroom_support.i18n import language, tr, ui
+from classroom_support.widgets.sync_indicator import sync_indicator_text
 from classroom_support.widgets.text import data_text
 
 
@@ -38,4 +39,8 @@ class HallHeader(Horizontal):
         self.query_one("#header-session", Static).update(data_text(session_text))
         now = ctx.clock.now().astimezone(config.zone)
         self.query_one("#header-time", Static).update(now.strftime("%Y-%m-%d %H:%M"))
-        self.query_one("#header-sync", Static).update(ui("header.offline"))
+        status = getattr(self.app, "sync_status", lambda: None)()
+        text = sync_indicator_text(status, getattr(self.app, "sync_progress", None), config.zone)
+        sync = self.query_one("#header-sync", Static)
+        sync.update(ui("header.offline") if text is None else data_text(text))
+        sync.set_class(text is not None and status is not None and status.online, "-online")

@@ -21,6 +21,21 @@ STATE_STYLES = {
 }
 
 
+def countdown(delta: timedelta) -> str:
+    """Working time left, as precise as it is urgent: '47h 59m', or '59m 12s' in the last hour.
+
+    Minutes change once a minute, so a queue full of tickets repaints rarely; the last hour
+    ticks every second.
+    """
+    seconds = int(abs(delta).total_seconds())
+    sign = "-" if delta < timedelta(0) else ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m {secs:02d}s"
+
+
 def hms(delta: timedelta) -> str:
     """Working time as H:MM:SS (hours may exceed 24: they are working hours)."""
     seconds = int(abs(delta).total_seconds())
@@ -53,12 +68,12 @@ def clock_text(
         return f"{flag}✓ {tr('sla.state.met')}", "met"
     if clock.state == "paused":
         return f"{flag}⏸ {tr('sla.state.paused')}", "paused"
-    remaining = hms(clock.remaining)
+    remaining = countdown(clock.remaining)
     if not cal.is_open(now):
         resume = cal.next_opening(now)
         when = resume_text(resume, now, zone) if resume else "—"
         # Outside working hours the clock stands still: say so, and when it moves again.
-        return f"{flag}⏸{remaining[:-3]} →{when}", clock.state
+        return f"{flag}⏸{remaining} →{when}", clock.state
     return f"{flag}{remaining}", clock.state
 
 

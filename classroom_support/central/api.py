@@ -1,0 +1,120 @@
+"""The sync API router, `/api/v1/...`. Thin: it checks limits and hands over to the store."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from classroom_support.central.auth import require_device
+from classroom_support.central.schemas import (
+    ErrorBody,
+    Health,
+    HelloRequest,
+    HelloResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from classroom_support.central.store import CentralStore, Device, StoreError
+
+MAX_CURSOR = 2**62
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "refused as a whole (see code)"},
+    401: {"model": ErrorBody, "description": "no valid device token"},
+    409: {"model": ErrorBody, "description": "device state and server disagree (see code)"},
+    413: {"model": ErrorBody, "description": "request body or batch too large"},
+    422: {"model": ErrorBody, "description": "malformed request"},
+    503: {"model": ErrorBody, "description": "busy; retry after the Retry-After header"},
+}
+
+router = APIRouter(prefix="/api/v1")
+DeviceDep = Annotated[Device, Depends(require_device)]
+
+
+def _store(request: Request) -> CentralStore:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _refuse(exc: StoreError) -> HTTPException:
+    return HTTPException(status_code=exc.status, detail={"code": exc.code, "message": exc.message})
+
+
+def _encodable(body: Any) -> None:
+    """Strings that cannot be stored as UTF-8 (lone surrogates) are refused up front."""
+    try:
+        json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise HTTPException(
+            status_code=422, detail={"code": "bad_text", "message": "text is not valid UTF-8"}
+        ) from None
+
+
+@router.get("/health", response_model=Health, tags=["meta"], summary="Liveness and server time")
+def health(request: Request) -> dict[str, Any]:
+    return {"status": "ok", "server_time": _store(request).clock.now(), "api": "v1"}
+
+
+@router.post(
+    "/sync/hello",
+    response_model=HelloResponse,
+    responses={k: v for k, v in ERRORS.items() if k != 413},
+    tags=["sync"],
+    summary="Bind this token to the laptop and settle its reference prefix",
+)
+def hello(body: HelloRequest, request: Request, device: DeviceDep) -> dict[str, Any]:
+    _encodable(body.model_dump(mode="json"))
+    try:
+        return _store(request).hello(device, body.device_id, body.ref_prefix, body.issued)
+    except StoreError as exc:
+        raise _refuse(exc) from None
+
+
+@router.post(
+    "/sync/push",
+    response_model=PushResponse,
+    responses=ERRORS,
+    tags=["sync"],
+    summary="Push a batch of events (and edited sessions/closures); one result per item",
+)
+def push(body: PushRequest, request: Request, device: DeviceDep) -> dict[str, Any]:
+    settings = request.app.state.settings
+    items = len(body.events) + len(body.sessions) + len(body.closures)
+    if items > settings.max_batch:
+        raise HTTPException(
+            status_code=413,
+            detail={
+                "code": "batch_too_large",
+                "message": f"{items} items; at most {settings.max_batch} per request",
+            },
+        )
+    events = [e.model_dump() for e in body.events]
+    sessions = [s.model_dump() for s in body.sessions]
+    closures = [c.model_dump() for c in body.closures]
+    _encodable([events, sessions, closures])
+    try:
+        return _store(request).push(device, events, sessions, closures)
+    except StoreError as exc:
+        raise _refuse(exc) from None
+
+
+@router.get(
+    "/sync/pull",
+    response_model=PullResponse,
+    responses={k: v for k, v in ERRORS.items() if k != 413},
+    tags=["sync"],
+    summary="Changes after the cursor for this device's halls, in server-sequence order",
+)
+def pull(
+    request: Request,
+    device: DeviceDep,
+    since: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    settings = request.app.state.settings
+    try:
+        return _store(request).pull(device, since, min(limit, settings.max_page))
+    except StoreError as exc:
+        raise _refuse(exc) from None

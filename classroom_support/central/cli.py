@@ -1,0 +1,238 @@
+"""`classroom-support central ...`: run the central server and manage its devices.
+
+Only argparse is imported at module level: the laptop's command line builds these parsers on
+every start, and FastAPI/uvicorn load only when a central command actually runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+CENTRAL_DB_ENV = "CLASSROOM_SUPPORT_CENTRAL_DB"
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="central database: a SQLite file, or a SQLAlchemy URL such as "
+        "postgresql+psycopg://user:pass@host/dbname (default: platform data dir "
+        f"central.sqlite3; env {CENTRAL_DB_ENV})",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="configuration file with the halls, SLA policy, holidays and roster",
+    )
+
+
+def add_parser(sub: Any) -> None:
+    central = sub.add_parser("central", help="the central server: serve the sync API, devices")
+    csub = central.add_subparsers(dest="central_command", required=True)
+
+    serve = csub.add_parser("serve", help="run the central server (FastAPI on uvicorn)")
+    _db_option(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--sla-interval", type=float, default=60.0, help="seconds between SLA runs (0: off)"
+    )
+    serve.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
+    serve.add_argument("--ssl-keyfile", default=None)
+    serve.add_argument("--log-level", default="info")
+
+    add = csub.add_parser("add-device", help="register a hall laptop; prints its token once")
+    _db_option(add)
+    add.add_argument("--hall", action="append", required=True, help="a hall (repeatable)")
+    add.add_argument("--name", default="", help="a name for the laptop")
+    add.add_argument("--json", action="store_true")
+
+    lst = csub.add_parser("devices", help="list registered devices (never their tokens)")
+    _db_option(lst)
+    lst.add_argument("--json", action="store_true")
+
+    revoke = csub.add_parser("revoke-device", help="revoke a device's token")
+    _db_option(revoke)
+    revoke.add_argument("device")
+
+    ticket = csub.add_parser(
+        "add-ticket", help="file a ticket centrally (contact centre: phone, WhatsApp, email)"
+    )
+    _db_option(ticket)
+    ticket.add_argument("--hall", required=True)
+    ticket.add_argument("--title", required=True)
+    ticket.add_argument("--channel", default="phone")
+    ticket.add_argument("--priority", default="normal")
+    ticket.add_argument("--category", default="other")
+    ticket.add_argument("--seat", default="")
+    ticket.add_argument("--caller-number", default="")
+    ticket.add_argument("--trainee-name", default="")
+    ticket.add_argument("--actor", default="contact-centre")
+    ticket.add_argument("--json", action="store_true")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"classroom-support central: {message}", file=sys.stderr)
+    return code
+
+
+def _db(args: argparse.Namespace) -> str:
+    if args.db:
+        return str(args.db)
+    if os.environ.get(CENTRAL_DB_ENV):
+        return os.environ[CENTRAL_DB_ENV]
+    import platformdirs
+
+    return str(
+        Path(platformdirs.user_data_dir("classroom-support", appauthor=False)) / "central.sqlite3"
+    )
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from classroom_support.config import default_paths, load_config
+
+    return load_config(default_paths(args.config, None).config_file)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        if args.central_command == "serve":
+            return _serve(args)
+        from classroom_support.central.store import CentralStore, StoreError
+
+        store = CentralStore.open(_db(args), _config(args))
+        try:
+            if args.central_command == "add-device":
+                try:
+                    device, token = store.add_device(args.name, args.hall)
+                except StoreError as exc:
+                    return _fail(exc.message)
+                if args.json:
+                    print(
+                        json.dumps(
+                            {
+                                "device": device.id,
+                                "name": device.name,
+                                "halls": list(device.halls),
+                                "ref_prefix": device.ref_prefix,
+                                "token": token,
+                            }
+                        )
+                    )
+                else:
+                    print(f"device:  {device.id}  ({device.name}; halls {', '.join(device.halls)})")
+                    print(f"token:   {token}")
+                    print(
+                        "Shown once; only its hash is kept. On the laptop: save it to a file "
+                        "and run\n  classroom-support connect URL --token-file FILE"
+                    )
+                return 0
+            if args.central_command == "devices":
+                rows = store.devices()
+                if args.json:
+                    print(
+                        json.dumps(
+                            [
+                                {
+                                    "device": d.id,
+                                    "name": d.name,
+                                    "halls": list(d.halls),
+                                    "ref_prefix": d.ref_prefix,
+                                    "laptop": d.device_id,
+                                    "revoked": d.revoked,
+                                }
+                                for d in rows
+                            ],
+                            ensure_ascii=False,
+                        )
+                    )
+                    return 0
+                for d in rows:
+                    state = "revoked" if d.revoked else ("bound" if d.device_id else "not yet used")
+                    print(
+                        f"{d.id}  {d.ref_prefix or '-':<6} {','.join(d.halls):<12} "
+                        f"{state:<13} {d.name}"
+                    )
+                if not rows:
+                    print(
+                        "No devices. Add one with: classroom-support central add-device --hall A101"
+                    )
+                return 0
+            if args.central_command == "revoke-device":
+                try:
+                    store.revoke_device(args.device)
+                except StoreError as exc:
+                    return _fail(exc.message, 1)
+                print(f"revoked {args.device}")
+                return 0
+            if args.central_command == "add-ticket":
+                return _add_ticket(store, args)
+        finally:
+            store.close()
+    except SQLAlchemyError as exc:
+        return _fail(f"database {_db(args)}: {str(exc).splitlines()[0]}")
+    return 2
+
+
+def _add_ticket(store: Any, args: argparse.Namespace) -> int:
+    from classroom_support.tickets import TicketDraft, TicketError
+
+    try:
+        ticket = store.create_ticket(
+            TicketDraft(
+                title=args.title,
+                seat=args.seat,
+                category=args.category,
+                priority=args.priority,
+                channel=args.channel,
+                caller_number=args.caller_number,
+                trainee_name=args.trainee_name,
+                hall_code=args.hall,
+            ),
+            actor=args.actor,
+        )
+    except TicketError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps({"ref": ticket.ref, "id": ticket.id, "hall": ticket.hall_code}))
+    else:
+        print(ticket.ref)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from classroom_support.central.app import CentralSettings, create_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = CentralSettings(db=_db(args), config=_config(args), sla_interval=args.sla_interval)
+    app = create_app(settings)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
+        print(
+            "note: serving plain HTTP beyond loopback; put it behind a TLS proxy or pass "
+            "--ssl-certfile/--ssl-keyfile (laptops verify TLS certificates)",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        # The access log shows method and path only; tokens travel in a header, never logged.
+    )
+    return 0

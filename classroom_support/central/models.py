@@ -1,0 +1,189 @@
+"""The central server's tables: SQLAlchemy Core on their own MetaData.
+
+Deliberately *not* SQLModel table classes: those would register in the laptop's
+`SQLModel.metadata`, and the laptop's Alembic migrations and its schema test compare exactly
+that metadata with the laptop database. The central schema is created with
+`central_metadata.create_all()` when the server starts (idempotent: it only adds what is
+missing); a later schema change will get its own Alembic environment.
+
+The ticket projection reuses the laptop's `Ticket` columns, so both sides store the same fold.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from classroom_support.models import Ticket, UTCDateTime
+
+central_metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Devices (hall laptops): a token (stored as its sha256) scoped to one or more halls.
+devices = Table(
+    "central_device",
+    central_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("halls", String(1000), nullable=False),  # comma-separated hall codes
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("ref_prefix", String(8), nullable=True, unique=True),
+    Column("device_id", String(64), nullable=True, unique=True),  # the laptop's own id
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("bound_at", UTCDateTime(), nullable=True),
+    Column("last_seen_at", UTCDateTime(), nullable=True),
+    Column("revoked", Boolean(), nullable=False, default=False),
+)
+
+# One row, "seq": the last server sequence handed out. Updated inside every writing
+# transaction, so sequence numbers become visible in commit order (see docs/sync-protocol.md).
+counters = Table(
+    "central_counter",
+    central_metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger(), nullable=False),
+)
+
+events = Table(
+    "central_event",
+    central_metadata,
+    Column("id", String(64), primary_key=True),  # the client's UUID: the idempotency key
+    Column("seq", BigInteger(), nullable=False, unique=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("hall_code", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("hlc", String(32), nullable=False, index=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("pushed_by", String(36), nullable=False),  # central_device.id, or "central"
+    Index("ix_central_event_ticket_hlc", "ticket_id", "hlc", "id"),
+    Index("ix_central_event_hall_seq", "hall_code", "seq"),
+)
+
+
+def _ticket_columns() -> list[Column[object]]:
+    return [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in Ticket.__table__.columns  # type: ignore[attr-defined]
+    ]
+
+
+tickets = Table(
+    "central_ticket",
+    central_metadata,
+    *_ticket_columns(),
+    UniqueConstraint("ref", name="uq_central_ticket_ref"),
+    Index("ix_central_ticket_open", "is_open", "hall_code"),
+)
+
+sessions = Table(
+    "central_course_session",
+    central_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hall_code", String(40), nullable=False),
+    Column("course", String(400), nullable=False),
+    Column("trainer", String(400), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("deleted", Boolean(), nullable=False),
+    Column("seq", BigInteger(), nullable=False, index=True),
+    Column("updated_by", String(36), nullable=False),
+)
+
+closures = Table(
+    "central_closure",
+    central_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("start_day", String(10), nullable=False),
+    Column("end_day", String(10), nullable=False),
+    Column("name", String(400), nullable=False),
+    Column("name_ar", String(400), nullable=False),
+    Column("estimated", Boolean(), nullable=False),
+    Column("deleted", Boolean(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("seq", BigInteger(), nullable=False, index=True),
+    Column("updated_by", String(36), nullable=False),
+)
+
+roster = Table(
+    "central_roster",
+    central_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(400), nullable=False),
+    Column("title_ar", String(400), nullable=False),
+    Column("responsibility", String(2000), nullable=False),
+    Column("contact", String(400), nullable=False),
+    Column("deleted", Boolean(), nullable=False),
+    Column("seq", BigInteger(), nullable=False, index=True),
+)
+
+meta = Table(
+    "central_meta",
+    central_metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", String(1000), nullable=False),
+)
+
+# Knowledge-base articles (central/kb.py). Edits and tombstones take a server sequence number
+# like sessions do, so the articles flow down to laptops through the same pull.
+kb_articles = Table(
+    "central_kb_article",
+    central_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("title", String(400), nullable=False),
+    Column("title_ar", String(400), nullable=False),
+    Column("tags", String(1000), nullable=False),  # comma-separated
+    Column("body", Text(), nullable=False),
+    Column("body_ar", Text(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("deleted", Boolean(), nullable=False),
+    Column("seq", BigInteger(), nullable=False, index=True),
+    Column("updated_by", String(200), nullable=False),
+)
+
+# Administrators of the knowledge base (`classroom-support central add-admin`): a token stored
+# as its SHA-256, like device tokens, but not tied to a hall and not usable for sync.
+admins = Table(
+    "central_admin",
+    central_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked", Boolean(), nullable=False, default=False),
+)
+
+__all__ = [
+    "admins",
+    "central_metadata",
+    "closures",
+    "counters",
+    "devices",
+    "events",
+    "kb_articles",
+    "meta",
+    "roster",
+    "sessions",
+    "tickets",
+]

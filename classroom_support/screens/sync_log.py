@@ -1,0 +1,243 @@
+"""The sync log (F6): where the laptop syncs to, how the last runs went (each batch and page,
+with its counts), and the parked items with the server's reason. Plus the first-time setup
+modal that asks for the central URL and the device token (never shown in full)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label, Static
+
+from classroom_support.i18n import CATALOGS, tr, ui
+from classroom_support.screens.base import AppScreen
+from classroom_support.sync import SyncStatus, token_hint
+from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+
+LOG_ROWS = 200
+
+
+def known(prefix: str, name: str) -> str:
+    """A catalog word for a value when there is one (outcomes, steps), else the value."""
+    key = f"{prefix}.{name}"
+    return tr(key) if key in CATALOGS["en"] else name
+
+
+def _local(at: datetime | None, zone: Any) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+class SyncLogScreen(AppScreen[None]):
+    DEFAULT_CSS = """
+    #sync-summary { height: auto; padding: 0 1; }
+    #sync-log { height: 2fr; }
+    #sync-parked-title { height: 1; padding: 0 1; text-style: bold; background: $boost; }
+    #sync-parked { height: 1fr; }
+    #sync-parked-empty { height: auto; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "key.back", id="sync-log-back"),
+        Binding("r", "retry_parked", "key.retry_parked", id="sync-retry-parked"),
+        Binding("u", "setup", "key.sync_setup", id="sync-setup"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield HallHeader(id="header")
+        yield Static(data_text(tr("synclog.title")), id="sla-title")
+        yield Static(id="sync-summary")
+        yield DataTable(id="sync-log", cursor_type="row", zebra_stripes=True)
+        yield Static(data_text(tr("synclog.parked_title")), id="sync-parked-title")
+        yield DataTable(id="sync-parked", cursor_type="row", zebra_stripes=True)
+        yield Static(id="sync-parked-empty")
+        yield LocalizedFooter()
+
+    def on_mount(self) -> None:
+        self.populate()
+
+    def populate(self) -> None:
+        log_table = self.query_one("#sync-log", DataTable)
+        for key, label, width in (
+            ("at", "synclog.at", 19),
+            ("step", "synclog.step", 6),
+            ("outcome", "synclog.outcome", 13),
+            ("sent", "synclog.sent", 6),
+            ("applied", "synclog.applied", 7),
+            ("dup", "synclog.duplicates", 7),
+            ("rejected", "synclog.rejected", 7),
+            ("received", "synclog.received", 8),
+            ("cursor", "synclog.cursor", 8),
+            ("ms", "synclog.ms", 6),
+            ("detail", "synclog.detail", max(12, self.app.size.width - 110)),
+        ):
+            log_table.add_column(ui(label), key=key, width=width)
+        parked = self.query_one("#sync-parked", DataTable)
+        for key, label, width in (
+            ("ref", "field.ref", 10),
+            ("kind", "synclog.kind", 12),
+            ("at", "synclog.at", 19),
+            ("reason", "synclog.reason", max(20, self.app.size.width - 50)),
+        ):
+            parked.add_column(ui(label), key=key, width=width)
+        self.reload()
+        log_table.focus()
+
+    def reload(self) -> None:
+        app: Any = self.app
+        client = app.sync_client
+        zone = self.ctx.config.zone
+        status: SyncStatus = client.status()
+        self.query_one("#sync-summary", Static).update(
+            data_text(self.summary(status, zone), single_line=False)
+        )
+        log_table = self.query_one("#sync-log", DataTable)
+        log_table.clear()
+        for entry in client.log_entries(LOG_ROWS):
+            log_table.add_row(
+                _local(entry.at, zone),
+                data_text(known("synclog.step", entry.step)),
+                data_text(known("sync.outcome", entry.outcome)),
+                str(entry.sent or ""),
+                str(entry.applied or ""),
+                str(entry.duplicates or ""),
+                str(entry.rejected or ""),
+                str(entry.received or ""),
+                str(entry.cursor or ""),
+                str(entry.duration_ms or ""),
+                data_text(entry.detail, limit=max(11, self.app.size.width - 111)),
+            )
+        parked_table = self.query_one("#sync-parked", DataTable)
+        parked_table.clear()
+        rows = client.parked()
+        for row, event, ref in rows:
+            kind = (
+                tr(f"event.{event.kind}") if event is not None else tr(f"synclog.{row.item_kind}")
+            )
+            parked_table.add_row(
+                data_text(ref or row.item_id[:8]),
+                data_text(kind),
+                _local(row.parked_at, zone),
+                data_text(row.reason, limit=max(19, self.app.size.width - 51)),
+            )
+        empty = self.query_one("#sync-parked-empty", Static)
+        empty.update(data_text(tr("synclog.no_parked")))
+        empty.set_class(bool(rows), "hidden")
+        parked_table.set_class(not rows, "hidden")
+
+    def summary(self, status: SyncStatus, zone: Any) -> str:
+        if not status.configured:
+            return tr("synclog.not_configured")
+        lines = [
+            tr(
+                "synclog.server",
+                url=status.url,
+                device=status.device_name or "—",
+                halls=status.halls or "—",
+            ),
+            tr(
+                "synclog.state",
+                result=known("sync.outcome", status.last_result),
+                last=_local(status.last_success_at, zone),
+                attempt=_local(status.last_attempt_at, zone),
+            ),
+            tr(
+                "synclog.counts",
+                pending=status.pending,
+                parked=status.parked,
+                cursor=status.cursor,
+                skew=f"{status.skew_ms / 1000:+.1f}" if status.skew_ms is not None else "—",
+            ),
+        ]
+        if status.last_error:
+            lines.append(tr("synclog.error", error=status.last_error))
+        if status.next_attempt_at and not status.online:
+            lines.append(tr("synclog.next", at=_local(status.next_attempt_at, zone)))
+        return "\n".join(lines)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_retry_parked(self) -> None:
+        app: Any = self.app
+        count = app.sync_client.retry_parked()
+        self.notify(data_text(tr("synclog.retried", count=count)))
+        self.reload()
+        if count:
+            app.start_sync(manual=True)
+
+    def action_setup(self) -> None:
+        app: Any = self.app
+        app.push_screen(SyncSetupScreen(), lambda done: self._after_setup(bool(done)))
+
+    def _after_setup(self, done: bool) -> None:
+        self.reload()
+        if done:
+            app: Any = self.app
+            app.start_sync(manual=True)
+
+
+class SyncSetupScreen(ModalScreen[bool]):
+    """First-time setup: the central URL and the device token. The token field is masked and
+    the token is written to a 0600 file beside the database; only its first characters are
+    ever shown again."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", id="save-sync-setup", priority=True),
+        Binding("escape", "cancel", "key.cancel", id="cancel-sync-setup"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        app: Any = self.app
+        client = app.sync_client
+        url = client.state().central_url or app.ctx.config.central_url
+        token = client.token()
+        with Vertical(classes="prompt"):
+            yield Static(data_text(tr("setup.title")), classes="prompt-title")
+            yield Label(ui("setup.url"), classes="field-label")
+            yield Input(url, id="sync-url", select_on_focus=False)
+            yield Label(ui("setup.token"), classes="field-label")
+            yield Input(
+                id="sync-token",
+                password=True,
+                placeholder=tr("setup.token_kept", hint=token_hint(token)) if token else "",
+                select_on_focus=False,
+            )
+            yield Static(id="setup-error")
+            yield Static(data_text(tr("setup.hint")), classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        has_url = bool(self.query_one("#sync-url", Input).value)
+        self.query_one("#sync-token" if has_url else "#sync-url", Input).focus()
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "sync-token":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        app: Any = self.app
+        client = app.sync_client
+        url = self.query_one("#sync-url", Input).value
+        token = self.query_one("#sync-token", Input).value.strip() or (client.token() or "")
+        try:
+            client.configure(url, token)
+        except ValueError as exc:
+            self.query_one("#setup-error", Static).update(
+                data_text(tr("setup.invalid", problem=str(exc)))
+            )
+            self.app.bell()
+            return
+        self.notify(
+            data_text(tr("setup.saved", url=client.state().central_url, hint=token_hint(token)))
+        )
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,117 @@
+"""`classroom-support connect` and `classroom-support sync`: sync without the TUI (for cron).
+
+Exit codes of `sync`: 0 synced, 2 bad setup (not connected, token refused, conflict),
+3 offline or server busy (try later), 4 synced but some items are parked (see the reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def add_parsers(sub: Any, common: Callable[..., None]) -> None:
+    connect = sub.add_parser(
+        "connect", help="set this laptop up for sync: central URL and device token"
+    )
+    common(connect, suppress=True)
+    connect.add_argument("url", help="the central server, e.g. https://support.khit.sa")
+    connect.add_argument(
+        "--token-file",
+        type=Path,
+        required=True,
+        help="file holding the device token from `central add-device` ('-' reads stdin)",
+    )
+    connect.add_argument(
+        "--reset",
+        action="store_true",
+        help="a different server: forget acknowledgements and the cursor, resend everything",
+    )
+    connect.add_argument("--no-check", action="store_true", help="do not contact the server now")
+
+    sync = sub.add_parser("sync", help="push this laptop's changes and pull the central ones")
+    common(sync, suppress=True)
+    sync.add_argument("--json", action="store_true", help="print counts as one JSON object")
+
+
+def _read_token(source: Path) -> str:
+    if str(source) == "-":
+        return sys.stdin.readline().strip()
+    return source.read_text(encoding="utf-8").strip()
+
+
+def run(args: argparse.Namespace) -> int:
+    from classroom_support.context import open_context
+    from classroom_support.sync import SyncClient, token_hint
+
+    ctx = open_context(args.config, args.db)
+    try:
+
+        def device_changed() -> None:
+            ctx.desk._device = None
+
+        client = SyncClient(ctx.db, ctx.config, ctx.clock, on_device_change=device_changed)
+        if args.command == "connect":
+            try:
+                token = _read_token(args.token_file)
+            except (OSError, UnicodeDecodeError) as exc:
+                return _fail(f"--token-file: cannot read {args.token_file}: {exc}")
+            try:
+                client.configure(args.url, token, reset=args.reset)
+            except ValueError as exc:
+                return _fail(str(exc))
+            url = client.state().central_url
+            print(
+                f"sync set up: {url}; token {token_hint(token)} saved to {client.token_file} "
+                "(readable by you only)"
+            )
+            if args.no_check:
+                return 0
+            report = client.check()
+            if report.outcome == "ok":
+                state = client.state()
+                print(
+                    f"the server knows this laptop as '{state.device_name}' (halls {state.halls})"
+                )
+                return 0
+            if report.exit_code == 3:
+                print(
+                    f"could not reach it now ({report.message}); `classroom-support sync` retries"
+                )
+                return 0
+            return _fail(report.message)
+        report = client.sync()
+        if report.calendar_changed:
+            ctx.sla.calendar_changed()
+        if args.json:
+            print(json.dumps(report.as_json(), ensure_ascii=False))
+        else:
+            print(_summary(report))
+        if report.exit_code == 2 and not args.json:
+            print(f"classroom-support: {report.message}", file=sys.stderr)
+        return report.exit_code
+    finally:
+        ctx.close()
+
+
+def _summary(report: Any) -> str:
+    counts = (
+        f"pushed {report.pushed} ({report.duplicates} already there), pulled {report.pulled}, "
+        f"parked {report.parked_total}, pending {report.pending}"
+    )
+    if report.outcome in ("ok", "parked"):
+        text = f"{report.outcome}: {counts}; cursor {report.cursor}"
+        if report.parked_total:
+            text += " — see the sync log screen (F6) for the reasons"
+        return text
+    retry = f"; next try after {report.retry_at:%H:%M:%S} UTC" if report.retry_at else ""
+    return f"{report.outcome}: {report.message}{retry} ({counts})"
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"classroom-support: {message}", file=sys.stderr)
+    return code
