@@ -792,10 +792,22 @@ def insert_sessions(ctx: Any, plans: Sequence[SessionPlan]) -> int:
 
 
 def recompute_variant(ctx: Any, now: datetime, repeats: int, open_count: int) -> dict[str, Any]:
-    first = ctx.sla.run(record=False, notify=False)  # warm: imports, statement cache, pages
+    # Warm (imports, statement cache, pages) with a full recompute: the monitor itself only
+    # re-evaluates tickets whose state can have changed, so a plain run() may check fewer.
+    first = ctx.sla.calendar_changed()
     if first.checked != open_count:
         raise RuntimeError(f"the monitor checked {first.checked} tickets, not {open_count}")
     seen: dict[str, Any] = {"rows": set(), "checked": set(), "moved": 0}
+    # A typical edit: a course added for tomorrow evening. Only deadlines at or after its start
+    # can move, so only those tickets are re-evaluated.
+    tomorrow = (now + timedelta(days=1)).replace(hour=13, minute=0, second=0, microsecond=0)
+    partial: list[float] = []
+    partial_checked: set[int] = set()
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = ctx.sla.calendar_changed(since=tomorrow)
+        partial.append(time.perf_counter() - t0)
+        partial_checked.add(result.checked)
 
     def read() -> None:
         seen["rows"].add(len(read_open_rows(ctx)))
@@ -818,6 +830,11 @@ def recompute_variant(ctx: Any, now: datetime, repeats: int, open_count: int) ->
             "max": round(max(times["calendar_changed"]) * 1000, 1),
         },
         "ratio_to_read": round(med["calendar_changed"] / med["read"], 1),
+        "edit_tomorrow_ms": {
+            "median": round(statistics.median(partial) * 1000, 1),
+            "checked": sorted(partial_checked),
+            "verdict": at_most(statistics.median(partial) * 1000, GOAL_RECOMPUTE_MS),
+        },
         "per_ticket_us": round(med["calendar_changed"] * 1000 / open_count, 1),
         "verdict": at_most(med["calendar_changed"], GOAL_RECOMPUTE_MS),
     }
@@ -932,7 +949,9 @@ def measure_recompute(
             out["variants"][name] = res
             print(
                 f"  {name:<30} calendar_changed {res['calendar_changed_ms']['median']:7.1f} ms"
-                f"  read {res['read_ms']['median']:6.1f} ms  (x{res['ratio_to_read']})",
+                f"  read {res['read_ms']['median']:6.1f} ms  (x{res['ratio_to_read']})"
+                f"  edit tomorrow {res['edit_tomorrow_ms']['median']:.1f} ms"
+                f" ({res['edit_tomorrow_ms']['checked']} tickets)",
                 flush=True,
             )
         if not skip_whatif:
