@@ -5,6 +5,7 @@
     .venv/bin/python bench/run_all.py --whatif     # also the queue index what-if
     .venv/bin/python bench/run_all.py --no-sla     # skip bench/sla.py (3-5 min of a full run)
     .venv/bin/python bench/run_all.py --no-sync    # skip bench/sync.py (~2 min of a full run)
+    .venv/bin/python bench/run_all.py --no-webform # skip bench/webform.py (~15 s)
 
 Results of each script land in bench/.data/results/ (see each script's docstring); write them
 up in docs/benchmarks.md with the commands printed here.
@@ -85,6 +86,18 @@ def print_sync(cmd: str, sy: dict[str, Any]) -> None:
     )
 
 
+def print_webform(cmd: str, wf: dict[str, Any]) -> None:
+    lat = wf["latency"]
+    g, p = lat["get_form_ms"], lat["post_to_durable_ticket_ms"]
+    print(f"\nWeb form  [{cmd}]")
+    print(
+        f"  GET /form p50 {g['p50']:.2f} ms p99 {g['p99']:.2f}; POST to durable ticket p50 "
+        f"{p['p50']:.2f} ms p99 {p['p99']:.2f} (x{lat['ratio_post_over_get']['p50']} of GET)"
+    )
+    for name, case in wf["load"].items():
+        print(f"  load, {name}: {case['statuses']} in {case['seconds']} s: {case['verdict']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs: a smoke test")
@@ -95,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--whatif", action="store_true", help="also run bench/queue_whatif.py")
     parser.add_argument("--no-sla", action="store_true", help="skip bench/sla.py")
     parser.add_argument("--no-sync", action="store_true", help="skip bench/sync.py")
+    parser.add_argument("--no-webform", action="store_true", help="skip bench/webform.py")
     args = parser.parse_args(argv)
     runs = args.runs or (3 if args.quick else 7)
     creates = args.creates or (500 if args.quick else 2000)
@@ -119,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sync:
         events = ["--events", "2000"] if args.quick else []
         sync = run_script("sync", events, folder / "sync.json")
+    webform: tuple[str, dict[str, Any]] | None = None
+    if not args.no_webform:
+        submits = ["--submits", "100"] if args.quick else []
+        webform = run_script("webform", submits, folder / "webform.json")
     whatif: tuple[str, dict[str, Any]] | None = None
     if args.whatif:
         whatif = run_script(
@@ -168,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         print_sla(*sla)
     if sync is not None:
         print_sync(*sync)
+    if webform is not None:
+        print_webform(*webform)
     print(f"\nresults: {folder.relative_to(REPO)}/")
     return 0
 

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
 # start-up can compare revisions with one query instead of importing Alembic every time.
-HEAD_REVISION = "0003_sync"
+HEAD_REVISION = "0004_kb"
 BUSY_TIMEOUT_MS = 5000
 BACKUPS_KEPT = 5
 

@@ -145,7 +145,9 @@ def read_articles(folder: Path) -> list[Article]:
     for path in sorted(folder.glob("*.md")):
         article = parse_article(path.read_text(encoding="utf-8"), source=path.name)
         if article.slug in seen:
-            raise ArticleError(f"{path.name}: slug {article.slug!r} is also in {seen[article.slug]}")
+            raise ArticleError(
+                f"{path.name}: slug {article.slug!r} is also in {seen[article.slug]}"
+            )
         seen[article.slug] = path.name
         found.append(article)
     return found
@@ -188,8 +190,15 @@ def fold_text(text: str) -> str:
     return "".join(out).casefold()
 
 
+# The definite article, alone or after a clitic (و ب ف ك ل): "الإشارة" should find "إشارة".
+_ARTICLE = re.compile("^(?:[\u0648\u0628\u0641\u0643]?\u0627\u0644|\u0644\u0644)(?=..)")
+
+
 def query_words(query: str) -> list[str]:
-    return list(dict.fromkeys(_WORD.findall(fold_text(query[:MAX_QUERY]))))
+    """The folded words of a query, without a leading Arabic definite article (a substring
+    match on the rest still finds the word with its article)."""
+    words = _WORD.findall(fold_text(query[:MAX_QUERY]))
+    return list(dict.fromkeys(_ARTICLE.sub("", w) if len(w) >= 5 else w for w in words))
 
 
 class Searchable(Protocol):

@@ -244,3 +244,19 @@ class SyncParked(SQLModel, table=True):
     reason: str = ""
     status_code: int = 0
     parked_at: datetime = utc_column()
+
+
+class KbArticleRow(SQLModel, table=True):
+    """A knowledge-base article pulled from the central server, kept for offline self-help.
+    Read-only on the laptop: articles are edited centrally (see classroom_support/kb.py)."""
+
+    __tablename__ = "kb_article"
+
+    id: str = Field(primary_key=True)  # the central server's article id
+    slug: str = Field(index=True, unique=True)
+    title: str = ""
+    title_ar: str = ""
+    tags: str = ""  # comma-separated
+    body: str = ""  # Markdown, English
+    body_ar: str = ""  # Markdown, Arabic
+    updated_at: datetime = utc_column()

@@ -39,6 +39,7 @@ from classroom_support.models import (
     ClosureRow,
     CourseSession,
     DeviceIdentity,
+    KbArticleRow,
     MetaEntry,
     RosterEntry,
     SyncLogEntry,
@@ -57,6 +58,7 @@ from classroom_support.syncwire import (
     fold_event,
     fold_event_from_row,
     light_to_wire,
+    parse_time,
     refold,
     same_light,
     session_from_wire,
@@ -1042,10 +1044,17 @@ class SyncClient:
                 )
             if roster:
                 s.merge(MetaEntry(key="roster_source", value="central"))
+            articles = data.get("kb", [])
+            self._merge_kb(s, articles)
             new_cursor = int(data["cursor"])
             state.cursor = max(state.cursor, new_cursor)  # never goes back
             s.add(state)
-            rows = len(data.get("sessions", [])) + len(data.get("closures", [])) + len(roster)
+            rows = (
+                len(data.get("sessions", []))
+                + len(data.get("closures", []))
+                + len(roster)
+                + len(articles)
+            )
             self._log(
                 s,
                 "pull",
@@ -1060,6 +1069,34 @@ class SyncClient:
         report.head = max(report.head, int(data.get("head", 0)))
         if calendar:
             report.calendar_changed = True
+
+    @staticmethod
+    def _merge_kb(s: Session, articles: list[dict[str, Any]]) -> None:
+        """Knowledge-base articles: the centre's copy replaces ours (they are read-only here);
+        a tombstone removes the article. Slugs are unique, so an article that took over a
+        deleted one's slug in this page replaces that row first."""
+        for wire in articles:
+            found = s.get(KbArticleRow, str(wire["id"]))
+            if wire.get("deleted"):
+                if found is not None:
+                    s.delete(found)
+                    s.flush()
+                continue
+            slug = str(wire["slug"])
+            clash = s.exec(select(KbArticleRow).where(KbArticleRow.slug == slug)).first()
+            if clash is not None and clash.id != wire["id"]:
+                s.delete(clash)
+                s.flush()
+            row = found or KbArticleRow(id=str(wire["id"]), slug=slug)
+            row.slug = slug
+            row.title = str(wire.get("title", ""))
+            row.title_ar = str(wire.get("title_ar", ""))
+            row.tags = ",".join(str(t) for t in wire.get("tags", []))
+            row.body = str(wire.get("body", ""))
+            row.body_ar = str(wire.get("body_ar", ""))
+            row.updated_at = parse_time(wire["updated_at"])
+            s.add(row)
+            s.flush()
 
     def _merge_pulled(self, s: Session, model: Any, table: str, wire: dict[str, Any]) -> bool:
         fields = SESSION_FIELDS if table == "session" else CLOSURE_FIELDS

@@ -153,6 +153,7 @@ def make_client(ctx: AppContext, **kwargs: Any) -> SyncClient:
         "attempts": 4,
         "budget": 60.0,
     }
+
     def device_changed() -> None:
         ctx.desk._device = None
 

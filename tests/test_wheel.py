@@ -34,6 +34,10 @@ def test_wheel_carries_styles_and_migrations_and_runs(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "classroom_support/styles/app.tcss" in names
     assert "classroom_support/migrations/versions/0001_initial.py" in names
+    # The central server's web pages and the starter knowledge base ship too.
+    assert "classroom_support/central/web/templates/form.html" in names
+    assert "classroom_support/central/web/static/web.css" in names
+    assert "classroom_support/kb_articles/projector-no-signal.md" in names
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = (
         zipfile.ZipFile(wheel)

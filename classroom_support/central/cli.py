@@ -46,6 +46,12 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
     serve.add_argument("--ssl-keyfile", default=None)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--form-rate",
+        type=int,
+        default=30,
+        help="web form posts allowed per client address per minute (default 30)",
+    )
 
     add = csub.add_parser("add-device", help="register a hall laptop; prints its token once")
     _db_option(add)
@@ -75,6 +81,10 @@ def add_parser(sub: Any) -> None:
     ticket.add_argument("--trainee-name", default="")
     ticket.add_argument("--actor", default="contact-centre")
     ticket.add_argument("--json", action="store_true")
+
+    from classroom_support.central import kb_cli
+
+    kb_cli.add_parsers(csub, _db_option)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -175,6 +185,10 @@ def run(args: argparse.Namespace) -> int:
                 return 0
             if args.central_command == "add-ticket":
                 return _add_ticket(store, args)
+            from classroom_support.central import kb_cli
+
+            if args.central_command in kb_cli.COMMANDS:
+                return kb_cli.run(args, store)
         finally:
             store.close()
     except SQLAlchemyError as exc:
@@ -220,6 +234,9 @@ def _serve(args: argparse.Namespace) -> int:
     )
     settings = CentralSettings(db=_db(args), config=_config(args), sla_interval=args.sla_interval)
     app = create_app(settings)
+    from classroom_support.central.web import WebSettings, configure_web
+
+    configure_web(app, WebSettings(rate_per_minute=max(1, args.form_rate)))
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
         print(
             "note: serving plain HTTP beyond loopback; put it behind a TLS proxy or pass "

@@ -95,7 +95,9 @@ class CsrfTokens:
         """The double-submit check: the field equals the cookie, and it is a valid token."""
         if not cookie or not submitted:
             return False
-        same = hmac.compare_digest(cookie.encode("utf-8", "replace"), submitted.encode("utf-8", "replace"))
+        same = hmac.compare_digest(
+            cookie.encode("utf-8", "replace"), submitted.encode("utf-8", "replace")
+        )
         return same and self.valid(submitted)
 
 

@@ -79,22 +79,6 @@ def _stored(row: Any) -> StoredArticle:
     )
 
 
-def kb_row_to_wire(row: Any) -> dict[str, Any]:
-    """The pull's form of an article row (also the API's)."""
-    return {
-        "id": row.id,
-        "slug": row.slug,
-        "title": row.title,
-        "title_ar": row.title_ar,
-        "tags": [t for t in row.tags.split(",") if t],
-        "body": row.body,
-        "body_ar": row.body_ar,
-        "updated_at": iso(row.updated_at),
-        "deleted": bool(row.deleted),
-        "seq": int(row.seq),
-    }
-
-
 class CentralKnowledgeBase:
     """Articles and KB administrators, on the central store's engine and sequence."""
 
@@ -189,9 +173,7 @@ class CentralKnowledgeBase:
             conn.execute(
                 update(m.kb_articles)
                 .where(m.kb_articles.c.id == row.id)
-                .values(
-                    deleted=True, seq=head, updated_at=self.store.clock.now(), updated_by=actor
-                )
+                .values(deleted=True, seq=head, updated_at=self.store.clock.now(), updated_by=actor)
             )
             self.store._set_head(conn, head)
 
@@ -265,7 +247,10 @@ def require_admin(
     if name is None:
         raise HTTPException(
             status_code=401,
-            detail={"code": "unauthorized", "message": "a valid KB administrator token is required"},
+            detail={
+                "code": "unauthorized",
+                "message": "a valid KB administrator token is required",
+            },
             headers={"WWW-Authenticate": "Bearer"},
         )
     return name
@@ -379,7 +364,9 @@ def get_article(slug: SlugPath, request: Request, _admin: AdminDep) -> dict[str,
     responses=RESPONSES,
     summary="Add or replace an article; it reaches laptops on their next sync",
 )
-def put_article(slug: SlugPath, body: ArticleIn, request: Request, admin: AdminDep) -> dict[str, Any]:
+def put_article(
+    slug: SlugPath, body: ArticleIn, request: Request, admin: AdminDep
+) -> dict[str, Any]:
     _text_ok(slug, body.title, body.title_ar, body.body, body.body_ar, *body.tags)
     if any(len(t) > MAX_TAG for t in body.tags):
         raise HTTPException(

@@ -87,6 +87,21 @@ class RosterWire(Wire):
     seq: int
 
 
+class KbArticleWire(Wire):
+    """A knowledge-base article (both languages, Markdown); `deleted` is a tombstone."""
+
+    id: str
+    slug: str
+    title: str = ""
+    title_ar: str = ""
+    tags: list[str] = Field(default_factory=list)
+    body: str = ""
+    body_ar: str = ""
+    updated_at: datetime
+    deleted: bool = False
+    seq: int
+
+
 class HelloRequest(Wire):
     device_id: str = ID
     ref_prefix: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
@@ -147,3 +162,6 @@ class PullResponse(Wire):
     sessions: list[PulledSession] = Field(default_factory=list)
     closures: list[PulledClosure] = Field(default_factory=list)
     roster: list[RosterWire] = Field(default_factory=list)
+    kb: list[KbArticleWire] = Field(
+        default_factory=list, description="knowledge-base articles, for offline self-help"
+    )

@@ -183,6 +183,22 @@ def roster_row_to_wire(row: Any) -> dict[str, Any]:
     }
 
 
+def kb_row_to_wire(row: Any) -> dict[str, Any]:
+    """A knowledge-base article as pulled by laptops (central/kb.py writes them)."""
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "title": row.title,
+        "title_ar": row.title_ar,
+        "tags": [t for t in row.tags.split(",") if t],
+        "body": row.body,
+        "body_ar": row.body_ar,
+        "updated_at": iso(row.updated_at),
+        "deleted": bool(row.deleted),
+        "seq": row.seq,
+    }
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), IN_CHUNK):
         yield items[i : i + IN_CHUNK]
@@ -853,16 +869,25 @@ class CentralStore:
                     .limit(limit)
                 )
             )
+            kb_rows = list(
+                conn.execute(
+                    select(m.kb_articles)
+                    .where(m.kb_articles.c.seq > window[0], m.kb_articles.c.seq <= window[1])
+                    .order_by(m.kb_articles.c.seq)
+                    .limit(limit)
+                )
+            )
         merged = sorted(
             [(r.seq, "events", r) for r in ev_rows]
             + [(r.seq, "sessions", r) for r in se_rows]
             + [(r.seq, "closures", r) for r in cl_rows]
-            + [(r.seq, "roster", r) for r in ro_rows],
+            + [(r.seq, "roster", r) for r in ro_rows]
+            + [(r.seq, "kb", r) for r in kb_rows],
             key=lambda item: item[0],
         )
         # More to come if any table filled its page, or the tables together overfill it.
         truncated = len(merged) > limit or any(
-            len(rows) >= limit for rows in (ev_rows, se_rows, cl_rows, ro_rows)
+            len(rows) >= limit for rows in (ev_rows, se_rows, cl_rows, ro_rows, kb_rows)
         )
         if truncated:
             merged = merged[:limit]
@@ -874,12 +899,14 @@ class CentralStore:
             "sessions": [],
             "closures": [],
             "roster": [],
+            "kb": [],
         }
         convert = {
             "events": event_row_to_wire,
             "sessions": session_row_to_wire,
             "closures": closure_row_to_wire,
             "roster": roster_row_to_wire,
+            "kb": kb_row_to_wire,
         }
         for _seq, table, row in merged:
             page[table].append(convert[table](row))

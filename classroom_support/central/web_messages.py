@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one message per line reads better than wrapped strings)
 """The trainee web pages' words, Arabic (the default) and English.
 
 Kept apart from the laptop's catalogs (`classroom_support/locales/`): these pages speak to

@@ -23,7 +23,8 @@ from classroom_support.central.formguard import CsrfTokens, RateLimiter, load_se
 from classroom_support.central.store import CentralStore
 from classroom_support.central.web_messages import WEEKDAYS, pick_language, t
 from classroom_support.config import Config
-from classroom_support.qr import QUIET_ZONE, qr_matrix
+from classroom_support.qr import QUIET_ZONE, qr_matrix, whatsapp_number, whatsapp_url
+from classroom_support.textsafe import visible
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -47,7 +48,7 @@ class WebSettings:
     """Limits of the public pages. `rate_per_minute` counts every form post per client
     address (valid or not) within `rate_window` seconds."""
 
-    rate_per_minute: int = 10
+    rate_per_minute: int = 30
     rate_window: float = 60.0
     csrf_max_age: float = 4 * 3600.0
     max_form_bytes: int = 48 * 1024  # 2,000 Arabic characters percent-encoded are ~12 KiB
@@ -115,6 +116,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # User text on a page: control and bidi-override characters made visible, as in the TUI
+    # (an RTL override in a title must not disguise what it says).
+    env.filters["visible"] = visible
     return env
 
 
@@ -145,8 +149,20 @@ def hours_text(config: Config) -> str:
     windows = config.weekly_windows
     if len(windows) != 1 or len(windows[0].days) != 7:
         return ""
-    w = windows[0]
-    return f"{w.start_minute // 60:02d}:{w.start_minute % 60:02d}–{w.end_minute // 60:02d}:{w.end_minute % 60:02d}"
+    start, end = windows[0].start_minute, windows[0].end_minute
+    return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+def _isolated(text: str) -> str:
+    """Left-to-right isolate: "10:00–16:00" must not turn into "16:00–10:00" in Arabic."""
+    return f"\u2066{text}\u2069" if text else ""
+
+
+def _whatsapp_url(config: Config) -> str:
+    try:
+        return whatsapp_url(whatsapp_number(config.whatsapp or config.phone, config.country_code))
+    except ValueError:
+        return ""
 
 
 def render(
@@ -171,14 +187,16 @@ def render(
             dir="rtl" if lang == "ar" else "ltr",
             t=partial(t, lang),
             prefix=prefix,
-            switch_url=prefix + (switch or with_lang(request.url.path, "en" if lang == "ar" else "ar")),
+            switch_url=prefix
+            + (switch or with_lang(request.url.path, "en" if lang == "ar" else "ar")),
             other_lang="en" if lang == "ar" else "ar",
             css_url=f"{prefix}/static/web.css?v={css_version()}",
             institute=config.institute_name_ar if lang == "ar" else config.institute_name,
             phone=config.phone,
             whatsapp=config.whatsapp,
             email=config.email,
-            hours=hours_text(config),
+            hours=_isolated(hours_text(config)),
+            whatsapp_url=_whatsapp_url(config),
             with_lang=with_lang,
             **context,
         )
@@ -191,8 +209,16 @@ def render(
 
 
 def not_found(request: Request, lang: str) -> HTMLResponse:
-    return render(request, "message.html", lang, status=404, title_key="notfound.title",
-                  text_key="notfound.text", back_url=with_lang("/form", lang), back_key="nav.form")
+    return render(
+        request,
+        "message.html",
+        lang,
+        status=404,
+        title_key="notfound.title",
+        text_key="notfound.text",
+        back_url=with_lang("/form", lang),
+        back_key="nav.form",
+    )
 
 
 # --------------------------------------------------------------------------- data for display

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from classroom_support.central import models as m
-from classroom_support.central.store import CentralStore, REF_RE
+from classroom_support.central.store import REF_RE, CentralStore
 from classroom_support.central.web.common import (
     client_key,
     language_of,
@@ -103,9 +103,7 @@ def valid_contact(text: str) -> bool:
     if EMAIL_RE.match(text):
         return True
     digits = sum(1 for ch in text if unicodedata.decimal(ch, None) is not None)
-    others_ok = all(
-        ch in PHONE_EXTRA or unicodedata.decimal(ch, None) is not None for ch in text
-    )
+    others_ok = all(ch in PHONE_EXTRA or unicodedata.decimal(ch, None) is not None for ch in text)
     return others_ok and 7 <= digits <= 15 and "+" not in text[1:]
 
 
@@ -283,9 +281,9 @@ async def submit(request: Request) -> Response:
     if len(body) > state.settings.max_form_bytes:
         return _message(request, lang, 413, "refused.too_large")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return _message(request, lang, 415, "refused.bad_request")
     try:
-        if kind != "application/x-www-form-urlencoded":
-            raise ValueError(kind)
         pairs = parse_qsl(
             body.decode("utf-8"),
             keep_blank_values=True,
@@ -293,7 +291,7 @@ async def submit(request: Request) -> Response:
             max_num_fields=MAX_FIELDS,
         )
     except (UnicodeDecodeError, ValueError):
-        return _message(request, lang, 400 if kind else 415, "refused.bad_request")
+        return _message(request, lang, 400, "refused.bad_request")
     form: dict[str, str] = {}
     for key, value in pairs:
         form.setdefault(key, value)  # a repeated field: the first one counts
@@ -393,4 +391,3 @@ def sent_page(ticket_id: str, request: Request) -> Response:
         again_url=with_lang("/form", lang, {"hall": ticket.hall_code}),
         switch=with_lang(f"/form/sent/{ticket.id}", "en" if lang == "ar" else "ar"),
     )
-

@@ -33,6 +33,14 @@ from classroom_support.tickets import TicketNotFound, pause_spans
 PUBLIC_KINDS = ("created", "responded", "paused", "resumed", "resolved", "verified", "reopened")
 
 router = APIRouter(include_in_schema=False)
+ZONE_NAMES = {"Asia/Riyadh": ("Riyadh", "الرياض")}
+
+
+def zone_name(zone: str, lang: str) -> str:
+    names = ZONE_NAMES.get(zone)
+    if names is None:
+        return zone
+    return names[1] if lang == "ar" else names[0]
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ def status_page(ticket_id: str, request: Request) -> Response:
         if ticket.resolved_at
         else None,
         "history": public_history(store, ticket.id, lang),
-        "zone": store.config.timezone,
+        "zone": zone_name(store.config.timezone, lang),
         "form_url": with_lang("/form", lang, {"hall": ticket.hall_code, "ref": ticket.ref}),
     }
     return render(request, "status.html", lang, **context)
