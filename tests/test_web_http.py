@@ -368,6 +368,7 @@ def test_session_token_from_the_link_finds_the_running_session(
     assert post(http, token(http), session="%' OR 1=1 --").status_code == 303
     first, second = central.store.tickets()
     assert (first.session_id, second.session_id) == (running, None)
+    assert (first.session_label, second.session_label) == ("Networks", "")  # shown on laptops
 
 
 def test_web_catalogs_match() -> None:

@@ -965,6 +965,13 @@ class CentralStore:
         )
         return model
 
+    def _session_label(self, conn: Connection, session_id: str | None) -> str:
+        """The course name, so the hall laptop shows which course a web-form ticket came from."""
+        if not session_id:
+            return ""
+        row = conn.execute(select(m.sessions.c.course).where(m.sessions.c.id == session_id)).first()
+        return str(row[0]) if row else ""
+
     def create_ticket(self, draft: TicketDraft, actor: str = "contact-centre") -> Ticket:
         """A ticket filed centrally (contact centre, web form): numbered with the server's
         own prefix, so it never collides with a laptop's references."""
@@ -984,7 +991,7 @@ class CentralStore:
                 "device_seq": seq,
                 "hall_code": draft.hall_code,
                 "session_id": draft.session_id,
-                "session_label": "",
+                "session_label": self._session_label(conn, draft.session_id),
                 "title": draft.title,
                 "seat": draft.seat,
                 "trainee_name": draft.trainee_name,
