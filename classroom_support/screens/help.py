@@ -29,7 +29,8 @@ class HelpScreen(ModalScreen[None]):
         seen: set[str] = set()
         for active in self.under.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.action in seen:
+            # Only the product's own keys (they all carry an id); not widgets' cursor keys.
+            if not binding.id or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
             lines.append(f"  {self.app.get_key_display(binding):>8}  {tr(binding.description)}")
