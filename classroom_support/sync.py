@@ -59,12 +59,12 @@ from classroom_support.syncwire import (
     fold_event_from_row,
     light_to_wire,
     parse_time,
-    refold,
     same_light,
     session_from_wire,
     session_to_wire,
     wins,
 )
+from classroom_support.tickets import fold
 
 log = logging.getLogger("classroom_support.sync")
 
@@ -1175,7 +1175,7 @@ class SyncClient:
         for ticket_id, events in grouped.items():
             if not any(e.kind == "created" for e in events.values()):
                 raise SyncError("error", f"ticket {ticket_id}: events arrived before its creation")
-            values = refold(events.values()).model_dump()
+            values = fold(events.values()).model_dump()
             if ticket_id in existing:
                 del values["id"]
                 updates.append({**values, "b_id": ticket_id})

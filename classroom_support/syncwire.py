@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from classroom_support.models import ClosureRow, CourseSession, Ticket, TicketEvent
-from classroom_support.tickets import InvalidTransition, apply_event, fold
+from classroom_support.models import ClosureRow, CourseSession, TicketEvent
 
 # Fixed namespace: the default holidays get the same id on every laptop and on the server.
 CLOSURE_NAMESPACE = uuid.UUID("3b0f6f7e-2a41-4f0c-9a6e-51d3c0b7a1d2")
@@ -202,22 +201,6 @@ def same_light(a: FoldEvent, b: FoldEvent) -> bool:
 
 
 # --------------------------------------------------------------------------- the fold
-
-
-def fold_step(ticket: Ticket, event: Any) -> None:
-    """One step of `tickets.fold` for an event that sorts after every event already folded."""
-    if event.kind == "created":
-        ticket.conflicts += 1
-        return
-    try:
-        apply_event(ticket, event)
-    except InvalidTransition:
-        ticket.conflicts += 1
-
-
-def refold(events: Iterable[Any]) -> Ticket:
-    """The ticket from ALL its events, in (hlc, id) order; invalid steps become conflicts."""
-    return fold(events)
 
 
 # --------------------------------------------------------------------------- rows (LWW)

@@ -316,16 +316,21 @@ def fold(events: Iterable[TicketEvent]) -> Ticket:
         raise TicketError("error.no_created_event")
     ticket = ticket_from_created(created[0])
     for event in ordered:
-        if event is created[0]:
-            continue
-        if event.kind == "created":
-            ticket.conflicts += 1
-            continue
-        try:
-            apply_event(ticket, event)
-        except InvalidTransition:
-            ticket.conflicts += 1
+        if event is not created[0]:
+            fold_step(ticket, event)
     return ticket
+
+
+def fold_step(ticket: Ticket, event: Any) -> None:
+    """One step of the fold, for an event that sorts after every event already folded:
+    a second 'created' or a transition invalid at this point counts as a conflict."""
+    if event.kind == "created":
+        ticket.conflicts += 1
+        return
+    try:
+        apply_event(ticket, event)
+    except InvalidTransition:
+        ticket.conflicts += 1
 
 
 # --------------------------------------------------------------------------- queries

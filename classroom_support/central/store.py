@@ -50,13 +50,14 @@ from classroom_support.syncwire import (
     SESSION_FIELDS,
     FoldEvent,
     closure_from_wire,
+    closure_to_wire,
     fold_event,
     fold_event_from_row,
-    fold_step,
     iso,
     same_event,
     seed_closure_id,
     session_from_wire,
+    session_to_wire,
     wins,
 )
 from classroom_support.tickets import (
@@ -73,6 +74,7 @@ from classroom_support.tickets import (
     TicketNotFound,
     apply_event,
     fold,
+    fold_step,
     pause_spans,
     ticket_from_created,
     validate_draft,
@@ -144,31 +146,11 @@ def event_row_to_wire(row: Any) -> dict[str, Any]:
 
 
 def session_row_to_wire(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "hall_code": row.hall_code,
-        "course": row.course,
-        "trainer": row.trainer,
-        "starts_at": iso(row.starts_at),
-        "ends_at": iso(row.ends_at),
-        "updated_at": iso(row.updated_at),
-        "deleted": bool(row.deleted),
-        "seq": row.seq,
-    }
+    return {**session_to_wire(row), "seq": row.seq}
 
 
 def closure_row_to_wire(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "start_day": row.start_day,
-        "end_day": row.end_day,
-        "name": row.name,
-        "name_ar": row.name_ar,
-        "estimated": bool(row.estimated),
-        "deleted": bool(row.deleted),
-        "updated_at": iso(row.updated_at),
-        "seq": row.seq,
-    }
+    return {**closure_to_wire(row), "seq": row.seq}
 
 
 def roster_row_to_wire(row: Any) -> dict[str, Any]:
