@@ -1,0 +1,84 @@
+"""The central server's transactional core: devices, pushed events, the sequence, projections,
+the change feed, central edits and the SLA job. No HTTP here (api.py is a thin layer on top).
+
+Every writing transaction first locks the one counter row (`SELECT ... FOR UPDATE`; on SQLite
+the whole database via `BEGIN IMMEDIATE`), hands out sequence numbers from it and writes it back
+before committing. Writers are therefore serialised on that row, so a higher sequence number is
+never visible before a lower one: a reader that has seen `seq = n` has seen every row `<= n`,
+and a cursor can never skip a row that commits late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    select,
+    update,
+)
+
+from classroom_support.central import models as m
+from classroom_support.clock import Clock
+from classroom_support.config import Config
+from classroom_support.sla import BusinessCalendar
+from classroom_support.sla_policy import SlaPolicy
+
+CENTRAL = "central"  # pushed_by / updated_by for changes made on the server itself
+IN_CHUNK = 500  # ids per IN (...) list
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), IN_CHUNK):
+        yield items[i : i + IN_CHUNK]
+
+
+class StoreCore:
+    """State shared by every part of the store, and the transactions they all use."""
+
+    def __init__(self, engine: Engine, config: Config, clock: Clock) -> None:
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+        self.policy = SlaPolicy.from_config(config)
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._calendars: dict[str, BusinessCalendar] = {}
+        self._calendar_version: tuple[int, int] | None = None
+        self.central_device_id = ""
+        self.central_prefix = ""
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        if self.is_sqlite:
+            engine = self.engine.execution_options(central_read=True)
+        else:  # one snapshot for the whole page
+            engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        with engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _lock_head(self, conn: Connection) -> int:
+        return int(
+            conn.execute(
+                select(m.counters.c.value).where(m.counters.c.name == "seq").with_for_update()
+            ).scalar_one()
+        )
+
+    def _set_head(self, conn: Connection, value: int) -> None:
+        conn.execute(update(m.counters).where(m.counters.c.name == "seq").values(value=value))
+
+    def head(self) -> int:
+        with self.read() as conn:
+            return int(
+                conn.execute(
+                    select(m.counters.c.value).where(m.counters.c.name == "seq")
+                ).scalar_one()
+            )

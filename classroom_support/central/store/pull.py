@@ -1,0 +1,121 @@
+"""Pull: one page of changes after a cursor, in sequence order, for a device's halls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+
+from classroom_support.central import models as m
+from classroom_support.central.store.core import StoreCore
+from classroom_support.central.store.devices import Device
+from classroom_support.central.store.errors import Conflict
+from classroom_support.central.store.wire import (
+    closure_row_to_wire,
+    event_row_to_wire,
+    kb_row_to_wire,
+    roster_row_to_wire,
+    session_row_to_wire,
+)
+
+
+class PullMixin(StoreCore):
+    def pull(self, device: Device, since: int, limit: int) -> dict[str, Any]:
+        """Changes after `since` visible to this device, in sequence order, one page."""
+        limit = max(1, limit)
+        with self.read() as conn:
+            head = int(
+                conn.execute(
+                    select(m.counters.c.value).where(m.counters.c.name == "seq")
+                ).scalar_one()
+            )
+            if since > head:
+                raise Conflict(
+                    "cursor_ahead",
+                    f"cursor {since} is ahead of this server ({head}); was it restored?",
+                )
+            window = (since, head)
+            ev_rows = list(
+                conn.execute(
+                    select(m.events)
+                    .where(
+                        m.events.c.seq > window[0],
+                        m.events.c.seq <= window[1],
+                        m.events.c.hall_code.in_(device.halls),
+                    )
+                    .order_by(m.events.c.seq)
+                    .limit(limit)
+                )
+            )
+            session_q = select(m.sessions).where(
+                m.sessions.c.seq > window[0], m.sessions.c.seq <= window[1]
+            )
+            if self.config.sessions_scope == "hall":  # else every course adds working time
+                session_q = session_q.where(m.sessions.c.hall_code.in_(device.halls))
+            se_rows = list(conn.execute(session_q.order_by(m.sessions.c.seq).limit(limit)))
+            cl_rows = list(
+                conn.execute(
+                    select(m.closures)
+                    .where(m.closures.c.seq > window[0], m.closures.c.seq <= window[1])
+                    .order_by(m.closures.c.seq)
+                    .limit(limit)
+                )
+            )
+            ro_rows = list(
+                conn.execute(
+                    select(m.roster)
+                    .where(m.roster.c.seq > window[0], m.roster.c.seq <= window[1])
+                    .order_by(m.roster.c.seq)
+                    .limit(limit)
+                )
+            )
+            kb_rows = list(
+                conn.execute(
+                    select(m.kb_articles)
+                    .where(m.kb_articles.c.seq > window[0], m.kb_articles.c.seq <= window[1])
+                    .order_by(m.kb_articles.c.seq)
+                    .limit(limit)
+                )
+            )
+        merged = sorted(
+            [(r.seq, "events", r) for r in ev_rows]
+            + [(r.seq, "sessions", r) for r in se_rows]
+            + [(r.seq, "closures", r) for r in cl_rows]
+            + [(r.seq, "roster", r) for r in ro_rows]
+            + [(r.seq, "kb", r) for r in kb_rows],
+            key=lambda item: item[0],
+        )
+        # More to come if any table filled its page, or the tables together overfill it.
+        truncated = len(merged) > limit or any(
+            len(rows) >= limit for rows in (ev_rows, se_rows, cl_rows, ro_rows, kb_rows)
+        )
+        if truncated:
+            merged = merged[:limit]
+            cursor = merged[-1][0]
+        else:
+            cursor = head
+        page: dict[str, list[dict[str, Any]]] = {
+            "events": [],
+            "sessions": [],
+            "closures": [],
+            "roster": [],
+            "kb": [],
+        }
+        convert = {
+            "events": event_row_to_wire,
+            "sessions": session_row_to_wire,
+            "closures": closure_row_to_wire,
+            "roster": roster_row_to_wire,
+            "kb": kb_row_to_wire,
+        }
+        for _seq, table, row in merged:
+            page[table].append(convert[table](row))
+        return {
+            "server_time": self.clock.now(),
+            "cursor": cursor,
+            "has_more": truncated,
+            "head": head,
+            **page,
+        }

@@ -1,0 +1,110 @@
+"""The central SLA job: the laptop's rules on the central projection."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    select,
+    update,
+)
+
+from classroom_support.central import models as m
+from classroom_support.central.store.calendars import CalendarMixin
+from classroom_support.central.store.edits import EditsMixin
+from classroom_support.models import Ticket, TicketEvent
+from classroom_support.sla_policy import planned_sla_events, ticket_clocks
+from classroom_support.tickets import (
+    InvalidTransition,
+    apply_event,
+    pause_spans,
+)
+
+
+class SlaRunMixin(EditsMixin, CalendarMixin):
+    def run_sla(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The same SLA rules as the laptop's monitor, on the central projection: warnings,
+        breaches and escalations with the same deterministic ids, so a ticket escalates while
+        its hall's laptop is offline and the two machines' events are one event."""
+        now = now or self.clock.now()
+        with self.read() as conn:
+            rows = list(conn.execute(select(m.tickets).where(m.tickets.c.is_open.is_(True))))
+        plans: list[tuple[str, list[Any]]] = []
+        for t in rows:
+            cal = self.calendar(t.hall_code)
+            clocks = ticket_clocks(
+                cal,
+                self.policy,
+                created_at=t.created_at,
+                priority=t.priority,
+                channel=t.channel,
+                first_response_at=t.first_response_at,
+                resolved_at=t.resolved_at,
+                pauses=pause_spans(t),
+                now=now,
+            )
+            planned = planned_sla_events(
+                cal,
+                self.config.escalation,
+                clocks,
+                ticket_id=t.id,
+                warned={x for x in t.warned.split(",") if x},
+                breached={x for x in t.breached.split(",") if x},
+                escalation_level=t.escalation_level,
+                now=now,
+            )
+            if planned:
+                plans.append((t.id, planned))
+        recorded: list[dict[str, Any]] = []
+        if not plans:
+            return recorded
+        with self.write() as conn:
+            head = self._lock_head(conn)
+            for ticket_id, planned in plans:
+                row = conn.execute(select(m.tickets).where(m.tickets.c.id == ticket_id)).first()
+                if row is None:
+                    continue
+                ticket = Ticket(**dict(row._mapping))
+                changed = False
+                for plan in planned:
+                    if conn.execute(select(m.events.c.id).where(m.events.c.id == plan.id)).first():
+                        continue  # a laptop (or an earlier run) recorded it
+                    probe = Ticket(**ticket.model_dump())
+                    candidate = TicketEvent(
+                        id=plan.id,
+                        ticket_id=ticket_id,
+                        kind=plan.kind,
+                        payload=json.dumps(plan.payload, ensure_ascii=False),
+                        device_id=self.central_device_id,
+                        actor="central-sla",
+                        occurred_at=now,
+                        hlc=self._next_hlc(conn),
+                    )
+                    try:
+                        apply_event(probe, candidate)
+                    except InvalidTransition:
+                        continue
+                    head += 1
+                    model = self._central_event(
+                        conn,
+                        ticket_id,
+                        ticket.hall_code,
+                        plan.kind,
+                        dict(plan.payload),
+                        "central-sla",
+                        head,
+                        event_id=plan.id,
+                    )
+                    apply_event(ticket, model)
+                    changed = True
+                    recorded.append({"ref": ticket.ref, "kind": plan.kind, "id": plan.id})
+                if changed:
+                    conn.execute(
+                        update(m.tickets)
+                        .where(m.tickets.c.id == ticket_id)
+                        .values(**ticket.model_dump())
+                    )
+            self._set_head(conn, head)
+        return recorded
