@@ -15,8 +15,9 @@ from classroom_support.context import AppContext, open_context
 # 10:30 in Riyadh on a Saturday: inside the default opening hours.
 FIXED_NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 # Live central server, fault proxy and laptops for the sync tests (tests/sync_support.py);
-# headless Chromium for the web-form tests (tests/browser_support.py).
-pytest_plugins = ["sync_support", "browser_support"]
+# headless Chromium for the web-form tests (tests/browser_support.py); a real PostgreSQL and the
+# engine switch for the central tests (tests/postgres_support.py).
+pytest_plugins = ["sync_support", "browser_support", "postgres_support"]
 
 
 @pytest.fixture(autouse=True)

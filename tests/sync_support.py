@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,10 +103,12 @@ class Central:
 
 @pytest.fixture
 def central(
-    live_server: tuple[LiveServer, SwappableApp], tmp_path: Path, clock: FixedClock
+    live_server: tuple[LiveServer, SwappableApp], central_db_url: str, clock: FixedClock
 ) -> Iterator[Central]:
+    """A fresh central store behind the live server, on SQLite unless the test module runs
+    its tests on both engines (see tests/postgres_support.py)."""
     server, swappable = live_server
-    store = CentralStore.open(tmp_path / "central" / "central.sqlite3", load_config(None), clock)
+    store = CentralStore.open(central_db_url, load_config(None), clock)
     app = create_app(CentralSettings(store=store, clock=clock, sla_interval=0))
     swappable.app = app
     yield Central(store=store, url=server.url, app=app)

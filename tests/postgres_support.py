@@ -1,0 +1,256 @@
+"""A real PostgreSQL for the central tests, and the switch that runs a test on both engines.
+
+Loaded as a pytest plugin from tests/conftest.py. Debian's server binaries
+(`/usr/lib/postgresql/*/bin`, the highest version) are started once per session in a temporary
+directory, listening only on a unix socket there, and only when a test first asks for it; the
+server is stopped at session end whatever happened. Each test gets its own empty database.
+
+Opting in: a test module that wants its central tests on both engines overrides the
+`central_engine` fixture with `@pytest.fixture(params=ENGINES)`; `central_db_url` (and the
+`central` fixture in sync_support.py, which uses it) then runs once per engine. Choose with
+`--engine sqlite|postgresql|both` (default both) or `-m "not postgresql"`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    import psycopg
+
+BIN_GLOB = "/usr/lib/postgresql/*/bin"
+START_TIMEOUT_S = 60
+ENGINE_NAMES = ("sqlite", "postgresql")
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+]
+
+
+def find_bindir() -> Path | None:
+    """The newest installed server's bin directory, or None."""
+    found: list[tuple[tuple[int, ...], Path]] = []
+    for path in Path("/").glob(BIN_GLOB.lstrip("/")):
+        version = tuple(int(p) for p in re.findall(r"\d+", path.parent.name))
+        if version and (path / "initdb").is_file() and (path / "pg_ctl").is_file():
+            found.append((version, path))
+    return max(found)[1] if found else None
+
+
+def _as_server_user() -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
+    if os.geteuid() != 0:
+        return []
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise RuntimeError("running as root but `runuser` is missing")
+    return [runuser, "-u", "postgres", "--"]
+
+
+class PostgresServer:
+    """One throw-away cluster: initdb, pg_ctl start, CREATE/DROP DATABASE, pg_ctl stop."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        # Short path: a unix socket path must stay under ~100 bytes.
+        self.root = Path(tempfile.mkdtemp(prefix="cs-pg-", dir="/tmp"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.user = "postgres"
+        self._numbers = itertools.count(1)
+        self._running = False
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run(
+            [*_as_server_user(), *args],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+            check=False,
+        )
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"{Path(args[0]).name} failed ({result.returncode}): "
+                f"{result.stdout[-2000:]}{result.stderr[-2000:]}{log}"
+            )
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        options = " ".join(
+            [
+                "-c listen_addresses=''",
+                f"-k {self.root}",  # the unix socket lives in our temp dir
+                "-c fsync=off",  # throw-away data: durability is not under test here
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c shared_buffers=16MB",
+                "-c max_connections=200",
+            ]
+        )
+        self._running = True  # from here on, stop() must run even if the start fails
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(START_TIMEOUT_S),
+            "start",
+        )
+
+    def stop(self) -> None:
+        if self._running:
+            self._running = False
+            try:
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
+                )
+            except (RuntimeError, subprocess.TimeoutExpired):
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"
+                )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@/{database}?host={self.root}"
+
+    def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg
+
+        return psycopg.connect(
+            host=str(self.root), user=self.user, dbname="postgres", autocommit=True
+        )
+
+    def create_database(self) -> str:
+        name = f"test_{next(self._numbers)}"
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=("sqlite", "postgresql", "both"),
+        default="both",
+        help="central database engine(s) for the tests that run on both (default: both)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgresql: runs on a real PostgreSQL (started by tests/postgres_support.py)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("--engine")
+    if wanted == "both":
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("central_engine") if callspec is not None else None
+        (drop if engine is not None and engine != wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Started on first use; stopped (and its files removed) at session end."""
+    bindir = find_bindir()
+    reason = ""
+    if bindir is None:
+        reason = (
+            f"PostgreSQL server binaries not found ({BIN_GLOB}/initdb): apt-get install postgresql"
+        )
+    else:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            reason = "the psycopg driver is missing: pip install -e '.[pg]'"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    assert bindir is not None
+    server = PostgresServer(bindir)
+    atexit.register(server.stop)  # even if pytest is interrupted past the fixture teardown
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_DFL:  # a plain `kill` would skip both: stop the cluster first
+
+        def stop_then_die(signum: int, _frame: FrameType | None) -> None:
+            server.stop()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+        signal.signal(signal.SIGTERM, stop_then_die)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        atexit.unregister(server.stop)
+        if previous is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.fixture
+def postgres_db_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh empty database for this test, dropped afterwards."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def central_engine() -> str:
+    """The engine of the central database; a module overrides this with `params=ENGINES`."""
+    return "sqlite"
+
+
+@pytest.fixture
+def central_db_url(request: pytest.FixtureRequest, central_engine: str, tmp_path: Path) -> str:
+    """What `CentralStore.open` takes: a SQLite file path or a PostgreSQL URL."""
+    if central_engine == "postgresql":
+        return str(request.getfixturevalue("postgres_db_url"))
+    assert central_engine == "sqlite", central_engine
+    return str(tmp_path / "central" / "central.sqlite3")
