@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from classroom_support import i18n
 from classroom_support.context import AppContext
+from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.monitor import MonitorResult
 from classroom_support.screens.queue import QueueScreen
@@ -72,6 +73,7 @@ class ClassroomSupportApp(App[None]):
         )
         self.sync_progress: tuple[str, int, int] | None = None
         self._sync_status: tuple[float, SyncStatus | None] = (0.0, None)
+        self._storage_trouble: str | None = None  # last StorageError kind the monitor hit
 
     @on(events.DescendantFocus)
     def _steady_cursor(self, event: events.DescendantFocus) -> None:
@@ -238,7 +240,16 @@ class ClassroomSupportApp(App[None]):
             header.refresh_header()
 
     async def check_sla(self) -> MonitorResult:
-        result = await asyncio.to_thread(self.ctx.sla.run, notify=False)
+        try:
+            result = await asyncio.to_thread(self.ctx.sla.run, notify=False)
+        except StorageError as exc:
+            # The disk refused the SLA records; the next run records them. Say so once per
+            # kind of trouble, not every 30 s, and keep the desk running.
+            if self._storage_trouble != exc.kind:
+                self._storage_trouble = exc.kind
+                self.notify(data_text(str(exc)), severity="error", timeout=15)
+            return MonitorResult()
+        self._storage_trouble = None
         self.announce(result)
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
+
+from classroom_support.i18n import tr
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
 # start-up can compare revisions with one query instead of importing Alembic every time.
@@ -23,6 +27,59 @@ BACKUPS_KEPT = 5
 
 class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message says what to do."""
+
+
+# SQLite primary result codes (the low byte of an extended code) that mean "the disk could not
+# take this" rather than "the program asked for something wrong": FULL, IOERR, READONLY, BUSY,
+# LOCKED, CANTOPEN (a read-only file system refuses to open the -wal for writing).
+_STORAGE_KINDS = {13: "full", 10: "io", 8: "readonly", 5: "locked", 6: "locked", 14: "io"}
+# SQLite often reports a full disk as an I/O error (growing the -shm, writing the -wal):
+# below this much free space an I/O error is called what it most likely is.
+LOW_SPACE_BYTES = 256 * 1024
+STORAGE_KINDS = ("full", "io", "readonly", "locked")
+
+
+class StorageError(DatabaseError):
+    """A read or write could not reach the disk: full, I/O error, read-only, or locked beyond
+    the busy timeout. The transaction was rolled back, so nothing half-written remains and the
+    caller still holds what the user typed; `kind` lets a screen say what to do."""
+
+    def __init__(self, kind: str, path: Path, detail: str = "") -> None:
+        self.kind = kind
+        self.path = path
+        self.detail = detail
+        super().__init__(
+            tr(f"storage.{kind}", path=path, detail=detail, seconds=BUSY_TIMEOUT_MS // 1000)
+        )
+
+
+def _disk_state(path: Path) -> str | None:
+    """'readonly' or 'full' when the file system holding `path` says so, else None."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY:
+        return "readonly"
+    if st.f_bavail * st.f_frsize < LOW_SPACE_BYTES:
+        return "full"
+    return None
+
+
+def storage_error(exc: BaseException, path: Path) -> StorageError | None:
+    """The StorageError that `exc` (an SQLAlchemy or sqlite3 error) stands for, or None when it
+    is something else (a constraint, a bug) that must surface as it is."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(orig, sqlite3.Error):
+        return None
+    code = getattr(orig, "sqlite_errorcode", None)
+    kind = _STORAGE_KINDS.get(code & 0xFF) if isinstance(code, int) else None
+    if kind is None:
+        return None
+    if kind in ("io", "full"):
+        kind = _disk_state(path) or kind
+    detail = getattr(orig, "sqlite_errorname", "") or str(orig)
+    return StorageError(kind, path, detail)
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -65,16 +122,37 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One `BEGIN IMMEDIATE` transaction; committed when the block ends without error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        """One `BEGIN IMMEDIATE` transaction; committed when the block ends without error.
+
+        The one place where a disk that cannot take the write (full, I/O error, read-only,
+        locked too long) becomes a StorageError: every writer, screen and command gets the
+        same error, with the transaction rolled back."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            self._raise_storage_error(exc)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only snapshot (deferred BEGIN); never takes the write lock."""
         reader = self.engine.execution_options(classroom_read=True)
-        with Session(reader, expire_on_commit=False) as session:
-            yield session  # close() ends the read transaction and detaches without expiring
+        try:
+            with Session(reader, expire_on_commit=False) as session:
+                yield session  # close() ends the read transaction and detaches without expiring
+        except DBAPIError as exc:
+            self._raise_storage_error(exc)
+            raise
+
+    def _raise_storage_error(self, exc: DBAPIError) -> None:
+        error = storage_error(exc, self.path)
+        if error is None:
+            return
+        if error.kind == "io":
+            # After an I/O error a connection's view of the file is suspect: start afresh.
+            self.engine.dispose()
+        raise error from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -97,7 +175,9 @@ def current_revision(path: Path) -> str | None:
         found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         return found[0] if found else ""
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path} cannot be read as SQLite: {exc}") from None
+        raise storage_error(exc, path) or DatabaseError(
+            f"{path} cannot be read as SQLite: {exc}"
+        ) from None
     finally:
         conn.close()
 
@@ -147,9 +227,23 @@ def open_database(path: Path, backup_dir: Path | None = None) -> Database:
                 f"{path} was written by a newer classroom-support (revision {revision}); "
                 "upgrade the program or open another database with --db"
             )
-        if revision is not None:  # existing data: keep a copy before changing its shape
-            backup_database(path, backup_dir or path.parent / "backups", f"before-{HEAD_REVISION}")
-        run_migrations(engine)
+        try:
+            if revision is not None:  # existing data: keep a copy before changing its shape
+                backup_database(
+                    path, backup_dir or path.parent / "backups", f"before-{HEAD_REVISION}"
+                )
+            run_migrations(engine)
+        except (sqlite3.Error, DBAPIError) as exc:
+            engine.dispose()
+            error = storage_error(exc, path)
+            if error is None:
+                raise
+            raise error from None
+        except OSError as exc:
+            engine.dispose()
+            raise DatabaseError(
+                f"cannot back up {path} before upgrading it: {exc.strerror or exc}"
+            ) from None
     return Database(path=path, engine=engine)
 
 

@@ -246,6 +246,16 @@ MESSAGES: dict[str, str] = {
     # --- misc
     "lang.switched": "Language: English",
     "error.unexpected": "Something went wrong: {error}",
+    # --- storage: the disk could not take a write (db.StorageError)
+    "storage.full": "The disk holding {path} is full: free some space, then try again.",
+    "storage.io": "The disk holding {path} reported a read/write error ({detail}): check the disk, then try again.",
+    "storage.readonly": "{path} is read-only (a read-only disk or file permissions): make it writable, then try again.",
+    "storage.locked": "Another program has held {path} for more than {seconds} seconds: close the other classroom-support window or command, then try again.",
+    "form.storage.full": "The disk is full — free some space and press Ctrl+S again; nothing you typed is lost.",
+    "form.storage.io": "The disk reported a read/write error — check it and press Ctrl+S again; nothing you typed is lost.",
+    "form.storage.readonly": "The database is read-only — make it writable and press Ctrl+S again; nothing you typed is lost.",
+    "form.storage.locked": "The database is busy in another program — close it and press Ctrl+S again; nothing you typed is lost.",
+    "storage.prompt_kept": "Not saved — your text is still here; press Enter to try again.",
     "cli.created": "{ref}",
     "cli.no_tickets": "No tickets.",
     "cli.demo_ready": "Demo database: {path}",

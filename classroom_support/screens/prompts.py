@@ -16,17 +16,20 @@ from classroom_support.widgets import KeyChoice, data_text
 class TextPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "key.cancel", id="prompt-cancel")]
 
-    def __init__(self, title: str, *, initial: str = "", required: bool = False) -> None:
+    def __init__(
+        self, title: str, *, initial: str = "", required: bool = False, error: str = ""
+    ) -> None:
         super().__init__()
         self.prompt_title = title
         self.initial = initial
         self.required = required
+        self.error = error  # why it is asked again (e.g. the last answer could not be saved)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
             yield Input(value=self.initial, id="prompt-input", select_on_focus=False)
-            yield Static(id="prompt-error")
+            yield Static(data_text(self.error), id="prompt-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import CourseSession
 from classroom_support.screens.base import AppScreen
@@ -121,7 +122,12 @@ class SessionsScreen(AppScreen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.ctx.sessions.delete(row.id)
+                try:
+                    self.ctx.sessions.delete(row.id)
+                except StorageError as exc:
+                    self.notify(data_text(str(exc)), severity="error", timeout=15)
+                    self.app.bell()
+                    return
                 self.notify(ui("sessions.deleted"))
                 self.reload()
 
@@ -208,6 +214,10 @@ class SessionForm(ModalScreen[bool]):
             self.query_one("#session-error", Static).update(data_text(str(exc)))
             if exc.field in SESSION_FIELDS:
                 self.query_one(f"#{exc.field}", Input).focus()
+            self.app.bell()
+            return
+        except StorageError as exc:
+            self.query_one("#session-error", Static).update(data_text(str(exc)))
             self.app.bell()
             return
         self.dismiss(True)

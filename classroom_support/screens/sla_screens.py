@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.reports import breach_rows, write_breach_csv
@@ -269,7 +270,7 @@ class RcaForm(ModalScreen[bool]):
                 self.query_one(f"#{exc.field}", Input).focus()
             self.app.bell()
             return
-        except TicketError as exc:
+        except (TicketError, StorageError) as exc:
             self.query_one("#rca-error", Static).update(data_text(str(exc)))
             self.app.bell()
             return
@@ -348,7 +349,11 @@ class ClosuresScreen(AppScreen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.ctx.closures.delete(str(key.value))
+                try:
+                    self.ctx.closures.delete(str(key.value))
+                except StorageError as exc:
+                    self.notify(data_text(str(exc)), severity="error", timeout=15)
+                    self.app.bell()
                 self.reload()
 
         self.app.push_screen(ConfirmPrompt(tr("closures.confirm_delete", name=name)), answered)
@@ -397,7 +402,7 @@ class ClosureForm(ModalScreen[ClosureDraft | None]):
         )
         try:
             self.app.ctx.closures.add(draft)  # type: ignore[attr-defined]
-        except ValidationError as exc:
+        except (ValidationError, StorageError) as exc:
             self.query_one("#closure-error", Static).update(data_text(str(exc)))
             self.app.bell()
             return

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from classroom_support.db import StorageError
 from classroom_support.i18n import CATALOGS, tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.sync import SyncStatus, token_hint
@@ -163,7 +164,12 @@ class SyncLogScreen(AppScreen[None]):
 
     def action_retry_parked(self) -> None:
         app: Any = self.app
-        count = app.sync_client.retry_parked()
+        try:
+            count = app.sync_client.retry_parked()
+        except StorageError as exc:
+            self.notify(data_text(str(exc)), severity="error", timeout=15)
+            self.app.bell()
+            return
         self.notify(data_text(tr("synclog.retried", count=count)))
         self.reload()
         if count:
@@ -232,6 +238,10 @@ class SyncSetupScreen(ModalScreen[bool]):
             self.query_one("#setup-error", Static).update(
                 data_text(tr("setup.invalid", problem=str(exc)))
             )
+            self.app.bell()
+            return
+        except (StorageError, OSError) as exc:  # the disk refused the token file or the row
+            self.query_one("#setup-error", Static).update(data_text(str(exc)))
             self.app.bell()
             return
         self.notify(

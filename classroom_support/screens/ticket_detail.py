@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.screens.base import AppScreen
@@ -260,15 +261,18 @@ class TicketDetailScreen(AppScreen[None]):
 
     # ------------------------------------------------------------------ actions
 
-    def run(self, what: str, change: Callable[[], object]) -> None:
+    def run(self, what: str, change: Callable[[], object]) -> Exception | None:
+        """Apply one change; the error (already shown) when it was refused or not written."""
         try:
             change()
-        except TicketError as exc:
-            self.notify(data_text(str(exc)), severity="error")
+        except (TicketError, StorageError) as exc:
+            # StorageError: the disk refused the write (db.py); the ticket is as it was.
+            self.notify(data_text(str(exc)), severity="error", timeout=15)
             self.app.bell()
-            return
+            return exc
         self.notify(data_text(tr("detail.done", ref=self.ref, what=tr(what))))
         self.load()
+        return None
 
     def ask(
         self,
@@ -277,12 +281,22 @@ class TicketDetailScreen(AppScreen[None]):
         change: Callable[[str], object],
         *,
         required: bool = False,
+        kept: str = "",
     ) -> None:
         def answered(text: str | None) -> None:
-            if text is not None:
-                self.run(event_key, lambda: change(text))
+            if text is None:
+                return
+            if isinstance(self.run(event_key, lambda: change(text)), StorageError):
+                # Not written: ask again with the typed text, so nothing is lost.
+                self.ask(title_key, event_key, change, required=required, kept=text)
 
-        self.app.push_screen(TextPrompt(tr(title_key), required=required), answered)
+        prompt = TextPrompt(
+            tr(title_key),
+            required=required,
+            initial=kept,
+            error=tr("storage.prompt_kept") if kept else "",
+        )
+        self.app.push_screen(prompt, answered)
 
     def action_rca(self) -> None:
         from classroom_support.screens.sla_screens import RcaForm

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
@@ -183,6 +184,11 @@ class NewTicketScreen(AppScreen[str | None]):
             self.query_one("#form-error", Static).update(data_text(str(exc)))
             if exc.field in TEXT_FIELDS:
                 self.query_one(f"#{exc.field}", Input).focus()
+            self.app.bell()
+            return
+        except StorageError as exc:
+            # Nothing was written; the form and everything typed stay for the next Ctrl+S.
+            self.query_one("#form-error", Static).update(data_text(tr(f"form.storage.{exc.kind}")))
             self.app.bell()
             return
         self.dismiss(ticket.ref)
