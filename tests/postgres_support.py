@@ -159,6 +159,14 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return name
 
+    def copy_database(self, source: str) -> str:
+        """A new database with `source`'s contents (a backup as of now); nobody may be
+        connected to `source` meanwhile. Dropped at session end with the cluster."""
+        name = f"test_{next(self._numbers)}"
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        return name
+
     def drop_database(self, name: str) -> None:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

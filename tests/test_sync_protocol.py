@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fault_proxy import FaultyProxy
+from postgres_support import ENGINES, PostgresServer
 from sqlmodel import select
 from sync_support import (
     Central,
@@ -50,6 +51,12 @@ from classroom_support.sync import SyncClient, parse_retry_after, token_path
 from classroom_support.tickets import TicketDraft, TicketNotFound
 
 Laptop = tuple[AppContext, SyncClient]
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """Every central store in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 @pytest.fixture
@@ -260,12 +267,12 @@ def test_a_device_can_neither_read_nor_write_another_halls_tickets(
 
 def test_request_size_and_batch_limits(
     live_server: tuple[LiveServer, SwappableApp],
-    tmp_path: Path,
+    central_db_url: str,
     clock: FixedClock,
     make_ctx: Callable[..., AppContext],
 ) -> None:
     server, swappable = live_server
-    store = CentralStore.open(tmp_path / "c.sqlite3", load_config(None), clock)
+    store = CentralStore.open(central_db_url, load_config(None), clock)
     swappable.app = create_app(
         CentralSettings(
             store=store, clock=clock, sla_interval=0, max_body_bytes=20_000, max_batch=3
@@ -492,15 +499,33 @@ def test_pages_cover_events_and_rows_without_gaps(central: Central, clock: Fixed
     assert sum(1 for k, _s in items if k == "e") == 11 and pages == -(-page["head"] // 4)
 
 
+def backup_of(store: CentralStore, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A copy of the central database as it is now: what a restore from backup brings back."""
+    if store.is_sqlite:
+        backup = tmp_path / "backup.sqlite3"
+        with (
+            sqlite3.connect(store.engine.url.database or "") as src,
+            sqlite3.connect(backup) as dst,
+        ):
+            src.backup(dst)
+        return str(backup)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    store.engine.dispose()  # CREATE DATABASE ... TEMPLATE needs the source to be idle
+    copy = server.copy_database(store.engine.url.database or "")
+    return server.url(copy)
+
+
 def test_server_restored_from_a_backup_gets_everything_again(
-    laptop: Callable[..., Laptop], central: Central, live_server: Any, tmp_path: Path
+    laptop: Callable[..., Laptop],
+    central: Central,
+    live_server: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     ctx, client = laptop("REST")
     ctx.desk.create(TicketDraft(title="before the backup"))
     assert client.sync().outcome == "ok"
-    backup = tmp_path / "backup.sqlite3"
-    with sqlite3.connect(central.store.engine.url.database) as src, sqlite3.connect(backup) as dst:
-        src.backup(dst)
+    backup = backup_of(central.store, tmp_path, request)
     for i in range(3):
         ctx.desk.create(TicketDraft(title=f"after the backup {i}"))
     assert client.sync().outcome == "ok"

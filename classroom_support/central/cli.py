@@ -192,7 +192,9 @@ def run(args: argparse.Namespace) -> int:
         finally:
             store.close()
     except SQLAlchemyError as exc:
-        return _fail(f"database {_db(args)}: {str(exc).splitlines()[0]}")
+        from classroom_support.central.store.engine import shown_url
+
+        return _fail(f"database {shown_url(_db(args))}: {str(exc).splitlines()[0]}")
     return 2
 
 

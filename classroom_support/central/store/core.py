@@ -53,7 +53,14 @@ class StoreCore:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """A writing transaction that holds the counter lock from its first statement, like
+        SQLite's `BEGIN IMMEDIATE`: on PostgreSQL a row read before taking the lock could be
+        changed by another writer meanwhile, and folding onto it would lose that change."""
         with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(
+                    select(m.counters.c.name).where(m.counters.c.name == "seq").with_for_update()
+                )
             yield conn
 
     @contextmanager

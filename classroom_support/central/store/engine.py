@@ -11,15 +11,21 @@ from sqlalchemy import (
     Engine,
     create_engine,
     event,
+    make_url,
 )
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import QueuePool
 
 BUSY_TIMEOUT_MS = 10_000
 
 
 def database_url(db: str | Path) -> str:
-    """A SQLAlchemy URL as given, or a path to a SQLite file."""
+    """A SQLAlchemy URL as given, or a path to a SQLite file. PostgreSQL's own URL form
+    (`postgresql://`, `postgres://`) gets the driver the project ships (psycopg 3)."""
     text = str(db)
+    for plain in ("postgresql://", "postgres://"):
+        if text.startswith(plain):
+            return "postgresql+psycopg://" + text[len(plain) :]
     if "://" in text:
         return text
     path = Path(text).expanduser()
@@ -56,4 +62,25 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:  # the driver is an optional extra: say so in one line
+        hint = (
+            " (the project's `pg` extra brings psycopg 3: pip install 'classroom-support[pg]',"
+            " URL postgresql+psycopg://...)"
+            if url.startswith("postgres")
+            else ""
+        )
+        raise NoSuchModuleError(
+            f"the database driver for {url.split('://', 1)[0]} is not installed{hint}: {exc}"
+        ) from exc
+
+
+def shown_url(db: str) -> str:
+    """A database URL fit for messages and logs: the password masked."""
+    if "://" not in db:
+        return db
+    try:
+        return make_url(db).render_as_string(hide_password=True)
+    except ArgumentError:
+        return db.split("://", 1)[0] + "://..."

@@ -9,6 +9,7 @@ from typing import Self
 
 from sqlalchemy import (
     Connection,
+    func,
     insert,
     select,
     update,
@@ -27,6 +28,9 @@ from classroom_support.syncwire import (
     seed_closure_id,
 )
 
+# pg_advisory_xact_lock key for creating the schema (any fixed number unique to this app).
+SCHEMA_LOCK_KEY = 0x436C5370  # "ClSp"
+
 
 class OpeningMixin(StoreCore):
     @classmethod
@@ -41,9 +45,11 @@ class OpeningMixin(StoreCore):
     def bootstrap(self) -> None:
         """Create missing tables; seed the counter, the server's own identity, the default
         holidays and the roster from config. Safe to run on every start, by several servers."""
-        m.central_metadata.create_all(self.engine)
         try:
             with self.engine.begin() as conn:
+                if not self.is_sqlite:  # servers starting together: one creates, others wait
+                    conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+                m.central_metadata.create_all(conn)
                 if (
                     conn.execute(
                         select(m.counters.c.value).where(m.counters.c.name == "seq")
