@@ -1,20 +1,26 @@
 """The central store on both engines, where they differ: concurrent writers on PostgreSQL
 (row locks instead of SQLite's whole-database lock), several servers starting on one new
-database, and the database URL forms an administrator types."""
+database, text PostgreSQL cannot store, and the database URL forms an administrator types."""
 
 from __future__ import annotations
 
+import re
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from postgres_support import ENGINES, PostgresServer
+from sync_support import Central
 
+from classroom_support.central.kb import CentralKnowledgeBase
 from classroom_support.central.store import CentralStore
 from classroom_support.clock import FixedClock
 from classroom_support.config import load_config
+from classroom_support.kb import Article, ArticleError
 from classroom_support.syncwire import fold_event
 from classroom_support.tickets import TicketDraft, fold
 
@@ -134,3 +140,79 @@ def test_an_unusable_database_url_is_one_line_without_the_password(
     assert len(err.strip().splitlines()) == 1, err
     assert "s3cret-pw" not in err and "***" in err
     assert "Traceback" not in err
+
+
+def test_text_with_nul_is_refused_item_by_item_on_both_engines(central: Central) -> None:
+    """PostgreSQL cannot store U+0000 in text (SQLite can): the server refuses such an item
+    with a reason — the rest of the batch is stored — and never answers 500."""
+    token = central.add_device("A101")
+    with httpx.Client(
+        base_url=central.url + "/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5.0,
+    ) as http:
+        refused = http.post(
+            "/sync/hello", json={"device_id": "dev\x00ice", "ref_prefix": "NULL", "issued": 0}
+        )
+        assert refused.status_code == 400 and "NUL" in refused.json()["detail"]["message"]
+        hello = http.post(
+            "/sync/hello", json={"device_id": "dev", "ref_prefix": "NULL"} | {"issued": 0}
+        )
+        assert hello.status_code == 200
+        good = created_event("NULL-1", title="projector")
+        bad_title = created_event("NULL-2", title="pro\x00jector")
+        bad_actor = created_event("NULL-3", title="ok", actor="Sa\x00mi")
+        session = {
+            "id": "s-nul",
+            "hall_code": "A101",
+            "course": "Excel\x00",
+            "trainer": "",
+            "starts_at": "2026-11-28T07:00:00+00:00",
+            "ends_at": "2026-11-28T09:00:00+00:00",
+            "updated_at": "2026-11-28T07:00:00+00:00",
+            "deleted": False,
+        }
+        pushed = http.post(
+            "/sync/push", json={"events": [bad_title, good, bad_actor], "sessions": [session]}
+        )
+        assert pushed.status_code == 200, pushed.text
+        body = pushed.json()
+        statuses = [(r["status"], r["reason"] or "") for r in body["results"]]
+        assert [s for s, _ in statuses] == ["rejected", "applied", "rejected"]
+        assert "NUL" in statuses[0][1] and "NUL" in statuses[2][1]
+        assert body["rows"][0]["status"] == "rejected" and "NUL" in body["rows"][0]["reason"]
+        pulled = http.get("/sync/pull", params={"since": 0, "limit": 1000})
+        assert pulled.status_code == 200
+        assert {e["id"] for e in pulled.json()["events"]} == {good["id"]}
+    with httpx.Client(base_url=central.url, timeout=5.0) as web:
+        form = web.get("/form?hall=A101")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        posted = web.post(
+            "/form",
+            data={"hall": "A101", "title": "Pro\x00jector", "csrf": csrf.group(1)},
+        )
+        assert posted.status_code == 400
+    with pytest.raises(ArticleError, match="NUL"):
+        CentralKnowledgeBase(central.store).put(
+            Article("nul", "Title", body="Body \x00 text"), actor="admin:test"
+        )
+    assert [t.ref for t in central.store.tickets()] == ["NULL-1"]
+
+
+def created_event(ref: str, title: str, actor: str = "Sami") -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "ticket_id": str(uuid.uuid4()),
+        "kind": "created",
+        "payload": {
+            "ref": ref,
+            "device_seq": int(ref.split("-")[1]),
+            "hall_code": "A101",
+            "title": title,
+        },
+        "device_id": "dev",
+        "actor": actor,
+        "occurred_at": "2026-11-28T07:30:00+00:00",
+        "hlc": "1795851000000-00000",
+    }

@@ -9,6 +9,7 @@ cursor then covers articles too. Re-importing unchanged articles writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy import insert, select, update
 from classroom_support.central import models as m
 from classroom_support.central.auth import hash_token, new_token
 from classroom_support.central.schemas import ErrorBody
+from classroom_support.central.storable import NUL_REASON, holds_nul
 from classroom_support.central.store import CentralStore, NotFound, StoreError
 from classroom_support.kb import (
     MAX_BODY,
@@ -112,6 +114,9 @@ class CentralKnowledgeBase:
         """Add or update articles by slug in one transaction; unchanged ones are left alone.
         Raises ArticleError (nothing written) if any article is invalid."""
         checked = [check_article(a) for a in articles]
+        for article in checked:
+            if holds_nul(dataclasses.astuple(article)):
+                raise ArticleError(f"{article.slug}: {NUL_REASON}")
         outcome: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
         now = self.store.clock.now()
         with self.store.write() as conn:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from classroom_support.central import models as m
 from classroom_support.central.auth import hash_token, new_token
+from classroom_support.central.storable import NUL_REASON, holds_nul
 from classroom_support.central.store.core import StoreCore
 from classroom_support.central.store.errors import Conflict, NotFound, StoreError
 from classroom_support.tickets import (
@@ -126,6 +127,8 @@ class DevicesMixin(StoreCore):
     def hello(self, device: Device, device_id: str, ref_prefix: str, issued: int) -> dict[str, Any]:
         """Bind the token to the laptop's device id and settle its reference prefix."""
         prefix = ref_prefix.strip().upper()
+        if holds_nul(device_id):
+            raise StoreError("bad_device_id", NUL_REASON)
         if not PREFIX_RE.match(prefix):
             raise StoreError(
                 "bad_prefix", f"reference prefix {ref_prefix!r} is not 1-8 letters/digits"

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from classroom_support.central import models as m
+from classroom_support.central.storable import NUL_REASON, holds_nul
 from classroom_support.central.store.core import _chunks
 from classroom_support.central.store.devices import Device, _device
 from classroom_support.central.store.errors import Conflict
@@ -164,6 +165,8 @@ class PushMixin(RowMergeMixin):
         """("", hall) when the event may be stored, else (reason, "")."""
         if wire.get("device_id") != device.device_id:
             return "wrong_device: events are pushed by the laptop that made them", ""
+        if holds_nul(wire):
+            return NUL_REASON, ""
         kind = wire.get("kind")
         if kind not in EVENT_KINDS:
             return f"unknown_kind: {str(kind)[:40]}", ""

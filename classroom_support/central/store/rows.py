@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 
 from classroom_support.central import models as m
+from classroom_support.central.storable import NUL_REASON, holds_nul
 from classroom_support.central.store.core import StoreCore
 from classroom_support.central.store.devices import Device
 from classroom_support.central.store.wire import closure_row_to_wire, session_row_to_wire
@@ -61,6 +62,8 @@ class RowMergeMixin(StoreCore):
     ) -> tuple[dict[str, Any], int]:
         sid = str(wire.get("id"))
         base = {"table": "session", "id": sid}
+        if holds_nul(dict(wire)):
+            return {**base, "status": "rejected", "reason": NUL_REASON}, head
         try:
             incoming = session_from_wire(wire)
         except (KeyError, ValueError, TypeError, OverflowError):
@@ -97,6 +100,8 @@ class RowMergeMixin(StoreCore):
     ) -> tuple[dict[str, Any], int]:
         cid = str(wire.get("id"))
         base = {"table": "closure", "id": cid}
+        if holds_nul(dict(wire)):
+            return {**base, "status": "rejected", "reason": NUL_REASON}, head
         try:
             incoming = closure_from_wire(wire)
             start = date.fromisoformat(incoming["start_day"])

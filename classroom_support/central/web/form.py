@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from classroom_support.central import models as m
+from classroom_support.central.storable import holds_nul
 from classroom_support.central.store import REF_RE, CentralStore
 from classroom_support.central.web.common import (
     client_key,
@@ -291,6 +292,8 @@ async def submit(request: Request) -> Response:
             max_num_fields=MAX_FIELDS,
         )
     except (UnicodeDecodeError, ValueError):
+        return _message(request, lang, 400, "refused.bad_request")
+    if holds_nul(pairs):  # no browser sends it, and PostgreSQL cannot store it
         return _message(request, lang, 400, "refused.bad_request")
     form: dict[str, str] = {}
     for key, value in pairs:
