@@ -47,6 +47,20 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--ssl-keyfile", default=None)
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client has to send a request's headers before it is disconnected "
+        "(default 10; 0: no limit)",
+    )
+    serve.add_argument(
+        "--max-conns-per-ip",
+        type=int,
+        default=50,
+        help="open connections allowed per client address, more are refused with 503 "
+        "(default 50; 0: no limit — use 0 behind a reverse proxy, which limits per client)",
+    )
+    serve.add_argument(
         "--form-rate",
         type=int,
         default=30,
@@ -245,10 +259,14 @@ def _serve(args: argparse.Namespace) -> int:
             "--ssl-certfile/--ssl-keyfile (laptops verify TLS certificates)",
             file=sys.stderr,
         )
+    from classroom_support.central.guard import guarded_protocol
+
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
+        # uvicorn's h11 protocol with a header deadline and a per-address connection cap
+        http=guarded_protocol(args.header_timeout, args.max_conns_per_ip),
         log_level=args.log_level,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
