@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 CENTRAL_DB_ENV = "CLASSROOM_SUPPORT_CENTRAL_DB"
+SERVE_ENV = "CLASSROOM_SUPPORT_CENTRAL_SERVE"  # `central serve` options, read by each worker
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,14 @@ def add_parser(sub: Any) -> None:
         "--form-rate",
         type=int,
         default=30,
-        help="web form posts allowed per client address per minute (default 30)",
+        help="web form posts allowed per client address per minute, counted across all "
+        "workers (default 30)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1); they share everything through the database",
     )
 
     add = csub.add_parser("add-device", help="register a hall laptop; prints its token once")
@@ -243,16 +251,25 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from classroom_support.central.app import CentralSettings, create_app
+    from classroom_support.central.store import CentralStore
 
+    if args.workers < 1:
+        return _fail("--workers must be at least 1")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = CentralSettings(db=_db(args), config=_config(args), sla_interval=args.sla_interval)
-    app = create_app(settings)
-    from classroom_support.central.web import WebSettings, configure_web
-
-    configure_web(app, WebSettings(rate_per_minute=max(1, args.form_rate)))
+    db = _db(args)
+    # Tables and seed rows made once, here, so the workers do not race to create them.
+    CentralStore.open(db, _config(args)).close()
+    os.environ[SERVE_ENV] = json.dumps(
+        {
+            "db": db,
+            "config": str(args.config) if args.config else None,
+            "sla_interval": args.sla_interval,
+            "form_rate": max(1, args.form_rate),
+            "log_level": args.log_level,
+        }
+    )
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
         print(
             "note: serving plain HTTP beyond loopback; put it behind a TLS proxy or pass "
@@ -262,7 +279,10 @@ def _serve(args: argparse.Namespace) -> int:
     from classroom_support.central.guard import guarded_protocol
 
     uvicorn.run(
-        app,
+        # An import string: with --workers N, each process builds its own app and engine.
+        "classroom_support.central.cli:serve_app",
+        factory=True,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         # uvicorn's h11 protocol with a header deadline and a per-address connection cap
@@ -273,3 +293,28 @@ def _serve(args: argparse.Namespace) -> int:
         # The access log shows method and path only; tokens travel in a header, never logged.
     )
     return 0
+
+
+def serve_app() -> Any:
+    """The app of one `central serve` process, from the options `_serve` left in the
+    environment (uvicorn calls this in every worker)."""
+    import logging
+
+    from classroom_support.central.app import CentralSettings, create_app
+    from classroom_support.central.web import WebSettings, configure_web
+    from classroom_support.config import default_paths, load_config
+
+    options = json.loads(os.environ[SERVE_ENV])
+    logging.basicConfig(
+        level=str(options["log_level"]).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config_path = Path(options["config"]) if options["config"] else None
+    settings = CentralSettings(
+        db=options["db"],
+        config=load_config(default_paths(config_path, None).config_file),
+        sla_interval=float(options["sla_interval"]),
+    )
+    app = create_app(settings)
+    configure_web(app, WebSettings(rate_per_minute=int(options["form_rate"])))
+    return app

@@ -174,6 +174,31 @@ admins = Table(
     Column("revoked", Boolean(), nullable=False, default=False),
 )
 
+# Web-form tokens that filed a ticket (single use): written in the transaction that files the
+# ticket, so a replayed or re-sent form finds it and answers with the first ticket. `digest` is
+# a keyed hash of what was sent, to tell a re-send from a different problem on the same page;
+# `browser` the form cookie's id, to know the same problem re-sent from a re-fetched page.
+form_submissions = Table(
+    "central_form_submission",
+    central_metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("browser", String(64), nullable=False),
+    Column("filed_at", UTCDateTime(), nullable=False),
+    Index("ix_central_form_submission_browser", "browser", "digest"),
+)
+
+# The web form's rate limit, shared by every server process: per client address, the times
+# (epoch milliseconds, space-separated, at most the limit) of its recent posts in the window.
+form_rate = Table(
+    "central_form_rate",
+    central_metadata,
+    Column("client_key", String(100), primary_key=True),
+    Column("hits", Text(), nullable=False),
+    Column("last_ms", BigInteger(), nullable=False, index=True),
+)
+
 __all__ = [
     "admins",
     "central_metadata",
@@ -181,6 +206,8 @@ __all__ = [
     "counters",
     "devices",
     "events",
+    "form_rate",
+    "form_submissions",
     "kb_articles",
     "meta",
     "roster",

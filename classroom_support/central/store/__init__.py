@@ -13,6 +13,7 @@ One module per concern; `CentralStore` is assembled from them:
     rows.py       session/closure rows merged last-writer-wins (push and central edits)
     pull.py       pull: one page of changes after a cursor
     edits.py      tickets filed and changed centrally
+    webform.py    the web form's shared state: spent form tokens, the rate-limit counts
     reads.py      plain reads of tickets, events, sessions, closures
     calendars.py  the business calendar per hall
     sla_run.py    the central SLA job
@@ -32,6 +33,7 @@ from classroom_support.central.store.push import HLC_RE, MAX_PAYLOAD_BYTES, REF_
 from classroom_support.central.store.reads import ReadsMixin
 from classroom_support.central.store.rows import MAX_SESSION_LENGTH, SANE_YEARS, RowMergeMixin
 from classroom_support.central.store.sla_run import SlaRunMixin
+from classroom_support.central.store.webform import FormFiling, WebFormMixin
 from classroom_support.central.store.wire import (
     closure_row_to_wire,
     event_row_to_wire,
@@ -47,6 +49,7 @@ class CentralStore(
     PushMixin,
     PullMixin,
     SlaRunMixin,
+    WebFormMixin,
     EditsMixin,
     RowMergeMixin,
     CalendarMixin,
@@ -69,6 +72,7 @@ __all__ = [
     "CentralStore",
     "Conflict",
     "Device",
+    "FormFiling",
     "NotFound",
     "StoreError",
     "closure_row_to_wire",

@@ -90,39 +90,44 @@ class EditsMixin(RowMergeMixin):
         own prefix, so it never collides with a laptop's references."""
         draft = validate_draft(draft, self.config)
         with self.write() as conn:
-            head = self._lock_head(conn) + 1
-            seq = (
-                conn.execute(
-                    select(func.max(m.tickets.c.device_seq)).where(
-                        m.tickets.c.origin_device == self.central_device_id
-                    )
-                ).scalar()
-                or 0
-            ) + 1
-            payload = {
-                "ref": f"{self.central_prefix}-{seq}",
-                "device_seq": seq,
-                "hall_code": draft.hall_code,
-                "session_id": draft.session_id,
-                "session_label": self._session_label(conn, draft.session_id),
-                "title": draft.title,
-                "seat": draft.seat,
-                "trainee_name": draft.trainee_name,
-                "trainee_contact": draft.trainee_contact,
-                "category": draft.category,
-                "priority": draft.priority,
-                "channel": draft.channel,
-                "caller_number": draft.caller_number,
-                "remote_session_id": draft.remote_session_id,
-            }
-            ticket_id = str(uuid.uuid4())
-            assert draft.hall_code is not None
-            model = self._central_event(
-                conn, ticket_id, draft.hall_code, "created", payload, actor, head
-            )
-            ticket = ticket_from_created(model)
-            conn.execute(insert(m.tickets).values(**ticket.model_dump()))
-            self._set_head(conn, head)
+            return self._file_ticket(conn, draft, actor)
+
+    def _file_ticket(self, conn: Connection, draft: TicketDraft, actor: str) -> Ticket:
+        """`create_ticket` inside a caller's transaction (the web form records its token in
+        the same one)."""
+        head = self._lock_head(conn) + 1
+        seq = (
+            conn.execute(
+                select(func.max(m.tickets.c.device_seq)).where(
+                    m.tickets.c.origin_device == self.central_device_id
+                )
+            ).scalar()
+            or 0
+        ) + 1
+        payload = {
+            "ref": f"{self.central_prefix}-{seq}",
+            "device_seq": seq,
+            "hall_code": draft.hall_code,
+            "session_id": draft.session_id,
+            "session_label": self._session_label(conn, draft.session_id),
+            "title": draft.title,
+            "seat": draft.seat,
+            "trainee_name": draft.trainee_name,
+            "trainee_contact": draft.trainee_contact,
+            "category": draft.category,
+            "priority": draft.priority,
+            "channel": draft.channel,
+            "caller_number": draft.caller_number,
+            "remote_session_id": draft.remote_session_id,
+        }
+        ticket_id = str(uuid.uuid4())
+        assert draft.hall_code is not None
+        model = self._central_event(
+            conn, ticket_id, draft.hall_code, "created", payload, actor, head
+        )
+        ticket = ticket_from_created(model)
+        conn.execute(insert(m.tickets).values(**ticket.model_dump()))
+        self._set_head(conn, head)
         return ticket
 
     def act(self, ref: str, kind: str, payload: dict[str, Any], actor: str = "level2") -> Ticket:

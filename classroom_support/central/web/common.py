@@ -1,4 +1,4 @@
-"""What every trainee page shares: settings and per-app state (rate limiter, CSRF tokens),
+"""What every trainee page shares: settings and per-app state (rate limit, CSRF tokens),
 the Jinja2 environment (autoescaping everything), language and direction, security headers,
 local times, and the status-link QR code as inline SVG."""
 
@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from classroom_support.central.formguard import CsrfTokens, RateLimiter, load_secret
+from classroom_support.central.formguard import CsrfTokens, FormRateLimit, load_secret
 from classroom_support.central.store import CentralStore
 from classroom_support.central.web_messages import WEEKDAYS, pick_language, t
 from classroom_support.config import Config
@@ -46,31 +46,33 @@ SECURITY_HEADERS = {
 @dataclass
 class WebSettings:
     """Limits of the public pages. `rate_per_minute` counts every form post per client
-    address (valid or not) within `rate_window` seconds."""
+    address (valid or not) within `rate_window` seconds, across all server processes."""
 
     rate_per_minute: int = 30
     rate_window: float = 60.0
     csrf_max_age: float = 4 * 3600.0
     max_form_bytes: int = 48 * 1024  # 2,000 Arabic characters percent-encoded are ~12 KiB
     wall_clock: Callable[[], float] = time.time
-    monotonic: Callable[[], float] = time.monotonic
 
 
 @dataclass
 class WebState:
+    """Per-process settings and caches only: what the workers share is in the database."""
+
     settings: WebSettings = field(default_factory=WebSettings)
-    limiter: RateLimiter = field(init=False)
+    limiter: FormRateLimit = field(init=False)
     _csrf: CsrfTokens | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(
+        self.limiter = FormRateLimit(
             limit=self.settings.rate_per_minute,
             window=self.settings.rate_window,
-            now=self.settings.monotonic,
+            now=self.settings.wall_clock,
         )
 
     def csrf(self, store: CentralStore) -> CsrfTokens:
+        """The token signer; its secret is read from the database once per process."""
         with self._lock:
             if self._csrf is None:
                 self._csrf = CsrfTokens(

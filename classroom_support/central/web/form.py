@@ -2,20 +2,26 @@
 (`/form?hall=A101&session=3f2a9c1e&seat=12&ref=K7QD-3&note=...`, see `classroom_support.qr`),
 and the confirmation page a successful post redirects to.
 
-A post goes through, in order: the per-client rate limit (429), the size and encoding of the
-body (413/400), the CSRF double submit (403), the honeypot (400), the fields (400, errors next
-to them, typed text kept), then `CentralStore.create_ticket` (channel `web_form`), which writes
-the ticket and its `created` event with a server sequence number: the hall's laptop pulls it on
-its next sync. Success answers 303 to `/form/sent/{ticket id}` (post/redirect/get).
+A post goes through, in order: the per-client rate limit (429, counted in the database), the
+size and encoding of the body (413/400), the CSRF token (403), the honeypot (400), an expired
+token that already filed this very ticket (its confirmation) or not (403), the fields (400,
+errors next to them, typed text kept), then `CentralStore.file_form_ticket` (channel
+`web_form`), which writes the ticket, its `created` event with a server sequence number and the
+spent token in one transaction: the hall's laptop pulls it on its next sync. Success answers
+303 to `/form/sent/{ticket id}` (post/redirect/get); so does a re-sent post of a token that
+already filed a ticket (same ticket); a different problem on a spent token gets the form back
+(409). See `formguard` for why a token files at most one ticket.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,8 +32,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from classroom_support.central import models as m
+from classroom_support.central.formguard import CsrfTokens, FormToken
 from classroom_support.central.storable import holds_nul
-from classroom_support.central.store import REF_RE, CentralStore
+from classroom_support.central.store import REF_RE, CentralStore, FormFiling
 from classroom_support.central.web.common import (
     client_key,
     language_of,
@@ -176,7 +183,7 @@ def _form_page(
     request: Request,
     lang: str,
     values: FormValues,
-    token: str,
+    token: tuple[str, str],
     *,
     status: int = 200,
     errors: dict[str, str] | None = None,
@@ -209,17 +216,17 @@ def _form_page(
         course=course,
         errors=errors,
         banner=banner or (t(lang, "error.summary") if errors else ""),
-        token=token,
+        token=token[1],
         limits={"title": MAX_TITLE, "short": MAX_SHORT},
     )
-    _set_csrf_cookie(request, response, token)
+    _set_csrf_cookie(request, response, token[0])
     return response
 
 
-def _set_csrf_cookie(request: Request, response: Response, token: str) -> None:
+def _set_csrf_cookie(request: Request, response: Response, cookie: str) -> None:
     response.set_cookie(
         CSRF_COOKIE,
-        token,
+        cookie,
         max_age=int(web_state(request).settings.csrf_max_age),
         path=request.scope.get("root_path", "") + "/form",
         secure=request.url.scheme == "https",
@@ -228,11 +235,13 @@ def _set_csrf_cookie(request: Request, response: Response, token: str) -> None:
     )
 
 
-def _token_for(request: Request, store: CentralStore) -> str:
-    """The visitor's current CSRF token if still valid (several tabs keep working), else new."""
-    csrf = web_state(request).csrf(store)
-    current = request.cookies.get(CSRF_COOKIE, "")
-    return current if csrf.valid(current) else csrf.issue()
+def _new_token(request: Request, csrf: CsrfTokens) -> tuple[str, str]:
+    """(browser cookie, a new token for one form page): the visitor's cookie if this server
+    set it (other tabs' tokens stay valid), else a new one."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if csrf.browser_of(cookie) is None:
+        cookie = csrf.new_browser()
+    return cookie, csrf.issue(cookie)
 
 
 @router.get("/form")
@@ -251,7 +260,14 @@ def form_page(request: Request) -> Response:
     )
     found = find_session(store, values.hall, values.session)
     return _form_page(
-        request, lang, values, _token_for(request, store), course=found[1] if found else ""
+        request,
+        lang,
+        values,
+        _new_token(request, web_state(request).csrf(store)),
+        course=found[1] if found else "",
+        # Kept for the browser's history: Back shows this very page and its token, so Send
+        # from there is recognised as the same submission (see formguard), not a new one.
+        headers={"Cache-Control": "private, no-cache"},
     )
 
 
@@ -273,7 +289,11 @@ def _message(request: Request, lang: str, status: int, text_key: str, **extra: A
 async def submit(request: Request) -> Response:
     state = web_state(request)
     store = store_of(request)
-    wait = state.limiter.hit(client_key(request))
+    busy = False
+    try:
+        wait = await run_in_threadpool(state.limiter.hit, store, client_key(request))
+    except OperationalError:  # the database is busy: nothing counted, nothing filed
+        wait, busy = 0.0, True
     lang = language_of(request)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > state.settings.max_form_bytes:
@@ -301,53 +321,108 @@ async def submit(request: Request) -> Response:
     lang = language_of(request, form)
     values = FormValues.from_post(form)
     csrf = await run_in_threadpool(state.csrf, store)
-    if wait:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    token = csrf.read(cookie, form.get("csrf"))
+    # The page's own token while it is good (sending it again is still the same submission).
+    same_token = (cookie, form["csrf"]) if token is not None and token.fresh else None
+    if wait or busy:
         return _form_page(
             request,
             lang,
             values,
-            await run_in_threadpool(_token_for, request, store),
-            status=429,
-            banner=t(lang, "error.rate"),
-            headers={"Retry-After": str(math.ceil(wait))},
+            same_token or _new_token(request, csrf),
+            status=503 if busy else 429,
+            banner=t(lang, "error.saving" if busy else "error.rate"),
+            headers={"Retry-After": "2" if busy else str(math.ceil(wait))},
         )
-    if not csrf.check(request.cookies.get(CSRF_COOKIE), form.get("csrf")):
+    if token is None:
         return _form_page(
-            request, lang, values, csrf.issue(), status=403, banner=t(lang, "error.csrf")
+            request,
+            lang,
+            values,
+            _new_token(request, csrf),
+            status=403,
+            banner=t(lang, "error.csrf"),
         )
     if form.get("website", ""):
         return _message(request, lang, 400, "refused.honeypot")
+    digest = csrf.mac("form", submission_text(values))
+    if same_token is None:  # expired: it may have filed this very ticket hours ago
+        earlier = await run_in_threadpool(store.form_submission, token.nonce)
+        if earlier is not None and earlier[1] == digest:
+            return _to_sent_page(request, lang, csrf, earlier[0])
+        return _form_page(
+            request,
+            lang,
+            values,
+            _new_token(request, csrf),
+            status=403,
+            banner=t(lang, "error.csrf"),
+        )
     errors = validate(values, store.config, lang)
     if errors:
-        return _form_page(request, lang, values, form["csrf"], status=400, errors=errors)
+        return _form_page(request, lang, values, same_token, status=400, errors=errors)
     try:
-        ticket = await run_in_threadpool(_create, store, values)
+        since = store.clock.now() - timedelta(seconds=state.settings.csrf_max_age)
+        filing = await run_in_threadpool(_create, store, values, token, digest, since)
     except (TicketError, OperationalError):
         return _form_page(
             request,
             lang,
             values,
-            form["csrf"],
+            same_token,
             status=503,
             banner=t(lang, "error.saving"),
             headers={"Retry-After": "2"},
         )
-    response = RedirectResponse(with_lang(f"/form/sent/{ticket.id}", lang), status_code=303)
+    if filing.new or filing.same:  # filed now, or this is the same post again: one ticket
+        return _to_sent_page(request, lang, csrf, filing.ticket_id)
+    # The token filed another problem earlier (Back, then a new text): keep what was typed.
+    first = await run_in_threadpool(store.ticket, filing.ticket_id)
+    return _form_page(
+        request,
+        lang,
+        values,
+        _new_token(request, csrf),
+        status=409,
+        banner=t(lang, "error.already_sent", ref=f"\u2066{first.ref}\u2069"),
+    )
+
+
+def submission_text(values: FormValues) -> str:
+    """What a post asks to file, as one string: two posts file the same ticket iff equal."""
+    return json.dumps(
+        [
+            values.hall,
+            values.session,
+            full_title(values),
+            values.seat.strip(),
+            values.category,
+            values.name.strip(),
+            values.contact.strip(),
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _to_sent_page(request: Request, lang: str, csrf: CsrfTokens, ticket_id: str) -> Response:
+    """303 to the confirmation, which only this browser may see (a signed cookie)."""
+    response = RedirectResponse(with_lang(f"/form/sent/{ticket_id}", lang), status_code=303)
     response.set_cookie(
         SENT_COOKIE,
-        f"{ticket.id}.{csrf.mac('sent', ticket.id)}",
+        f"{ticket_id}.{csrf.mac('sent', ticket_id)}",
         max_age=24 * 3600,
         path=request.scope.get("root_path", "") + "/form/sent",
         secure=request.url.scheme == "https",
         httponly=True,
         samesite="strict",
     )
-    # A fresh token: going back and pressing Send again cannot file the same ticket twice.
-    _set_csrf_cookie(request, response, csrf.issue())
     return response
 
 
-def _create(store: CentralStore, values: FormValues) -> Any:
+def _create(
+    store: CentralStore, values: FormValues, token: FormToken, digest: str, since: datetime
+) -> FormFiling:
     found = find_session(store, values.hall, values.session)
     draft = TicketDraft(
         title=full_title(values),
@@ -359,7 +434,7 @@ def _create(store: CentralStore, values: FormValues) -> Any:
         hall_code=values.hall,
         session_id=found[0] if found else None,
     )
-    return store.create_ticket(draft, actor=ACTOR)
+    return store.file_form_ticket(draft, ACTOR, token.nonce, digest, token.browser, since)
 
 
 @router.get("/form/sent/{ticket_id}")
