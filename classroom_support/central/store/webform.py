@@ -46,9 +46,8 @@ class WebFormMixin(EditsMixin):
         draft = validate_draft(draft, self.config)
         try:
             with self.write() as conn:
-                # Every writer locks the counter row first, so these checks and the insert
-                # below cannot interleave with another post of the same token.
-                self._lock_head(conn)
+                # `write()` holds the counter lock (every writer takes it first), so these
+                # checks and the insert below cannot interleave with another post of the token.
                 earlier = self._form_submission(conn, nonce)
                 if earlier is not None:
                     return FormFiling(earlier[0], new=False, same=earlier[1] == digest)
@@ -103,7 +102,9 @@ class WebFormMixin(EditsMixin):
         transaction; the client's row is locked for it, so workers never both take the
         last place."""
         key = client[:MAX_CLIENT_KEY]
-        with self.write() as conn:
+        # Not `write()`: this needs the client's row only, not the counter every push waits
+        # for (on SQLite the engine begins IMMEDIATE regardless).
+        with self.engine.begin() as conn:
             conn.execute(self._insert_ignore({"client_key": key, "hits": "", "last_ms": now_ms}))
             text = conn.execute(
                 select(m.form_rate.c.hits).where(m.form_rate.c.client_key == key).with_for_update()
@@ -123,7 +124,7 @@ class WebFormMixin(EditsMixin):
     def prune_form_rate(self, before_ms: int) -> int:
         """Forget clients whose last post is older than `before_ms` (their counts are all
         outside the window). Indexed on `last_ms`, so cheap when there is nothing to do."""
-        with self.write() as conn:
+        with self.engine.begin() as conn:
             result = conn.execute(delete(m.form_rate).where(m.form_rate.c.last_ms < before_ms))
         return int(result.rowcount or 0)
 
