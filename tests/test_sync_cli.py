@@ -23,6 +23,7 @@ CENTRAL_MODULES = (
     "classroom_support.central.app",
     "classroom_support.central.api",
     "classroom_support.central.store",
+    "classroom_support.central.validation",
     "classroom_support.central.auth",
     "classroom_support.central.cli",
     "classroom_support.central.models",

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from classroom_support.central import api, kb, web
 from classroom_support.central.store import CentralStore, StoreError
+from classroom_support.central.validation import echo_safe_errors
 from classroom_support.clock import Clock, SystemClock
 from classroom_support.config import Config
 
@@ -174,6 +176,11 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         return JSONResponse(
             status_code=exc.status, content={"detail": {"code": exc.code, "message": exc.message}}
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Never echo an input JSON cannot carry (1e999999 reads as Infinity): a 422, not a 500.
+        return JSONResponse(status_code=422, content={"detail": echo_safe_errors(exc.errors())})
 
     @app.exception_handler(OperationalError)
     async def busy(_request: Request, exc: OperationalError) -> JSONResponse:

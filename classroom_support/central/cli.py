@@ -104,6 +104,13 @@ def add_parser(sub: Any) -> None:
     ticket.add_argument("--actor", default="contact-centre")
     ticket.add_argument("--json", action="store_true")
 
+    check = csub.add_parser(
+        "check",
+        help="report stored rows the server cannot serve and other integrity problems "
+        "(exit 1 when any)",
+    )
+    _db_option(check)
+
     from classroom_support.central import kb_cli
 
     kb_cli.add_parsers(csub, _db_option)
@@ -207,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
                 return 0
             if args.central_command == "add-ticket":
                 return _add_ticket(store, args)
+            if args.central_command == "check":
+                return _check(store)
             from classroom_support.central import kb_cli
 
             if args.central_command in kb_cli.COMMANDS:
@@ -218,6 +227,18 @@ def run(args: argparse.Namespace) -> int:
 
         return _fail(f"database {shown_url(_db(args))}: {str(exc).splitlines()[0]}")
     return 2
+
+
+def _check(store: Any) -> int:
+    """One line per problem on stdout; exit 1 when there is any, so cron or a probe can alert."""
+    problems = store.integrity_problems()
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print("ok: no problems found")
+    return 0
 
 
 def _add_ticket(store: Any, args: argparse.Namespace) -> int:

@@ -17,11 +17,13 @@ One module per concern; `CentralStore` is assembled from them:
     reads.py      plain reads of tickets, events, sessions, closures
     calendars.py  the business calendar per hall
     sla_run.py    the central SLA job
+    check.py      `central check`: rows that cannot be served, sequence and projection faults
 """
 
 from __future__ import annotations
 
 from classroom_support.central.store.calendars import CalendarMixin
+from classroom_support.central.store.check import CheckMixin
 from classroom_support.central.store.core import CENTRAL, IN_CHUNK, StoreCore
 from classroom_support.central.store.devices import PREFIX_RE, Device, DevicesMixin
 from classroom_support.central.store.edits import EditsMixin
@@ -29,7 +31,7 @@ from classroom_support.central.store.engine import BUSY_TIMEOUT_MS, database_url
 from classroom_support.central.store.errors import Conflict, NotFound, StoreError
 from classroom_support.central.store.opening import OpeningMixin
 from classroom_support.central.store.pull import PullMixin
-from classroom_support.central.store.push import HLC_RE, MAX_PAYLOAD_BYTES, REF_RE, PushMixin
+from classroom_support.central.store.push import HLC_RE, REF_RE, PushMixin
 from classroom_support.central.store.reads import ReadsMixin
 from classroom_support.central.store.rows import MAX_SESSION_LENGTH, SANE_YEARS, RowMergeMixin
 from classroom_support.central.store.sla_run import SlaRunMixin
@@ -41,6 +43,7 @@ from classroom_support.central.store.wire import (
     roster_row_to_wire,
     session_row_to_wire,
 )
+from classroom_support.central.validation import MAX_DEPTH, MAX_PAYLOAD_BYTES
 
 
 class CentralStore(
@@ -54,6 +57,7 @@ class CentralStore(
     RowMergeMixin,
     CalendarMixin,
     ReadsMixin,
+    CheckMixin,
     StoreCore,
 ):
     """The whole store: every concern's methods on one object the server and tests share."""
@@ -64,6 +68,7 @@ __all__ = [
     "CENTRAL",
     "HLC_RE",
     "IN_CHUNK",
+    "MAX_DEPTH",
     "MAX_PAYLOAD_BYTES",
     "MAX_SESSION_LENGTH",
     "PREFIX_RE",

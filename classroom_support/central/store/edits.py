@@ -18,7 +18,9 @@ from sqlalchemy import (
 
 from classroom_support.central import models as m
 from classroom_support.central.store.core import CENTRAL
+from classroom_support.central.store.errors import StoreError
 from classroom_support.central.store.rows import RowMergeMixin
+from classroom_support.central.validation import payload_problem
 from classroom_support.hlc import HLC, tick
 from classroom_support.models import Ticket, TicketEvent
 from classroom_support.tickets import (
@@ -136,6 +138,9 @@ class EditsMixin(RowMergeMixin):
         InvalidTransition before anything is written."""
         if kind not in EVENT_KINDS or kind == "created":
             raise InvalidTransition("error.bad_event", kind=kind)
+        problem = payload_problem(payload)  # what is stored must be servable (validation.py)
+        if problem:
+            raise StoreError("bad_payload", problem)
         with self.write() as conn:
             row = conn.execute(
                 select(m.tickets).where((m.tickets.c.ref == ref) | (m.tickets.c.id == ref))

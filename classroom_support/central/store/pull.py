@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import (
@@ -14,11 +15,13 @@ from classroom_support.central.store.devices import Device
 from classroom_support.central.store.errors import Conflict
 from classroom_support.central.store.wire import (
     closure_row_to_wire,
-    event_row_to_wire,
     kb_row_to_wire,
     roster_row_to_wire,
+    servable_event,
     session_row_to_wire,
 )
+
+log = logging.getLogger("classroom_support.central")
 
 
 class PullMixin(StoreCore):
@@ -104,14 +107,27 @@ class PullMixin(StoreCore):
             "kb": [],
         }
         convert = {
-            "events": event_row_to_wire,
             "sessions": session_row_to_wire,
             "closures": closure_row_to_wire,
             "roster": roster_row_to_wire,
             "kb": kb_row_to_wire,
         }
         for _seq, table, row in merged:
-            page[table].append(convert[table](row))
+            if table == "events":
+                wire, problem = servable_event(row)
+                if wire is None:  # the cursor still moves past it: the hall gets the rest
+                    log.warning(
+                        "pull: skipped event %s (seq %d, hall %s) that cannot be served: %s; "
+                        "see `classroom-support central check`",
+                        row.id,
+                        row.seq,
+                        row.hall_code,
+                        problem,
+                    )
+                    continue
+                page[table].append(wire)
+            else:
+                page[table].append(convert[table](row))
         return {
             "server_time": self.clock.now(),
             "cursor": cursor,

@@ -3,7 +3,6 @@ the affected tickets re-projected; session and closure rows merged."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,7 +23,8 @@ from classroom_support.central.store.core import _chunks
 from classroom_support.central.store.devices import Device, _device
 from classroom_support.central.store.errors import Conflict
 from classroom_support.central.store.rows import RowMergeMixin
-from classroom_support.central.store.wire import event_row_to_wire
+from classroom_support.central.store.wire import servable_event
+from classroom_support.central.validation import payload_problem
 from classroom_support.models import Ticket
 from classroom_support.syncwire import (
     FoldEvent,
@@ -43,7 +43,6 @@ from classroom_support.tickets import (
     fold_step,
 )
 
-MAX_PAYLOAD_BYTES = 64 * 1024
 HLC_RE = re.compile(r"^\d{13}-\d{5}$")
 REF_RE = re.compile(r"^[A-Z0-9]{1,8}-[1-9]\d{0,8}$")
 
@@ -67,9 +66,14 @@ class PushMixin(RowMergeMixin):
             device = _device(row)  # the binding as of this transaction
             ids = list(dict.fromkeys(str(e["id"]) for e in events))
             existing: dict[str, dict[str, Any]] = {}
+            unservable: set[str] = set()  # stored by an older server; never echoed back
             for chunk in _chunks(ids):
                 for r in conn.execute(select(m.events).where(m.events.c.id.in_(chunk))):
-                    existing[r.id] = event_row_to_wire(r)
+                    stored_wire, _problem = servable_event(r)
+                    if stored_wire is None:
+                        unservable.add(r.id)
+                        stored_wire = {"id": r.id, "seq": r.seq}
+                    existing[r.id] = stored_wire
             ticket_ids = list(dict.fromkeys(str(e["ticket_id"]) for e in events))
             known: dict[str, str] = {}
             prior_max: dict[str, str] = {}
@@ -108,7 +112,7 @@ class PushMixin(RowMergeMixin):
                         "status": "duplicate",
                         "seq": stored["seq"],
                     }
-                    if not _safe_same(stored, wire):
+                    if eid not in unservable and not _safe_same(stored, wire):
                         result["canonical"] = stored
                     results.append(result)
                     continue
@@ -185,14 +189,10 @@ class PushMixin(RowMergeMixin):
         except (ValueError, OverflowError):
             return "bad_time", ""
         payload = wire.get("payload")
-        if not isinstance(payload, dict):
-            return "bad_payload: not an object", ""
-        try:
-            size = len(json.dumps(payload, ensure_ascii=False).encode())
-        except (TypeError, ValueError):
-            return "bad_payload: not JSON", ""
-        if size > MAX_PAYLOAD_BYTES:
-            return f"payload_too_large: {size} bytes (limit {MAX_PAYLOAD_BYTES})", ""
+        problem = payload_problem(payload)  # shape, size, depth, finite numbers (validation.py)
+        if problem:
+            return problem, ""
+        assert isinstance(payload, dict)
         ticket_id = str(wire.get("ticket_id"))
         if kind != "created":
             hall = known.get(ticket_id)

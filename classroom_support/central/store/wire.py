@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from classroom_support.central.validation import load_stored_payload
 from classroom_support.syncwire import (
     closure_to_wire,
     iso,
@@ -12,18 +13,27 @@ from classroom_support.syncwire import (
 )
 
 
-def event_row_to_wire(row: Any) -> dict[str, Any]:
+def event_row_to_wire(row: Any, payload: Any = None) -> dict[str, Any]:
     return {
         "id": row.id,
         "ticket_id": row.ticket_id,
         "kind": row.kind,
-        "payload": json.loads(row.payload),
+        "payload": json.loads(row.payload) if payload is None else payload,
         "device_id": row.device_id,
         "actor": row.actor,
         "occurred_at": iso(row.occurred_at),
         "hlc": row.hlc,
         "seq": row.seq,
     }
+
+
+def servable_event(row: Any) -> tuple[dict[str, Any] | None, str]:
+    """The event as pulled and "", or (None, why it cannot be served): a row an older server
+    stored without today's checks must not break every pull page that holds it."""
+    payload, problem = load_stored_payload(row.payload)
+    if problem:
+        return None, problem
+    return event_row_to_wire(row, payload), ""
 
 
 def session_row_to_wire(row: Any) -> dict[str, Any]:
