@@ -10,51 +10,31 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from postgres_support import ENGINES
 from sqlalchemy import insert
-from sync_support import Central, LiveServer, SwappableApp
+from sync_support import Central
 
 from classroom_support.central import models as m
-from classroom_support.central.app import CentralSettings, create_app
-from classroom_support.central.store import CentralStore, StoreError, database_url
+from classroom_support.central.store import CentralStore, StoreError
 from classroom_support.central.validation import MAX_DEPTH, echo_safe_errors
 from classroom_support.cli import main
 from classroom_support.clock import FixedClock
-from classroom_support.config import load_config
 from classroom_support.tickets import EVENT_KINDS, TicketDraft
 
-# The engines every test here runs on. PostgreSQL joins when the tests have a fixture for it.
-ENGINES = ["sqlite"]
 DEVICE = "dev-poison"
 PREFIX = "PSNX"
 
 
 @pytest.fixture(params=ENGINES)
-def central_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The central database URL for one engine."""
-    if request.param == "sqlite":
-        return database_url(tmp_path / "central" / "central.sqlite3")
-    raise AssertionError(request.param)  # pragma: no cover
-
-
-@pytest.fixture
-def served(
-    central_db: str, live_server: tuple[LiveServer, SwappableApp], clock: FixedClock
-) -> Iterator[Central]:
-    """A fresh central store on `central_db`, served by the shared live uvicorn server."""
-    server, swappable = live_server
-    store = CentralStore.open(central_db, load_config(None), clock)
-    app = create_app(CentralSettings(store=store, clock=clock, sla_interval=0))
-    swappable.app = app
-    yield Central(store=store, url=server.url, app=app)
-    swappable.app = None
-    store.close()
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL (tests/postgres_support.py)."""
+    return str(request.param)
 
 
 def strict_json(text: str) -> Any:
@@ -131,8 +111,8 @@ class Device:
 
 
 @pytest.fixture
-def device(served: Central) -> Iterator[Device]:
-    d = Device(served)
+def device(central: Central) -> Iterator[Device]:
+    d = Device(central)
     assert [r["status"] for r in d.push(d.created())] == ["applied"]
     yield d
     d.close()
@@ -150,7 +130,7 @@ def nested(depth: int, leaf: Any = 0) -> dict[str, Any]:
 
 
 def test_a_deep_payload_is_refused_alone_and_the_hall_keeps_pulling(
-    served: Central, device: Device
+    central: Central, device: Device
 ) -> None:
     deep = device.event("note", {"text": "x", "extra": nested(256)})
     limit = device.event("note", nested(MAX_DEPTH))
@@ -165,9 +145,9 @@ def test_a_deep_payload_is_refused_alone_and_the_hall_keeps_pulling(
     assert deep["id"] not in by_id and over["id"] not in by_id
     assert by_id[limit["id"]]["payload"] == limit["payload"]
     assert by_id[after["id"]]["payload"] == {"text": "after"}
-    assert cursor == served.store.head()
+    assert cursor == central.store.head()
     # A second device of the same hall gets everything too.
-    other = Device(served, "dev-other", "PSNY")
+    other = Device(central, "dev-other", "PSNY")
     try:
         assert {e["id"] for e in other.pull_all()[0]} == set(by_id)
     finally:
@@ -218,11 +198,11 @@ def test_lone_surrogates_in_a_payload_are_refused_alone(device: Device) -> None:
     ],
 )
 def test_non_finite_numbers_in_typed_fields_give_a_422_that_is_json(
-    served: Central, path: str, body: bytes
+    central: Central, path: str, body: bytes
 ) -> None:
-    token = served.add_device("A101")
+    token = central.add_device("A101")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    with httpx.Client(base_url=served.url + "/api/v1", headers=headers, timeout=10) as http:
+    with httpx.Client(base_url=central.url + "/api/v1", headers=headers, timeout=10) as http:
         response = http.post(path, content=body)
     assert response.status_code == 422, response.text[:300]
     detail = strict_json(response.text)["detail"]
@@ -234,11 +214,11 @@ def test_non_finite_numbers_in_typed_fields_give_a_422_that_is_json(
     [b"not json", b"{", b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000, b"\xff\xfe"],
 )
 def test_a_body_that_is_not_json_or_too_deep_gives_a_4xx_that_is_json(
-    served: Central, body: bytes
+    central: Central, body: bytes
 ) -> None:
-    token = served.add_device("A101")
+    token = central.add_device("A101")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    with httpx.Client(base_url=served.url + "/api/v1", headers=headers, timeout=10) as http:
+    with httpx.Client(base_url=central.url + "/api/v1", headers=headers, timeout=10) as http:
         for path in ("/sync/hello", "/sync/push"):
             response = http.post(path, content=body)
             assert 400 <= response.status_code < 500, (path, response.status_code)
@@ -289,18 +269,18 @@ def _store_like_an_old_server(store: CentralStore, ticket_id: str, payload_text:
 
 
 def test_a_poison_row_is_skipped_by_pull_and_reported_by_central_check(
-    served: Central,
+    central: Central,
     device: Device,
-    central_db: str,
+    central_db_url: str,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = device.event("note", {"text": "before"})
     assert device.push(before)[0]["status"] == "applied"
     deep = _store_like_an_old_server(
-        served.store, device.ticket_id, json.dumps({"extra": nested(256)})
+        central.store, device.ticket_id, json.dumps({"extra": nested(256)})
     )
-    nan = _store_like_an_old_server(served.store, device.ticket_id, '{"n": NaN}')
+    nan = _store_like_an_old_server(central.store, device.ticket_id, '{"n": NaN}')
     after = device.event("note", {"text": "after"})
     assert device.push(after)[0]["status"] == "applied"
     # The whole page, with small pages too (a poison row last on a page still moves the cursor).
@@ -320,7 +300,7 @@ def test_a_poison_row_is_skipped_by_pull_and_reported_by_central_check(
     ids = [e["id"] for e in events]
     assert before["id"] in ids and after["id"] in ids
     assert deep not in ids and nan not in ids
-    assert cursor == served.store.head()
+    assert cursor == central.store.head()
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert deep in warned and nan in warned
     # The laptop that sent `before` again gets a plain duplicate; a poison id is never echoed.
@@ -328,38 +308,38 @@ def test_a_poison_row_is_skipped_by_pull_and_reported_by_central_check(
     assert [r["status"] for r in again] == ["duplicate", "duplicate"]
     assert again[1].get("canonical") is None
     capsys.readouterr()
-    assert main(["central", "check", "--db", central_db]) == 1
+    assert main(["central", "check", "--db", central_db_url]) == 1
     out = capsys.readouterr().out.splitlines()
     assert [line for line in out if deep in line] and [line for line in out if nan in line]
     assert all("cannot be served" in line for line in out if deep in line or nan in line)
 
 
 def test_central_check_is_quiet_on_a_sound_database(
-    served: Central, device: Device, central_db: str, capsys: pytest.CaptureFixture[str]
+    central: Central, device: Device, central_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     device.push(device.event("note", {"text": "hello"}), device.event("responded", {}))
-    served.store.create_ticket(TicketDraft(title="by phone", hall_code="A101"))
+    central.store.create_ticket(TicketDraft(title="by phone", hall_code="A101"))
     capsys.readouterr()
-    assert main(["central", "check", "--db", central_db]) == 0
+    assert main(["central", "check", "--db", central_db_url]) == 0
     assert capsys.readouterr().out.strip() == "ok: no problems found"
 
 
 def test_central_check_finds_a_counter_behind_its_rows(
-    served: Central, device: Device, central_db: str, capsys: pytest.CaptureFixture[str]
+    central: Central, device: Device, central_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with served.store.write() as conn:
-        served.store._set_head(conn, served.store._lock_head(conn) - 1)
+    with central.store.write() as conn:
+        central.store._set_head(conn, central.store._lock_head(conn) - 1)
     capsys.readouterr()
-    assert main(["central", "check", "--db", central_db]) == 1
+    assert main(["central", "check", "--db", central_db_url]) == 1
     out = capsys.readouterr().out
     assert "above the counter" in out
 
 
-def test_a_central_edit_cannot_store_an_unservable_payload(served: Central) -> None:
-    ticket = served.store.create_ticket(TicketDraft(title="t", hall_code="A101"))
+def test_a_central_edit_cannot_store_an_unservable_payload(central: Central) -> None:
+    ticket = central.store.create_ticket(TicketDraft(title="t", hall_code="A101"))
     with pytest.raises(StoreError, match="too_deep"):
-        served.store.act(ticket.ref, "note", nested(MAX_DEPTH + 1))
-    assert served.store.ticket(ticket.ref).event_count == 1
+        central.store.act(ticket.ref, "note", nested(MAX_DEPTH + 1))
+    assert central.store.ticket(ticket.ref).event_count == 1
 
 
 # --------------------------------------------------------------------------- Hypothesis
@@ -408,7 +388,7 @@ def canonical(value: Any) -> str:
 )
 @given(batch=batches)
 def test_whatever_is_pushed_is_refused_with_a_reason_or_pulled_back_unchanged(
-    served: Central, device: Device, batch: list[tuple[str, dict[str, Any]]]
+    central: Central, device: Device, batch: list[tuple[str, dict[str, Any]]]
 ) -> None:
     events = [device.event(kind, payload) for kind, payload in batch]
     results = device.push(*events)
@@ -426,11 +406,11 @@ def test_whatever_is_pushed_is_refused_with_a_reason_or_pulled_back_unchanged(
             pushed["kind"],
             canonical(pushed["payload"]),
         )
-    assert served.store.integrity_problems() == []
+    assert central.store.integrity_problems() == []
 
 
 def test_session_rows_with_bad_shapes_are_refused_per_row(
-    served: Central, device: Device, clock: FixedClock
+    central: Central, device: Device, clock: FixedClock
 ) -> None:
     start = clock.now()
     good = {
