@@ -108,10 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     breaches.add_argument("--csv", type=Path, default=None, help="write the ledger to this file")
     breaches.add_argument("--json", action="store_true")
 
-    from classroom_support import sync_cli
+    from classroom_support import db_cli, sync_cli
     from classroom_support.central import cli as central_cli
 
     sync_cli.add_parsers(sub, _common)  # connect, sync
+    db_cli.add_parsers(sub, _common)  # check, restore
     central_cli.add_parser(sub)  # central serve / add-device / ...
     return parser
 
@@ -131,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from classroom_support import sync_cli
 
             return sync_cli.run(args)
+        if args.command in ("check", "restore"):
+            from classroom_support import db_cli
+
+            return db_cli.run(args)
         if args.command == "central":
             from classroom_support.central import cli as central_cli
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
+from classroom_support.db_files import FileRefused, check_main_file, check_wal_belongs
 from classroom_support.i18n import tr
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
@@ -115,10 +116,21 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
+# Databases this process has open (resolved path → count): their -wal is this process's own,
+# and probing their lock files would drop SQLite's POSIX locks (see db_files).
+_OPEN_HERE: dict[Path, int] = {}
+
+
 @dataclass
 class Database:
     path: Path
     engine: Engine
+    _registered: bool = False
+
+    def __post_init__(self) -> None:
+        key = self.path.resolve()
+        _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
+        self._registered = True
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -156,6 +168,12 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._registered:
+            self._registered = False
+            key = self.path.resolve()
+            _OPEN_HERE[key] -= 1
+            if not _OPEN_HERE[key]:
+                del _OPEN_HERE[key]
 
 
 def current_revision(path: Path) -> str | None:
@@ -218,6 +236,12 @@ def open_database(path: Path, backup_dir: Path | None = None) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(f"cannot create the folder for {path}: {exc}") from None
+    try:
+        check_main_file(path)
+        if path.resolve() not in _OPEN_HERE:
+            check_wal_belongs(path)
+    except FileRefused as exc:
+        raise DatabaseError(str(exc)) from None
     revision = current_revision(path)
     engine = make_engine(path)
     if revision != HEAD_REVISION:

@@ -149,5 +149,5 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
 def test_garbage_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "junk.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(DatabaseError, match="cannot be read as SQLite"):
+    with pytest.raises(DatabaseError, match="is not an SQLite database"):
         open_database(path)
