@@ -21,7 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -262,3 +262,27 @@ def central_db_url(request: pytest.FixtureRequest, central_engine: str, tmp_path
         return str(request.getfixturevalue("postgres_db_url"))
     assert central_engine == "sqlite", central_engine
     return str(tmp_path / "central" / "central.sqlite3")
+
+
+@pytest.fixture
+def new_central_db(
+    request: pytest.FixtureRequest, central_engine: str, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """A factory of fresh central databases on the test's engine, for tests that need
+    several (one per Hypothesis example); PostgreSQL ones are dropped afterwards."""
+    made: list[str] = []
+    server: PostgresServer | None = None
+    if central_engine == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+
+    def new() -> str:
+        if server is not None:
+            made.append(server.create_database())
+            return server.url(made[-1])
+        folder = Path(tempfile.mkdtemp(prefix="central-", dir=tmp_path))
+        return str(folder / "central.sqlite3")
+
+    yield new
+    if server is not None:
+        for name in made:
+            server.drop_database(name)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from postgres_support import ENGINES
 from sync_support import Central, connect, laptop_config, pin
 
 from classroom_support.central.kb import CentralKnowledgeBase
@@ -27,6 +28,13 @@ from classroom_support.kb import (
     search,
     starter_articles_dir,
 )
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
+
 
 # --------------------------------------------------------------------------- search
 

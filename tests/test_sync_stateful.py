@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fault_proxy import FaultyProxy
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from postgres_support import ENGINES
 from sqlmodel import col, select
 from sync_support import (
     Central,
@@ -118,7 +120,12 @@ def _act(target: Any, action: str, ref: str) -> None:
 
 class SyncMachine(RuleBasedStateMachine):
     def __init__(
-        self, server: LiveServer, swappable: SwappableApp, proxy: FaultyProxy, root: Path
+        self,
+        server: LiveServer,
+        swappable: SwappableApp,
+        proxy: FaultyProxy,
+        root: Path,
+        central_db: str,
     ) -> None:
         super().__init__()
         self.server = server
@@ -126,9 +133,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.proxy = proxy
         self.folder = Path(tempfile.mkdtemp(dir=root))
         self.clock = FixedClock(START)
-        self.store = CentralStore.open(
-            self.folder / "central.sqlite3", load_config(None), self.clock
-        )
+        self.store = CentralStore.open(central_db, load_config(None), self.clock)
         self.swappable.app = create_app(
             CentralSettings(store=self.store, clock=self.clock, sla_interval=0)
         )
@@ -349,12 +354,21 @@ class SyncMachine(RuleBasedStateMachine):
             self.store.close()
 
 
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server of every example runs on SQLite, then on PostgreSQL."""
+    return str(request.param)
+
+
 def test_sync_state_machine(
-    live_server: tuple[LiveServer, SwappableApp], proxy: FaultyProxy, tmp_path: Path
+    live_server: tuple[LiveServer, SwappableApp],
+    proxy: FaultyProxy,
+    tmp_path: Path,
+    new_central_db: Callable[[], str],
 ) -> None:
     server, swappable = live_server
     run_state_machine_as_test(
-        lambda: SyncMachine(server, swappable, proxy, tmp_path),
+        lambda: SyncMachine(server, swappable, proxy, tmp_path, new_central_db()),
         settings=settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from postgres_support import ENGINES
 from sync_support import Central
 
 from classroom_support.central.web import WebSettings, configure_web
@@ -21,6 +22,12 @@ from classroom_support.syncwire import iso
 from classroom_support.tickets import MAX_SHORT, MAX_TITLE, TicketDraft
 
 TOKEN_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 class Clocks:
