@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from classroom_support.central import observability
 from classroom_support.central.auth import require_device
 from classroom_support.central.schemas import (
     ErrorBody,
@@ -99,9 +100,11 @@ def push(body: PushRequest, request: Request, device: DeviceDep) -> dict[str, An
         [[{k: v for k, v in e.items() if k != "payload"} for e in events], sessions, closures]
     )
     try:
-        return _store(request).push(device, events, sessions, closures)
+        answer = _store(request).push(device, events, sessions, closures)
     except StoreError as exc:
         raise _refuse(exc) from None
+    observability.record_push(len(events), answer["results"])
+    return answer
 
 
 @router.get(
@@ -119,6 +122,8 @@ def pull(
 ) -> dict[str, Any]:
     settings = request.app.state.settings
     try:
-        return _store(request).pull(device, since, min(limit, settings.max_page))
+        page = _store(request).pull(device, since, min(limit, settings.max_page))
     except StoreError as exc:
         raise _refuse(exc) from None
+    observability.record_pull(page)
+    return page

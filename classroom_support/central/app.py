@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -18,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from classroom_support.central import api, kb, web
+from classroom_support.central import api, kb, observability, web
 from classroom_support.central.store import CentralStore, StoreError
 from classroom_support.central.validation import echo_safe_errors
 from classroom_support.clock import Clock, SystemClock
@@ -43,6 +44,10 @@ class CentralSettings:
     max_batch: int = 1000  # items per push
     max_page: int = 1000  # items per pull page
     store: CentralStore | None = None  # an already opened store (tests, benchmarks)
+    # /metrics asks for the bearer token in this file when set (docs: README "Operations")
+    metrics_token_file: str | Path | None = field(
+        default_factory=lambda: os.environ.get(observability.METRICS_TOKEN_FILE_ENV) or None
+    )
 
 
 class BodyLimit:
@@ -135,6 +140,7 @@ class ServerTime:
 
 def create_app(settings: CentralSettings | None = None) -> FastAPI:
     settings = settings or CentralSettings()
+    metrics_token = observability.load_metrics_token(settings.metrics_token_file)
     store = settings.store or CentralStore.open(settings.db, settings.config, settings.clock)
     owns_store = settings.store is None
 
@@ -167,9 +173,11 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.metrics_token = metrics_token
     app.include_router(api.router)
     app.include_router(kb.router)  # /api/v1/kb: articles, administrators only
     app.include_router(web.router)  # trainee pages: /form, /status/{id}, /kb
+    app.include_router(observability.router)  # /healthz, /readyz, /metrics
 
     @app.exception_handler(StoreError)
     async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
@@ -194,6 +202,8 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(ServerTime, clock=settings.clock)  # type: ignore[arg-type]
+    # outermost: request id, metrics and the access log see every answer, 413s included
+    app.add_middleware(observability.RequestLog, fastapi_app=app)  # type: ignore[arg-type]
     return app
 
 
@@ -212,6 +222,7 @@ async def _sla_loop(store: CentralStore, interval: float) -> None:
         try:
             recorded = await asyncio.to_thread(store.run_sla)
             if recorded:
+                observability.EVENTS_STORED.labels("sla").inc(len(recorded))
                 log.info("SLA: recorded %d event(s)", len(recorded))
         except Exception:  # keep the job alive; the next run retries
             log.exception("SLA run failed")

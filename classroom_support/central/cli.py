@@ -62,6 +62,19 @@ def add_parser(sub: Any) -> None:
         "(default 50; 0: no limit — use 0 behind a reverse proxy, which limits per client)",
     )
     serve.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        default="json",
+        help="stderr log lines: one JSON object each (default) or plain text",
+    )
+    serve.add_argument(
+        "--metrics-token-file",
+        type=Path,
+        default=None,
+        help="/metrics then asks for this file's token as a bearer token "
+        "(env CLASSROOM_SUPPORT_METRICS_TOKEN_FILE)",
+    )
+    serve.add_argument(
         "--form-rate",
         type=int,
         default=30,
@@ -111,9 +124,10 @@ def add_parser(sub: Any) -> None:
     )
     _db_option(check)
 
-    from classroom_support.central import kb_cli
+    from classroom_support.central import backup, kb_cli
 
     kb_cli.add_parsers(csub, _db_option)
+    backup.add_parsers(csub, _db_option)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -145,6 +159,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.central_command == "serve":
             return _serve(args)
+        if args.central_command == "backup":
+            from classroom_support.central import backup
+
+            return backup.run(args, _db(args))
         from classroom_support.central.store import CentralStore, StoreError
 
         store = CentralStore.open(_db(args), _config(args))
@@ -268,17 +286,24 @@ def _add_ticket(store: Any, args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import logging
+    import logging.config
 
     import uvicorn
 
+    from classroom_support.central import observability
     from classroom_support.central.store import CentralStore
 
     if args.workers < 1:
         return _fail("--workers must be at least 1")
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        observability.load_metrics_token(args.metrics_token_file)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if args.metrics_token_file is not None:  # CentralSettings in every worker reads it there
+        os.environ[observability.METRICS_TOKEN_FILE_ENV] = str(args.metrics_token_file)
+    log_config = observability.logging_config(args.log_format, args.log_level)
+    logging.config.dictConfig(log_config)
+    observability.prepare_multiprocess_dir(args.workers)
     db = _db(args)
     # Tables and seed rows made once, here, so the workers do not race to create them.
     CentralStore.open(db, _config(args)).close()
@@ -311,7 +336,10 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
-        # The access log shows method and path only; tokens travel in a header, never logged.
+        # One JSON line per request comes from observability.RequestLog (route template, no
+        # query string or headers); uvicorn's own access log would print raw paths.
+        log_config=log_config,
+        access_log=False,
     )
     return 0
 
