@@ -32,12 +32,22 @@ class DatabaseError(Exception):
 
 # SQLite primary result codes (the low byte of an extended code) that mean "the disk could not
 # take this" rather than "the program asked for something wrong": FULL, IOERR, READONLY, BUSY,
-# LOCKED, CANTOPEN (a read-only file system refuses to open the -wal for writing).
-_STORAGE_KINDS = {13: "full", 10: "io", 8: "readonly", 5: "locked", 6: "locked", 14: "io"}
+# LOCKED, CANTOPEN (a read-only file system refuses to open the -wal for writing), and CORRUPT
+# and NOTADB (the file was damaged under us: saving elsewhere is the only way out).
+_STORAGE_KINDS = {
+    13: "full",
+    10: "io",
+    8: "readonly",
+    5: "locked",
+    6: "locked",
+    14: "io",
+    11: "corrupt",
+    26: "corrupt",
+}
 # SQLite often reports a full disk as an I/O error (growing the -shm, writing the -wal):
 # below this much free space an I/O error is called what it most likely is.
 LOW_SPACE_BYTES = 256 * 1024
-STORAGE_KINDS = ("full", "io", "readonly", "locked")
+STORAGE_KINDS = ("full", "io", "readonly", "locked", "corrupt")
 
 
 class StorageError(DatabaseError):

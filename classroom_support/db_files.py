@@ -169,22 +169,23 @@ def foreign_wal_reason(path: Path) -> str | None:
     if not _has_frames(wal):
         return None
     with _scratch(path) as scratch:
-        alone = scratch / "alone" / path.name
-        merged = scratch / "merged" / path.name
-        for target in (alone, merged):
-            target.parent.mkdir()
-            shutil.copyfile(path, target)
-        shutil.copyfile(wal, wal_path(merged))
+        copy = scratch / path.name
+        shutil.copyfile(path, copy)
+        try:  # first what the main file alone says ...
+            main: Identity | None = read_identity(copy, integrity=False)
+        except sqlite3.DatabaseError:
+            main = None  # mid-checkpoint after a crash: only the merged view is whole
+        for leftover in (wal_path(copy), shm_path(copy)):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(wal, wal_path(copy))  # ... then what it says through this -wal
         try:
-            through_wal = read_identity(merged, integrity=True)
+            through_wal = read_identity(copy, integrity=True)
         except sqlite3.DatabaseError as exc:
             return f"the database with this -wal cannot be read ({exc})"
-        if through_wal.integrity != "ok":
-            return f"with it the database fails its integrity check ({through_wal.integrity})"
-        try:
-            main = read_identity(alone, integrity=False)
-        except sqlite3.DatabaseError:
-            return None  # the main file alone is mid-checkpoint; the merged copy is sound
+    if through_wal.integrity != "ok":
+        return f"with it the database fails its integrity check ({through_wal.integrity})"
+    if main is None:
+        return None
     if main.device_id and through_wal.device_id != main.device_id:
         return (
             f"it carries another device's data (device {through_wal.device_id}, "
@@ -210,7 +211,7 @@ class _scratch:
         self.folder: str | None = None
 
     def __enter__(self) -> Path:
-        need = self.path.stat().st_size * 2 + wal_path(self.path).stat().st_size
+        need = self.path.stat().st_size + wal_path(self.path).stat().st_size
         for base in (None, str(self.path.parent)):
             folder = tempfile.mkdtemp(prefix="classroom-support-check-", dir=base)
             if shutil.disk_usage(folder).free > need + (1 << 20):

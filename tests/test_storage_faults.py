@@ -252,6 +252,7 @@ def test_locked_beyond_the_busy_timeout_is_a_storage_error(
         (8, "SQLITE_READONLY", "attempt to write a readonly database", "readonly"),
         (5, "SQLITE_BUSY", "database is locked", "locked"),
         (13, "SQLITE_FULL", "database or disk is full", "full"),
+        (11, "SQLITE_CORRUPT", "database disk image is malformed", "corrupt"),
     ],
 )
 def test_every_write_path_turns_a_sick_disk_into_one_storage_error(
