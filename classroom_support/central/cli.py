@@ -322,8 +322,9 @@ def _serve(args: argparse.Namespace) -> int:
             "--ssl-certfile/--ssl-keyfile (laptops verify TLS certificates)",
             file=sys.stderr,
         )
-    from classroom_support.central.guard import guarded_protocol
+    from classroom_support.central import guard
 
+    os.environ[guard.SERVE_PROTOCOL_ENV] = f"{args.header_timeout},{args.max_conns_per_ip}"
     uvicorn.run(
         # An import string: with --workers N, each process builds its own app and engine.
         "classroom_support.central.cli:serve_app",
@@ -332,7 +333,10 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         # uvicorn's h11 protocol with a header deadline and a per-address connection cap
-        http=guarded_protocol(args.header_timeout, args.max_conns_per_ip),
+        # (by name with several workers: each spawned process imports it)
+        http=guard.guarded_protocol(args.header_timeout, args.max_conns_per_ip)
+        if args.workers == 1
+        else guard.SERVE_PROTOCOL,
         log_level=args.log_level,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,

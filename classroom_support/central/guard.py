@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from typing import Any
 
@@ -148,3 +149,25 @@ def guarded_protocol(
             "open_by_address": Counter(),
         },
     )
+
+
+SERVE_PROTOCOL_ENV = "CLASSROOM_SUPPORT_CENTRAL_GUARD"  # "header_timeout,max_per_address"
+SERVE_PROTOCOL = "classroom_support.central.guard:WorkerH11Protocol"
+
+
+def _settings_from_env() -> tuple[float, int]:
+    try:
+        timeout, cap = os.environ.get(SERVE_PROTOCOL_ENV, "").split(",")
+        return max(0.0, float(timeout)), max(0, int(cap))
+    except ValueError:
+        return DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_PER_ADDRESS
+
+
+class WorkerH11Protocol(GuardedH11Protocol):
+    """The guarded protocol of `central serve --workers N`, named by import string: uvicorn
+    sends its settings to each spawned worker by pickling, which a class made at run time
+    (`guarded_protocol`) does not survive. Its settings come from the environment the parent
+    sets before starting the workers; the counts are per process, as connections are."""
+
+    header_timeout, max_per_address = _settings_from_env()
+    open_by_address: Counter[str] = Counter()
