@@ -313,7 +313,6 @@ def _serve(args: argparse.Namespace) -> int:
             "config": str(args.config) if args.config else None,
             "sla_interval": args.sla_interval,
             "form_rate": max(1, args.form_rate),
-            "log_level": args.log_level,
         }
     )
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
@@ -351,17 +350,12 @@ def _serve(args: argparse.Namespace) -> int:
 def serve_app() -> Any:
     """The app of one `central serve` process, from the options `_serve` left in the
     environment (uvicorn calls this in every worker)."""
-    import logging
-
     from classroom_support.central.app import CentralSettings, create_app
     from classroom_support.central.web import WebSettings, configure_web
     from classroom_support.config import default_paths, load_config
 
+    # Logging is set up by uvicorn in each worker, from the log_config `_serve` passes.
     options = json.loads(os.environ[SERVE_ENV])
-    logging.basicConfig(
-        level=str(options["log_level"]).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     config_path = Path(options["config"]) if options["config"] else None
     settings = CentralSettings(
         db=options["db"],
