@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
 START_TIMEOUT_S = 60
 ENGINE_NAMES = ("sqlite", "postgresql")
+OWNER_FILE = "owner.pid"  # the pytest process a cluster belongs to
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
@@ -89,6 +90,7 @@ class PostgresServer:
             )
 
     def start(self) -> None:
+        (self.root / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(
@@ -172,6 +174,45 @@ class PostgresServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(bindir: Path) -> None:
+    """Stop the clusters of test sessions that died without cleaning up (SIGKILL, power cut):
+    their owner process is gone. Clusters of sessions still running are left alone."""
+    for root in Path("/tmp").glob("cs-pg-*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            subprocess.run(
+                [
+                    *_as_server_user(),
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(root / "data"),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                capture_output=True,
+                timeout=START_TIMEOUT_S,
+                check=False,
+            )
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--engine",
@@ -220,6 +261,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
         pytest.skip(reason)
     assert bindir is not None
+    reap_orphans(bindir)
     server = PostgresServer(bindir)
     atexit.register(server.stop)  # even if pytest is interrupted past the fixture teardown
     previous = signal.getsignal(signal.SIGTERM)
