@@ -27,6 +27,7 @@ from classroom_support import qr
 from classroom_support.central.app import CentralSettings, create_app
 from classroom_support.central.store import CentralStore
 from classroom_support.central.web import WebSettings, configure_web
+from classroom_support.cli import main
 from classroom_support.clock import FixedClock
 from classroom_support.config import load_config
 
@@ -153,6 +154,19 @@ def test_the_same_problem_from_a_refetched_form_is_not_filed_twice(
     assert len(central.store.tickets()) == 2  # another trainee with the same words: filed
 
 
+def test_the_rate_count_is_a_sliding_window_and_idle_clients_are_swept(central: Central) -> None:
+    store = central.store
+    t = 1_800_000_000_000
+    assert [store.count_form_post("10.0.0.1", t + d, 2, 60_000) for d in (0, 10_000)] == [0, 0]
+    assert store.count_form_post("10.0.0.1", t + 20_000, 2, 60_000) == 40_000  # not counted
+    assert store.count_form_post("10.0.0.2", t + 20_000, 2, 60_000) == 0  # per client
+    assert store.count_form_post("10.0.0.1", t + 59_999, 2, 60_000) == 1
+    assert store.count_form_post("10.0.0.1", t + 60_000, 2, 60_000) == 0  # the first expired
+    assert store.count_form_post("10.0.0.1", t + 60_000, 2, 60_000) == 10_000
+    assert store.prune_form_rate(t + 80_001 - 60_000) == 1  # 10.0.0.2, idle for the window
+    assert store.count_form_post("10.0.0.2", t + 80_001, 2, 60_000) == 0
+
+
 # --------------------------------------------------------------------------- two workers in-process
 
 
@@ -241,6 +255,14 @@ def served(central_db_url: str, tmp_path: Path) -> Iterator[str]:
             server.kill()
             server.wait(timeout=10)
         log.close()
+
+
+def test_central_serve_refuses_zero_workers_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(["central", "serve", "--workers", "0", "--db", str(tmp_path / "c.sqlite3")])
+    err = capsys.readouterr().err
+    assert code == 2 and err == "classroom-support central: --workers must be at least 1\n"
 
 
 def test_central_serve_workers_share_the_limit_and_refuse_a_replayed_token(
