@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 START_TIMEOUT_S = 30.0
 EOF_BOUND_S = 30.0  # generous: only says the server closed it at all
@@ -164,3 +165,19 @@ def test_a_slow_client_that_finishes_its_headers_is_served(tmp_path: Path) -> No
             body = head.split(b"\r\n\r\n", 1)[1]
             while len(body) < int(found.group(1)):
                 body += sock.recv(4096)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--header-timeout", "-1"), ("--header-timeout", "nan"), ("--max-conns-per-ip", "-3")],
+)
+def test_a_bad_limit_is_refused_before_serving(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A negative or non-numeric limit is a mistake, not a silent 'no limit'."""
+    from classroom_support.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["central", "serve", option, value])
+    assert exit_info.value.code == 2
+    assert f"argument {option}:" in capsys.readouterr().err

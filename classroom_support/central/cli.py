@@ -17,6 +17,24 @@ CENTRAL_DB_ENV = "CLASSROOM_SUPPORT_CENTRAL_DB"
 SERVE_ENV = "CLASSROOM_SUPPORT_CENTRAL_SERVE"  # `central serve` options, read by each worker
 
 
+def _seconds(text: str) -> float:
+    """A non-negative, finite number of seconds (0 turns a limit off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+def _count(text: str) -> int:
+    """A whole number, 0 or more (0 turns a limit off)."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
+    return int(text)
+
+
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
@@ -49,14 +67,14 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
         "--header-timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         help="seconds a client has to send a request's headers before it is disconnected "
         "(default 10; 0: no limit)",
     )
     serve.add_argument(
         "--max-conns-per-ip",
-        type=int,
+        type=_count,
         default=50,
         help="open connections allowed per client address, more are refused with 503 "
         "(default 50; 0: no limit — use 0 behind a reverse proxy, which limits per client)",
