@@ -23,8 +23,11 @@ import httpx
 import pytest
 from postgres_support import ENGINES
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sync_support import Central, LiveServer, SwappableApp
 
+from classroom_support.central import models as m
 from classroom_support.central.app import CentralSettings, create_app
 from classroom_support.central.store import CentralStore
 from classroom_support.cli import main
@@ -216,6 +219,19 @@ def test_request_ids_sane_ones_are_kept_others_replaced(central: Central) -> Non
     assert a != b
 
 
+def test_database_errors_carry_no_row_values(central_db_url: str, clock: FixedClock) -> None:
+    """A failed statement gets logged with its traceback: the message must not hold the row."""
+    store = CentralStore.open(central_db_url, load_config(None), clock)
+    personal = "Layla Haddad 0551234567"
+    try:
+        with pytest.raises(IntegrityError) as caught, store.write() as conn:
+            conn.execute(insert(m.meta).values(key="central_device_id", value=personal))
+    finally:
+        store.close()
+    assert "Layla" not in str(caught.value) and "0551234567" not in str(caught.value)
+    assert "hidden" in str(caught.value)
+
+
 # --------------------------------------------------------------------------- `central serve`
 
 
@@ -310,6 +326,8 @@ def test_json_logs_one_line_per_request_with_ids_and_nothing_personal(
     route = {"method": "POST", "route": "/api/v1/sync/push", "status": "200"}
     assert value(metrics, "central_http_requests_total", **route) == 1
     assert value(metrics, "central_events_stored_total", source="push") == 1
+    assert value(metrics, "central_push_batch_events_count") == 1  # made when imported
+    assert value(metrics, "central_pull_page_items_count") == 1
     assert value(metrics, "central_form_posts_total", outcome="accepted") == 1
     assert value(metrics, "central_sequence_head") >= 2
 

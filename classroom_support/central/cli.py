@@ -308,11 +308,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from classroom_support.central import observability
-    from classroom_support.central.store import CentralStore
+    from classroom_support.central.metrics_dir import prepare_multiprocess_dir
 
     if args.workers < 1:
         return _fail("--workers must be at least 1")
+    prepare_multiprocess_dir(args.workers)  # before prometheus_client is imported
+
+    from classroom_support.central import observability
+    from classroom_support.central.store import CentralStore
+
     try:
         observability.load_metrics_token(args.metrics_token_file)
     except ValueError as exc:
@@ -321,7 +325,6 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[observability.METRICS_TOKEN_FILE_ENV] = str(args.metrics_token_file)
     log_config = observability.logging_config(args.log_format, args.log_level)
     logging.config.dictConfig(log_config)
-    observability.prepare_multiprocess_dir(args.workers)
     db = _db(args)
     # Tables and seed rows made once, here, so the workers do not race to create them.
     CentralStore.open(db, _config(args)).close()

@@ -13,15 +13,12 @@ only the route *template* (`/status/{ticket_id}`), so no token or personal data 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import hmac
 import json
 import logging
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -47,6 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from classroom_support.central import models as m
+from classroom_support.central.metrics_dir import multiprocess_dir
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,7 +52,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_TOKEN_FILE_ENV = "CLASSROOM_SUPPORT_METRICS_TOKEN_FILE"
 ACCESS_LOGGER = "classroom_support.central.access"
 REQUEST_ID_HEADER = b"x-request-id"
@@ -144,30 +141,6 @@ class SequenceHead(Collector):
         yield GaugeMetricFamily(
             "central_sequence_head", "Highest server sequence number handed out", value=value
         )
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
-def prepare_multiprocess_dir(workers: int = 1) -> str | None:
-    """Before the workers start: create the metrics directory and remove a previous run's files
-    (their counts would otherwise be added to this run's). Several workers and no directory
-    given: a private one for this run, so `/metrics` still counts every worker."""
-    folder = multiprocess_dir()
-    if folder is None:
-        if workers <= 1:
-            return None
-        folder = tempfile.mkdtemp(prefix="classroom-support-metrics-")
-        os.environ[MULTIPROC_ENV] = folder  # the workers are new processes: they read it
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        return folder
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
-        if re.fullmatch(r"(counter|gauge_\w+|histogram|summary)_\d+\.db", stale.name):
-            stale.unlink(missing_ok=True)
-    return folder
 
 
 def exposition(head: Callable[[], int]) -> bytes:

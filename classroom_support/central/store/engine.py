@@ -58,12 +58,13 @@ def make_engine(url: str) -> Engine:
             poolclass=QueuePool,
             pool_size=4,
             max_overflow=12,
+            hide_parameters=True,  # errors get logged: never with a row's names or phones
         )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except ImportError as exc:  # the driver is an optional extra: say so in one line
         hint = (
             " (the project's `pg` extra brings psycopg 3: pip install 'classroom-support[pg]',"
