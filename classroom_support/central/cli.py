@@ -364,6 +364,9 @@ def _serve(args: argparse.Namespace) -> int:
         # query string or headers); uvicorn's own access log would print raw paths.
         log_config=log_config,
         access_log=False,
+        # A new worker imports the whole app before it can answer the supervisor's ping;
+        # uvicorn's 5 s default kills and respawns workers forever on a busy machine.
+        timeout_worker_healthcheck=30,
     )
     return 0
 
