@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from postgres_support import ENGINES
+from postgres_support import ENGINES, PostgresServer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -479,3 +479,46 @@ def test_backup_and_serve_refusals_are_one_line(
     url = "postgresql+psycopg://support@db.internal/central"
     code, out, err = run(capsys, "central", "backup", "--db", url, "--to", str(tmp_path / "d"))
     assert code == 2 and out == "" and err.count("\n") == 1 and "pg_dump" in err
+
+
+@pytest.mark.postgresql
+def test_the_documented_pg_dump_and_pg_restore_bring_back_the_tickets(
+    postgres_server: PostgresServer, postgres_db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """README, Backups: the commands given for PostgreSQL, run as written (libpq URL = the
+    server's URL without `+psycopg`)."""
+    store = CentralStore.open(postgres_db_url, load_config(None), clock)
+    try:
+        for n in range(3):
+            store.create_ticket(TicketDraft(title=f"PC {n}", hall_code="A101", channel="phone"))
+        tickets = {t.id: t.model_dump() for t in store.tickets()}
+        head = store.head()
+    finally:
+        store.close()
+    dump = tmp_path / "central.dump"
+    libpq = postgres_db_url.replace("postgresql+psycopg://", "postgresql://")
+    tool = postgres_server.bindir
+    subprocess.run(
+        [str(tool / "pg_dump"), "--format=custom", "--file", str(dump), libpq],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    name = postgres_server.create_database()
+    try:
+        restored_url = postgres_server.url(name)
+        subprocess.run(
+            [str(tool / "pg_restore"), "--clean", "--if-exists", "--dbname",
+             restored_url.replace("postgresql+psycopg://", "postgresql://"), str(dump)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        restored = CentralStore.open(restored_url, load_config(None), clock)
+        try:
+            assert {t.id: t.model_dump() for t in restored.tickets()} == tickets
+            assert restored.head() == head and len(tickets) == 3
+        finally:
+            restored.close()
+    finally:
+        postgres_server.drop_database(name)

@@ -28,6 +28,9 @@ CENTRAL_MODULES = (
     "classroom_support.central.cli",
     "classroom_support.central.models",
     "classroom_support.central.schemas",
+    "classroom_support.central.observability",
+    "classroom_support.central.backup",
+    "classroom_support.central.metrics_dir",
 )
 
 
