@@ -4,7 +4,9 @@ one JSON log line per request (with a request id, and nothing a request carries)
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import re
 import socket
@@ -29,6 +31,7 @@ from sync_support import Central, LiveServer, SwappableApp
 
 from classroom_support.central import models as m
 from classroom_support.central.app import CentralSettings, create_app
+from classroom_support.central.observability import ACCESS_LOGGER, JsonFormatter
 from classroom_support.central.store import CentralStore
 from classroom_support.cli import main
 from classroom_support.clock import FixedClock
@@ -230,6 +233,49 @@ def test_database_errors_carry_no_row_values(central_db_url: str, clock: FixedCl
         store.close()
     assert "Layla" not in str(caught.value) and "0551234567" not in str(caught.value)
     assert "hidden" in str(caught.value)
+
+
+def test_an_unhandled_error_is_logged_with_the_request_id(
+    tmp_path: Path, clock: FixedClock, live_server: tuple[LiveServer, SwappableApp]
+) -> None:
+    server, swappable = live_server
+    store = CentralStore.open(tmp_path / "c.sqlite3", load_config(None), clock)
+    app = create_app(CentralSettings(store=store, clock=clock, sla_interval=0))
+
+    def broken(ticket_id: str) -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken/{ticket_id}", broken)
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger(ACCESS_LOGGER), logging.getLogger("uvicorn.error")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.INFO)
+    swappable.app = app
+    try:
+        answer = httpx.get(server.url + "/broken/123", headers={"X-Request-ID": "bug-1"}, timeout=5)
+        assert answer.status_code == 500
+        deadline = time.monotonic() + 10  # uvicorn logs after the answer went out
+        while captured.getvalue().count("\n") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        swappable.app = None
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+        store.close()
+    lines = [json.loads(line) for line in captured.getvalue().splitlines()]
+    [access] = [x for x in lines if x["logger"] == ACCESS_LOGGER]
+    assert (access["route"], access["status"], access["request_id"]) == (
+        "/broken/{ticket_id}",
+        500,
+        "bug-1",
+    )
+    [error] = [x for x in lines if x["logger"] == "uvicorn.error"]
+    assert error["request_id"] == "bug-1" and "RuntimeError: a bug" in error["error"]
 
 
 # --------------------------------------------------------------------------- `central serve`

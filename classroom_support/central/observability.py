@@ -210,7 +210,10 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
-        context = request_id_var.set(request_id)
+        # Not reset afterwards: uvicorn runs each request in a task of its own (its own
+        # context), and its error line for a request that raised, logged after this returns,
+        # then carries the id too.
+        request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500  # what the server error handler answers if the app raises before answering
 
@@ -228,7 +231,6 @@ class RequestLog:
             await self.app(scope, receive, tagged)
         finally:
             self._record(scope, status, time.perf_counter() - started, request_id)
-            request_id_var.reset(context)
 
     def _record(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
         method = str(scope.get("method", "")).upper()
