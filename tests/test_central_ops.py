@@ -144,6 +144,8 @@ def test_metrics_count_requests_by_route_template_batches_and_events(central: Ce
         page = http.get("/sync/pull", params={"since": 0}).json()
     ticket_id = batch["events"][0]["ticket_id"]
     assert httpx.get(f"{central.url}/status/{ticket_id}", timeout=5).status_code == 200
+    no_token = httpx.post(central.url + "/form", data={"hall": "A101", "title": "x"}, timeout=5)
+    assert no_token.status_code == 403
     after = scrape(central.url)
 
     def delta(name: str, **labels: str) -> float:
@@ -160,6 +162,8 @@ def test_metrics_count_requests_by_route_template_batches_and_events(central: Ce
     assert delta("central_pushed_events_total", result="duplicate") == 2
     assert delta("central_pushed_events_total", result="rejected") == 2
     assert delta("central_events_stored_total", source="push") == 2
+    assert delta("central_form_posts_total", outcome="refused") == 1
+    assert delta("central_form_posts_total", outcome="accepted") == 0
     assert delta("central_push_batch_events_count") == 2
     assert delta("central_push_batch_events_sum") == 6
     pulled = sum(len(page[k]) for k in ("events", "sessions", "closures", "roster", "kb"))

@@ -105,7 +105,17 @@ FORM_POSTS = Counter(
     "Web form posts by outcome (from the answer's status)",
     ["outcome"],
 )
-FORM_OUTCOMES = {303: "accepted", 400: "invalid", 403: "refused", 413: "too_large", 429: "limited"}
+# 303 is also the answer to a post sent again (it shows the first post's confirmation).
+FORM_OUTCOMES = {
+    303: "accepted",
+    400: "invalid",
+    403: "refused",
+    409: "already_sent",
+    413: "too_large",
+    415: "invalid",
+    429: "limited",
+    503: "busy",
+}
 
 
 def record_push(received: int, results: Iterable[Mapping[str, Any]]) -> None:
