@@ -92,12 +92,22 @@ class ClassroomSupportApp(App[None]):
         self.set_class(i18n.is_rtl(), "-rtl")
         self.ctx.sla.listeners.append(self.on_calendar_result)
         self.push_screen(QueueScreen())
+        self.offer_kept_draft()
         if self.monitor:
             self.call_after_refresh(self.start_monitor)
         if self.start in ("trainee", "kiosk"):
             from classroom_support.screens.trainee_qr import KioskScreen, TraineeScreen
 
             self.push_screen(KioskScreen() if self.start == "kiosk" else TraineeScreen())
+
+    def offer_kept_draft(self) -> None:
+        """A ticket typed but never saved (the app was killed, or the disk refused it)."""
+        from classroom_support.drafts import TicketDraftFile, local_time
+
+        kept = TicketDraftFile(self.ctx.db.path).load()
+        if kept is not None:
+            when = local_time(kept["saved_at"], self.ctx.config.zone)
+            self.notify(data_text(tr("app.draft_waiting", time=when)), timeout=20)
 
     # ------------------------------------------------------------------ SLA monitoring
 

@@ -257,6 +257,8 @@ MESSAGES: dict[str, str] = {
     "form.storage.locked": "The database is busy in another program — close it and press Ctrl+S again; nothing you typed is lost.",
     "storage.corrupt": "{path} is damaged ({detail}): run `classroom-support check`, then restore a backup with `classroom-support restore FROM`.",
     "form.storage.corrupt": "The database is damaged and cannot take this ticket — keep this window open (nothing you typed is lost) and ask for the database to be checked and restored.",
+    "form.draft_restored": "Restored the unsaved ticket typed at {time} — Ctrl+S saves it, Esc twice discards it.",
+    "app.draft_waiting": "An unsaved ticket typed at {time} was kept — press N to finish it.",
     "storage.prompt_kept": "Not saved — your text is still here; press Enter to try again.",
     "cli.created": "{ref}",
     "cli.no_tickets": "No tickets.",

@@ -6,16 +6,20 @@ Ctrl+S — four keys besides the typed text.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from classroom_support.db import StorageError
+from classroom_support.drafts import TicketDraftFile, local_time
 from classroom_support.i18n import tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
@@ -39,11 +43,17 @@ TEXT_FIELDS = (
 )
 
 
+CHOICES = {"category": CATEGORIES, "priority": PRIORITIES, "channel": CHANNELS}
+
+
 class NewTicketScreen(AppScreen[str | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="save-ticket", priority=True),
         Binding("escape", "cancel", "key.cancel", id="cancel"),
     ]
+    # The draft file is written this long after the last key (not on every key: each write
+    # is an fsync), at once when a save fails, and when the screen goes away unsaved.
+    DRAFT_DELAY_S = 1.0
 
     def compose(self) -> ComposeResult:
         ctx = self.ctx
@@ -122,7 +132,11 @@ class NewTicketScreen(AppScreen[str | None]):
             yield field
 
     def on_mount(self) -> None:
+        self.drafts = TicketDraftFile(self.ctx.db.path)
+        self._draft_timer: Timer | None = None
+        self._finished = False  # saved or discarded: no draft to keep
         self.populate()
+        self.restore_draft()
 
     def populate(self) -> None:
         self.query_one("#title", Input).focus()
@@ -158,6 +172,59 @@ class NewTicketScreen(AppScreen[str | None]):
         for widget in self.query(".remote"):
             widget.set_class(event.value not in REMOTE_CHANNELS, "hidden")
 
+    def restore_draft(self) -> None:
+        """Put back a ticket that was typed but never saved (the app was killed, the disk
+        refused it, or the app was closed with the form open)."""
+        kept = self.drafts.load()
+        if kept is None:
+            return
+        values = self.collect()
+        for name, value in kept["values"].items():
+            if name in TEXT_FIELDS or value in CHOICES.get(name, ()):
+                values[name] = value
+        self.restore(values)
+        self.query_one("#form-error", Static).update(
+            data_text(
+                tr("form.draft_restored", time=local_time(kept["saved_at"], self.ctx.config.zone))
+            )
+        )
+
+    @on(Input.Changed)
+    @on(KeyChoice.Changed)
+    def typed(self) -> None:
+        # Mid-recompose (language switch) some fields are missing: the timer collects later.
+        with contextlib.suppress(NoMatches):
+            self._typed = self.collect()
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(self.DRAFT_DELAY_S, self.keep_draft)
+
+    def keep_draft(self) -> None:
+        self._draft_timer = None
+        with contextlib.suppress(NoMatches):
+            self._typed = self.collect()
+        values = getattr(self, "_typed", None)
+        if self._finished or values is None:
+            return
+        if any(values[name].strip() for name in TEXT_FIELDS):
+            self.drafts.keep(values)  # False on a full disk: the form still holds the text
+        else:
+            self.drafts.clear()
+
+    def on_unmount(self) -> None:
+        # Closing the app with the form open keeps what was typed (widgets may be gone by
+        # now, so the last values collected are used).
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self.keep_draft()
+
+    def finish(self, result: str | None) -> None:
+        self._finished = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self.drafts.clear()
+        self.dismiss(result)
+
     @on(Input.Submitted)
     def next_field(self, event: Input.Submitted) -> None:
         event.stop()
@@ -189,9 +256,11 @@ class NewTicketScreen(AppScreen[str | None]):
         except StorageError as exc:
             # Nothing was written; the form and everything typed stay for the next Ctrl+S.
             self.query_one("#form-error", Static).update(data_text(tr(f"form.storage.{exc.kind}")))
+            self._typed = values
+            self.keep_draft()  # the draft file may still fit where the database did not
             self.app.bell()
             return
-        self.dismiss(ticket.ref)
+        self.finish(ticket.ref)
 
     def action_cancel(self) -> None:
         # Typed text is never thrown away by one stray Esc.
@@ -200,4 +269,4 @@ class NewTicketScreen(AppScreen[str | None]):
             self._discard_armed = True
             self.query_one("#form-error", Static).update(data_text(tr("form.discard_confirm")))
             return
-        self.dismiss(None)
+        self.finish(None)
