@@ -34,6 +34,8 @@ def test_wheel_carries_styles_and_migrations_and_runs(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "classroom_support/styles/app.tcss" in names
     assert "classroom_support/migrations/versions/0001_initial.py" in names
+    for part in ("env.py", "script.py.mako", "versions/0001_initial.py"):  # the central schema's
+        assert f"classroom_support/central/migrations/{part}" in names
     # The central server's web pages and the starter knowledge base ship too.
     assert "classroom_support/central/web/templates/form.html" in names
     assert "classroom_support/central/web/static/web.css" in names

@@ -106,6 +106,12 @@ def add_parser(sub: Any) -> None:
         help="server processes (default 1); they share everything through the database",
     )
 
+    migrate = csub.add_parser(
+        "migrate",
+        help="upgrade the central database's schema to this version's (serve does it at start)",
+    )
+    _db_option(migrate)
+
     add = csub.add_parser("add-device", help="register a hall laptop; prints its token once")
     _db_option(add)
     add.add_argument("--hall", action="append", required=True, help="a hall (repeatable)")
@@ -174,6 +180,8 @@ def _config(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from classroom_support.central.store.schema import SchemaError
+
     try:
         if args.central_command == "serve":
             return _serve(args)
@@ -181,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
             from classroom_support.central import backup
 
             return backup.run(args, _db(args))
+        if args.central_command == "migrate":
+            return _migrate(args)
         from classroom_support.central.store import CentralStore, StoreError
 
         store = CentralStore.open(_db(args), _config(args))
@@ -258,6 +268,8 @@ def run(args: argparse.Namespace) -> int:
                 return kb_cli.run(args, store)
         finally:
             store.close()
+    except SchemaError as exc:
+        return _fail(str(exc), 1)
     except SQLAlchemyError as exc:
         from classroom_support.central.store.engine import shown_url
 
@@ -274,6 +286,19 @@ def _check(store: Any) -> int:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     print("ok: no problems found")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """Only the schema: no identity, holidays or roster are seeded (serve does that)."""
+    from classroom_support.central.store.engine import database_url, make_engine
+    from classroom_support.central.store.schema import upgrade_schema
+
+    engine = make_engine(database_url(_db(args)))
+    try:
+        print(upgrade_schema(engine).describe())
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -326,7 +351,8 @@ def _serve(args: argparse.Namespace) -> int:
     log_config = observability.logging_config(args.log_format, args.log_level)
     logging.config.dictConfig(log_config)
     db = _db(args)
-    # Tables and seed rows made once, here, so the workers do not race to create them.
+    # Schema upgraded (or a newer database refused) and seed rows made once, here, before any
+    # worker starts.
     CentralStore.open(db, _config(args)).close()
     os.environ[SERVE_ENV] = json.dumps(
         {

@@ -2,9 +2,9 @@
 
 Deliberately *not* SQLModel table classes: those would register in the laptop's
 `SQLModel.metadata`, and the laptop's Alembic migrations and its schema test compare exactly
-that metadata with the laptop database. The central schema is created with
-`central_metadata.create_all()` when the server starts (idempotent: it only adds what is
-missing); a later schema change will get its own Alembic environment.
+that metadata with the laptop database. The central schema has its own Alembic scripts
+(`central/migrations/`, applied by `central/store/schema.py`): a change here needs a new
+script, and `tests/test_central_migrations.py` fails until there is one.
 
 The ticket projection reuses the laptop's `Ticket` columns, so both sides store the same fold.
 """

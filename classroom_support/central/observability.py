@@ -45,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from classroom_support.central import models as m
 from classroom_support.central.metrics_dir import multiprocess_dir
+from classroom_support.central.store.schema import current_revision, head_revision
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -341,6 +342,8 @@ def logging_config(log_format: str = "json", level: str = "info") -> dict[str, A
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": False},
+            # Alembic's set-up chatter; the store logs one line when the schema changes.
+            "alembic": {"level": "WARNING"},
         },
     }
 
@@ -364,7 +367,8 @@ def _sqlite_file(store: Any) -> str | None:
 
 
 def readiness(store: Any) -> tuple[bool, dict[str, str]]:
-    """(ready, checks): the database answers `SELECT 1` and the schema is there."""
+    """(ready, checks): the database answers `SELECT 1` and its schema is at this code's
+    migration head."""
     checks: dict[str, str] = {}
     path = _sqlite_file(store)
     try:
@@ -381,12 +385,19 @@ def readiness(store: Any) -> tuple[bool, dict[str, str]]:
                 fresh.close()
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1")).scalar_one()
+            revision = current_revision(conn)
         checks["database"] = "ok"
     except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
         log.warning("readiness: database check failed: %s", _first_line(exc))
         checks["database"] = f"the database did not answer ({type(exc).__name__})"
         return False, checks
-    checks["migrations"] = "not checked"
+    head = head_revision()
+    if revision != head:  # another version's server migrated it, or it was restored from old
+        checks["migrations"] = (
+            f"the database is at {revision or 'no revision'}, this code at {head}"
+        )
+        return False, checks
+    checks["migrations"] = "current"
     return True, checks
 
 

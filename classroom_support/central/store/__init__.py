@@ -5,7 +5,8 @@ One module per concern; `CentralStore` is assembled from them:
 
     engine.py     database URL, engine, SQLite pragmas and `BEGIN IMMEDIATE`
     core.py       shared state, read/write transactions, the sequence counter (why it is safe)
-    opening.py    open/bootstrap: tables, the server's identity, seeded holidays, roster
+    schema.py     the schema's Alembic revision: upgrade at opening, stamp, refuse newer
+    opening.py    open/bootstrap: schema, the server's identity, seeded holidays, roster
     errors.py     StoreError, Conflict, NotFound
     wire.py       stored rows as they travel to laptops
     devices.py    registration, tokens, revocation, hello

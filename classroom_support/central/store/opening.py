@@ -1,15 +1,15 @@
-"""Opening a store: tables, the counter, the server's own identity, seeded holidays and
-the roster from config."""
+"""Opening a store: the schema upgraded, the counter, the server's own identity, seeded
+holidays and the roster from config."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Self
 
 from sqlalchemy import (
     Connection,
-    func,
     insert,
     select,
     update,
@@ -20,6 +20,7 @@ from classroom_support.central import models as m
 from classroom_support.central.store.core import CENTRAL, StoreCore
 from classroom_support.central.store.devices import free_prefix
 from classroom_support.central.store.engine import database_url, make_engine
+from classroom_support.central.store.schema import upgrade_schema
 from classroom_support.clock import Clock, SystemClock
 from classroom_support.config import Config
 from classroom_support.syncwire import (
@@ -28,28 +29,32 @@ from classroom_support.syncwire import (
     seed_closure_id,
 )
 
-# pg_advisory_xact_lock key for creating the schema (any fixed number unique to this app).
-SCHEMA_LOCK_KEY = 0x436C5370  # "ClSp"
+log = logging.getLogger("classroom_support.central")
 
 
 class OpeningMixin(StoreCore):
     @classmethod
     def open(cls, db: str | Path, config: Config | None = None, clock: Clock | None = None) -> Self:
         store = cls(make_engine(database_url(db)), config or Config(), clock or SystemClock())
-        store.bootstrap()
+        try:
+            store.bootstrap()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
         self.engine.dispose()
 
     def bootstrap(self) -> None:
-        """Create missing tables; seed the counter, the server's own identity, the default
-        holidays and the roster from config. Safe to run on every start, by several servers."""
+        """Upgrade the schema (schema.py: refuses a newer database); seed the counter, the
+        server's own identity, the default holidays and the roster from config. Safe to run on
+        every start, by several servers."""
+        change = upgrade_schema(self.engine)
+        if change.before != change.after or change.adopted:
+            log.info("%s", change.describe())
         try:
             with self.engine.begin() as conn:
-                if not self.is_sqlite:  # servers starting together: one creates, others wait
-                    conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-                m.central_metadata.create_all(conn)
                 if (
                     conn.execute(
                         select(m.counters.c.value).where(m.counters.c.name == "seq")
