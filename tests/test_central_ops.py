@@ -572,3 +572,19 @@ def test_the_documented_pg_dump_and_pg_restore_bring_back_the_tickets(
             restored.close()
     finally:
         postgres_server.drop_database(name)
+
+
+def test_backup_finds_the_database_as_the_service_unit_gives_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy/: the database comes from CLASSROOM_SUPPORT_CENTRAL_DB, a path or a URL."""
+    db = tmp_path / "central.sqlite3"
+    store = CentralStore.open(db, load_config(None))
+    ticket = store.create_ticket(TicketDraft(title="PC 4", hall_code="A101", channel="phone"))
+    store.close()
+    for n, given in enumerate((str(db), f"sqlite:///{db}")):
+        monkeypatch.setenv("CLASSROOM_SUPPORT_CENTRAL_DB", given)
+        target = tmp_path / f"copy-{n}.sqlite3"
+        code, out, err = run(capsys, "central", "backup", "--to", str(target))
+        assert code == 0 and out.startswith(f"backup written to {target}"), err
+        assert ticket.id in backed_up(target)[2]
