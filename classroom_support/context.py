@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from classroom_support import i18n
-from classroom_support.clock import Clock, SystemClock
+from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
 from classroom_support.config import Config, Paths, default_paths, load_config
 from classroom_support.db import Database, open_database
 from classroom_support.models import HallRow, MetaEntry, RosterEntry
@@ -50,7 +50,13 @@ def open_context(
 ) -> AppContext:
     config, paths = load_settings(config_path, db_path)
     db = open_database(paths.database, paths.backup_dir)
-    clock = clock or SystemClock()
+    # The product's clock is the system clock corrected by the offset last measured against
+    # the central server (sync); a test passes its own clock, plain or corrected.
+    clock = clock or CorrectedClock()
+    if isinstance(clock, CorrectedClock):
+        with db.read() as s:
+            stored = s.get(MetaEntry, CLOCK_ANCHOR_KEY)
+        clock.use(ClockAnchor.from_json(stored.value) if stored else None)
     _seed_reference_data(db, config)
     desk = TicketDesk(db, clock, config)
     sla = SlaService(db, clock, config, desk)

@@ -28,13 +28,14 @@ from sqlalchemy import delete, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
-from classroom_support.clock import Clock
+from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
 from classroom_support.config import Config
 from classroom_support.db import Database
 from classroom_support.models import (
     ClosureRow,
     CourseSession,
     DeviceIdentity,
+    MetaEntry,
     SyncLogEntry,
     SyncParked,
     SyncState,
@@ -129,7 +130,8 @@ class SyncReport:
     cursor: int = 0
     head: int = 0
     pending: int = 0  # outbox after the run
-    skew_ms: int | None = None
+    skew_ms: int | None = None  # server clock minus this laptop's, the run's best sample
+    clock_anchor: ClockAnchor | None = None  # that sample, for the corrected clock
     retry_at: datetime | None = None
     requests: int = 0
     changed_tickets: set[str] = field(default_factory=set)
@@ -158,6 +160,7 @@ class SyncReport:
             "cursor": self.cursor,
             "head": self.head,
             "skew_ms": self.skew_ms,
+            "skew_error_ms": self.clock_anchor.error_ms if self.clock_anchor else None,
             "retry_at": self.retry_at.isoformat() if self.retry_at else None,
             "exit_code": self.exit_code,
         }
@@ -423,8 +426,10 @@ class SyncClient(Pushing, Pulling):
                     wait = max(wait, (report.retry_at - now).total_seconds())
                 state.next_attempt_at = now + timedelta(seconds=wait)
                 report.retry_at = state.next_attempt_at
-            if report.skew_ms is not None:
-                state.skew_ms = report.skew_ms
+            anchor = report.clock_anchor
+            if anchor is not None:
+                state.skew_ms = anchor.skew_ms
+                s.merge(MetaEntry(key=CLOCK_ANCHOR_KEY, value=anchor.to_json()))
             report.cursor = state.cursor
             s.add(state)
             report.pending = int(
@@ -447,6 +452,9 @@ class SyncClient(Pushing, Pulling):
                 duration_ms=duration_ms,
                 detail=report.message,
             )
+        anchor = report.clock_anchor
+        if anchor is not None and isinstance(self.clock, CorrectedClock) and self.clock.corrected:
+            log.info("clock: corrected by %+d ms (±%d ms)", anchor.skew_ms, anchor.error_ms)
         log.info(
             "sync %s: pushed %d (+%d duplicates), pulled %d, parked %d, pending %d%s",
             report.outcome,

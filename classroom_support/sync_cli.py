@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
             print(_summary(report))
         if report.exit_code == 2 and not args.json:
             print(f"classroom-support: {report.message}", file=sys.stderr)
+        skew = _skew_warning(report.skew_ms, report.clock_anchor)
+        if skew:  # on stderr, so cron mails it even when stdout is kept for --json
+            print(skew, file=sys.stderr)
         return report.exit_code
     finally:
         ctx.close()
@@ -110,6 +113,21 @@ def _summary(report: Any) -> str:
         return text
     retry = f"; next try after {report.retry_at:%H:%M:%S} UTC" if report.retry_at else ""
     return f"{report.outcome}: {report.message}{retry} ({counts})"
+
+
+def _skew_warning(skew_ms: int | None, anchor: Any) -> str:
+    """One line when this laptop's clock is off by more than the correction threshold."""
+    from classroom_support.clock import CORRECTION_THRESHOLD_MS
+    from classroom_support.i18n import tr
+
+    error_ms = anchor.error_ms if anchor is not None else 0
+    if skew_ms is None or abs(skew_ms) <= max(CORRECTION_THRESHOLD_MS, error_ms):
+        return ""
+    seconds = round(abs(skew_ms) / 1000)
+    hours, rest = divmod(seconds, 3600)
+    duration = f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    key = "sync.clock_behind" if skew_ms > 0 else "sync.clock_ahead"
+    return tr(key, duration=duration, error=f"{error_ms / 1000:.1f}")
 
 
 def _fail(message: str, code: int = 2) -> int:

@@ -20,7 +20,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from classroom_support.clock import Clock
+from classroom_support.clock import (
+    Clock,
+    ClockAnchor,
+    CorrectedClock,
+    device_clock,
+    steady_clock,
+)
 from classroom_support.db import Database
 
 if TYPE_CHECKING:
@@ -31,6 +37,7 @@ TOKEN_SUFFIX = ".sync-token"
 # 4xx answers that are about one item of the request (bisect the batch, park the culprit);
 # 401/403 (token), 404/405 (not a sync API), 409 (state) and 429 (busy) are about the setup.
 ITEM_STATUSES = (400, 413, 414, 415, 422)
+CLIENT_TIME_HEADER = "X-Client-Time"  # the device's own clock when it sent the request
 
 Progress = Callable[[str, int, int], object]
 
@@ -85,6 +92,10 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"'{url}' is not an http(s) address")
     return url
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 # --------------------------------------------------------------------------- errors, retries
@@ -176,17 +187,20 @@ class Transport:
     ) -> httpx.Response:
         """One request, retried within the run on offline/busy/5xx; 4xx go back to the caller."""
         attempt = 0
+        device, steady = device_clock(self.clock), steady_clock(self.clock)
         while True:
-            before = self.clock.now()
+            before, before_steady = device.now(), steady()
             report.requests += 1
+            # The device's own time at send, so the server can tell how far off it is.
+            headers = {**kwargs.pop("headers", {}), CLIENT_TIME_HEADER: _stamp(before)}
             try:
-                response = http.request(method, path, **kwargs)
+                response = http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
                 # Refused, reset, timed out, or a stale keep-alive after sleep
                 # (RemoteProtocolError is a TransportError, not a NetworkError).
                 error = SyncError("offline", f"{type(exc).__name__}: {exc}"[:300])
             else:
-                self._measure_skew(response, before, report)
+                self._measure_skew(response, before, before_steady, report)
                 if response.status_code < 400 or (
                     400 <= response.status_code < 500 and response.status_code != 429
                 ):
@@ -227,7 +241,13 @@ class Transport:
             self.sleep(delay)
             self._spent += delay
 
-    def _measure_skew(self, response: httpx.Response, before: datetime, report: SyncReport) -> None:
+    def _measure_skew(
+        self, response: httpx.Response, before: datetime, before_steady: float, report: SyncReport
+    ) -> None:
+        """NTP-style: the server stamped its time somewhere within the round trip, so taking
+        the midpoint errs by at most half of it. The run keeps its most precise sample."""
+        device, steady = device_clock(self.clock), steady_clock(self.clock)
+        after, after_steady = device.now(), steady()
         stamp = response.headers.get("x-server-time")
         if not stamp:
             return
@@ -237,9 +257,24 @@ class Transport:
             return
         if server.tzinfo is None:
             return
-        after = self.clock.now()
         local = before + (after - before) / 2
-        report.skew_ms = int((server - local).total_seconds() * 1000)
+        skew_ms = int((server - local).total_seconds() * 1000)
+        # The round trip from the steady clock: a system clock set meanwhile does not count.
+        error_ms = int(max(0.0, after_steady - before_steady) * 500)
+        if report.clock_anchor is not None and report.clock_anchor.error_ms <= error_ms:
+            return
+        report.skew_ms = skew_ms
+        report.clock_anchor = ClockAnchor(
+            server_at=server.astimezone(UTC),
+            steady=(before_steady + after_steady) / 2,
+            boot_id=getattr(self.clock, "boot_id", ""),
+            skew_ms=skew_ms,
+            error_ms=error_ms,
+        )
+        if isinstance(self.clock, CorrectedClock):
+            # At once, so every time this run still computes (retry_at, next_attempt_at, the
+            # log) is on the clock the next run compares it with.
+            self.clock.use(report.clock_anchor)
 
     @staticmethod
     def _detail(response: httpx.Response) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
-from classroom_support.clock import Clock
+from classroom_support.clock import DEVICE_TIME_KEY, Clock, CorrectedClock
 from classroom_support.config import Config
 from classroom_support.db import Database
 from classroom_support.hlc import HLC, tick
@@ -420,7 +420,10 @@ class TicketDesk:
         *,
         event_id: str | None = None,
     ) -> TicketEvent:
-        """An event stamped by this device, actor, clock and the next HLC (not yet added)."""
+        """An event stamped by this device, actor, clock and the next HLC (not yet added).
+        When the clock is corrected against the server, the device's own time is kept too."""
+        if isinstance(self.clock, CorrectedClock) and self.clock.corrected:
+            payload = {**payload, DEVICE_TIME_KEY: self.clock.device_time().isoformat()}
         return TicketEvent(
             id=event_id or str(uuid.uuid4()),
             ticket_id=ticket_id,

@@ -355,6 +355,8 @@ MESSAGES: dict[str, str] = {
     "header.sync_skew": " · ⚠ فرق الساعة {minutes} دقيقة",
     "header.syncing_push": "⟳ إرسال {done}/{total}",
     "header.syncing_pull": "⟳ استلام {done}/{total}",
+    "sync.clock_ahead": "classroom-support: ساعة هذا الجهاز متقدمة {duration} عن ساعة الخادم المركزي (±{error} ث)؛ تُصحَّح الأوقات الجديدة، لكن يُرجى ضبط الساعة",
+    "sync.clock_behind": "classroom-support: ساعة هذا الجهاز متأخرة {duration} عن ساعة الخادم المركزي (±{error} ث)؛ تُصحَّح الأوقات الجديدة، لكن يُرجى ضبط الساعة",
     "sync.already_running": "المزامنة قيد التشغيل بالفعل",
     "sync.done": "تمت المزامنة: أُرسل {pushed} واستُلم {pulled}",
     "sync.done_parked": "تمت المزامنة: أُرسل {pushed} واستُلم {pulled}؛ {parked} معلّقة (F6 يبيّن السبب)",

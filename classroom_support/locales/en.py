@@ -355,6 +355,8 @@ MESSAGES: dict[str, str] = {
     "header.sync_skew": " · ⚠ clock {minutes} min off",
     "header.syncing_push": "⟳ sending {done}/{total}",
     "header.syncing_pull": "⟳ receiving {done}/{total}",
+    "sync.clock_ahead": "classroom-support: this laptop's clock is {duration} ahead of the central server's (±{error} s); new times are corrected, but please set the clock right",
+    "sync.clock_behind": "classroom-support: this laptop's clock is {duration} behind the central server's (±{error} s); new times are corrected, but please set the clock right",
     "sync.already_running": "A sync is already running",
     "sync.done": "Synced: {pushed} sent, {pulled} received",
     "sync.done_parked": "Synced: {pushed} sent, {pulled} received; {parked} parked (F6 shows why)",
