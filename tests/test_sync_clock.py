@@ -9,22 +9,33 @@ is never set, so it only counts elapsed time).
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from postgres_support import ENGINES
 from sqlmodel import select
 from sync_support import (
     Central,
+    LiveServer,
+    SwappableApp,
     assert_converged,
+    assert_projection_is_fold,
     connect,
     laptop_config,
+    unacked,
 )
 
+from classroom_support.central.app import CentralSettings, create_app
+from classroom_support.central.store import CentralStore
 from classroom_support.central.web.common import local_time
 from classroom_support.cli import main
 from classroom_support.clock import (
@@ -33,12 +44,22 @@ from classroom_support.clock import (
     ClockAnchor,
     CorrectedClock,
     FixedClock,
+    SystemClock,
 )
+from classroom_support.config import load_config
 from classroom_support.context import AppContext, open_context
 from classroom_support.models import MetaEntry, Ticket, TicketEvent
 from classroom_support.tickets import TicketDraft
 
 HOURS_3 = timedelta(hours=3)
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The server's side of clocks is checked on SQLite and PostgreSQL."""
+    return str(request.param)
+
+
 SKEWS = [pytest.param(HOURS_3, id="ahead-3h"), pytest.param(-HOURS_3, id="behind-3h")]
 
 
@@ -147,6 +168,69 @@ def test_a_skewed_laptop_files_tickets_at_the_true_time(
     assert_converged(central.store, [laptop, other], {"A101"})
 
 
+@pytest.mark.parametrize("skew", SKEWS)
+def test_events_recorded_before_the_first_sync_are_shifted_by_the_server(
+    central: Central,
+    clock: FixedClock,
+    open_laptop: Callable[..., AppContext],
+    skew: timedelta,
+) -> None:
+    """The laptop did not know its offset yet: the server measures it from `X-Client-Time`,
+    shifts the times, keeps the originals, and the laptop takes the server's copy."""
+    laptop = open_laptop("skewed", skewed_clock(clock, skew))
+    other = open_laptop("other", clock)
+    true_created = clock.now()
+    ticket = laptop.desk.create(TicketDraft(title="No sound"))
+    assert ticket.created_at == true_created + skew  # what the laptop believed then
+    clock.advance(timedelta(minutes=20))
+    client = connect(laptop, central.url, central.add_device("A101"))
+    report = client.sync()
+    assert report.outcome == "ok" and report.pushed >= 1
+    assert unacked(laptop) == 0
+
+    on_server = central.store.ticket(ticket.id)
+    assert on_server.created_at == true_created
+    stored = next(e for e in central.store.events(ticket.id) if e["kind"] == "created")
+    assert stored["payload"]["device_occurred_at"] == (true_created + skew).isoformat()
+    assert laptop_ticket(laptop, ticket.id).created_at == true_created  # took the server's copy
+    assert_projection_is_fold(laptop)
+
+    connect(other, central.url, central.add_device("A101")).sync()
+    assert laptop_ticket(other, ticket.id).created_at == true_created
+    # Nothing moves any more: both laptops hold exactly the server's events.
+    again = client.sync()
+    assert (again.pushed, again.pulled, again.duplicates) == (0, 0, 0)
+    assert_converged(central.store, [laptop, other], {"A101"})
+
+
+def test_the_server_clamps_times_in_its_future(
+    central: Central, clock: FixedClock, open_laptop: Callable[..., AppContext]
+) -> None:
+    """A laptop that claims to be corrected but stamps the future (a bad measurement): the
+    server stores its own receive time, keeps the original, and the laptop follows."""
+    correct = CorrectedClock(clock, steady=lambda: clock.now().timestamp(), boot_id="boot-1")
+    laptop = open_laptop("ahead", correct)
+    client = connect(laptop, central.url, central.add_device("A101"))
+    assert client.sync().outcome == "ok"
+    future = clock.now() + timedelta(hours=2)
+    correct.anchor = ClockAnchor(
+        server_at=future,
+        steady=clock.now().timestamp(),
+        boot_id="boot-1",
+        skew_ms=7_200_000,
+        error_ms=0,
+    )
+    ticket = laptop.desk.create(TicketDraft(title="Keyboard missing"))
+    assert ticket.created_at == future
+    assert client.sync().outcome == "ok"
+    assert central.store.ticket(ticket.id).created_at == clock.now()
+    stored = next(e for e in central.store.events(ticket.id) if e["kind"] == "created")
+    assert stored["payload"]["device_occurred_at"] == future.isoformat()
+    assert stored["hlc"] <= f"{int(clock.now().timestamp() * 1000):013d}-99999"
+    assert laptop_ticket(laptop, ticket.id).created_at == clock.now()
+    assert_converged(central.store, [laptop], {"A101"})
+
+
 def test_a_clock_set_after_the_sync_does_not_undo_the_correction(
     central: Central, clock: FixedClock, open_laptop: Callable[..., AppContext]
 ) -> None:
@@ -205,3 +289,69 @@ def test_sync_reports_a_skewed_clock_on_stderr(
     made = json.loads(capsys.readouterr().out)
     created = datetime.fromisoformat(made["created_at"])
     assert abs(created - central.store.clock.now()) < timedelta(minutes=5)
+
+
+# --------------------------------------------------------------------------- under faketime
+
+FAKETIME = shutil.which("faketime")
+
+
+@pytest.fixture
+def real_time_central(
+    live_server: tuple[LiveServer, SwappableApp], central_db_url: str
+) -> Iterator[Central]:
+    """The central server on the real system clock (the laptop runs under faketime)."""
+    server, swappable = live_server
+    store = CentralStore.open(central_db_url, load_config(None), SystemClock())
+    app = create_app(CentralSettings(store=store, clock=SystemClock(), sla_interval=0))
+    swappable.app = app
+    yield Central(store=store, url=server.url, app=app)
+    swappable.app = None
+    store.close()
+
+
+@pytest.mark.skipif(FAKETIME is None, reason="faketime is not installed (apt-get install faketime)")
+def test_cli_under_faketime_three_hours_slow(real_time_central: Central, tmp_path: Path) -> None:
+    """`tickets add` and `sync` as real processes on a system clock three hours slow: the
+    server stores the true times, both for a ticket filed before the first sync (shifted by the
+    server) and for one filed after it (corrected by the laptop)."""
+    central = real_time_central
+    folder = tmp_path / "faked"
+    folder.mkdir()
+    (folder / "config.toml").write_text(laptop_config(), encoding="utf-8")
+    paths = ["--db", str(folder / "db.sqlite3"), "--config", str(folder / "config.toml")]
+    token_file = tmp_path / "token"
+    token_file.write_text(central.add_device("A101"))
+    env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1", "PYTHONUTF8": "1"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        assert FAKETIME is not None
+        done = subprocess.run(
+            [FAKETIME, "-f", "-3h", sys.executable, "-m", "classroom_support.cli", *args, *paths],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    def add(title: str) -> tuple[str, datetime, datetime, datetime]:
+        before = datetime.now(UTC)
+        made = json.loads(cli("tickets", "add", "--title", title, "--json").stdout)
+        after = datetime.now(UTC)
+        return made["id"], datetime.fromisoformat(made["created_at"]), before, after
+
+    early_id, early_local, before1, after1 = add("Filed before the first sync")
+    assert early_local < before1 - timedelta(hours=2)  # the laptop's clock really is slow
+    cli("connect", central.url, "--token-file", str(token_file), "--no-check")
+    synced = cli("sync")
+    assert "behind the central server" in synced.stderr
+    late_id, late_local, before2, after2 = add("Filed after a sync")
+    assert before2 - timedelta(seconds=5) <= late_local <= after2 + timedelta(seconds=5)
+    cli("sync")
+    margin = timedelta(seconds=5)  # the measurement's error is half a round trip on loopback
+    early = central.store.ticket(early_id).created_at
+    late = central.store.ticket(late_id).created_at
+    assert before1 - margin <= early <= after1 + margin
+    assert before2 - margin <= late <= after2 + margin

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 
 from classroom_support.central import observability
 from classroom_support.central.auth import require_device
@@ -80,7 +80,15 @@ def hello(body: HelloRequest, request: Request, device: DeviceDep) -> dict[str, 
     tags=["sync"],
     summary="Push a batch of events (and edited sessions/closures); one result per item",
 )
-def push(body: PushRequest, request: Request, device: DeviceDep) -> dict[str, Any]:
+def push(
+    body: PushRequest,
+    request: Request,
+    device: DeviceDep,
+    x_client_time: Annotated[
+        str | None,
+        Header(description="the laptop's own clock when it sent this request (ISO 8601)"),
+    ] = None,
+) -> dict[str, Any]:
     settings = request.app.state.settings
     items = len(body.events) + len(body.sessions) + len(body.closures)
     if items > settings.max_batch:
@@ -100,7 +108,7 @@ def push(body: PushRequest, request: Request, device: DeviceDep) -> dict[str, An
         [[{k: v for k, v in e.items() if k != "payload"} for e in events], sessions, closures]
     )
     try:
-        answer = _store(request).push(device, events, sessions, closures)
+        answer = _store(request).push(device, events, sessions, closures, x_client_time)
     except StoreError as exc:
         raise _refuse(exc) from None
     observability.record_push(len(events), answer["results"])

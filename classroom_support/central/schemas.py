@@ -131,7 +131,8 @@ class EventResult(Wire):
     reason: str = ""
     canonical: PulledEvent | None = Field(
         default=None,
-        description="on a duplicate whose stored copy differs: the server's copy, which wins",
+        description="the server's copy, which wins: on a duplicate whose stored copy differs, "
+        "or when the server corrected the event's times (laptop clock off)",
     )
 
 

@@ -22,6 +22,7 @@ from classroom_support.central.storable import NUL_REASON, holds_nul
 from classroom_support.central.store.core import _chunks
 from classroom_support.central.store.devices import Device, _device
 from classroom_support.central.store.errors import Conflict
+from classroom_support.central.store.event_time import EventTimes, client_offset
 from classroom_support.central.store.rows import RowMergeMixin
 from classroom_support.central.store.wire import servable_event
 from classroom_support.central.validation import payload_problem
@@ -30,6 +31,7 @@ from classroom_support.syncwire import (
     FoldEvent,
     fold_event,
     fold_event_from_row,
+    light_to_wire,
     same_event,
 )
 from classroom_support.tickets import (
@@ -54,12 +56,15 @@ class PushMixin(RowMergeMixin):
         events: Sequence[Mapping[str, Any]],
         sessions: Sequence[Mapping[str, Any]] = (),
         closures: Sequence[Mapping[str, Any]] = (),
+        client_time: str | None = None,
     ) -> dict[str, Any]:
         """Insert-or-ignore each event by id and sequence it, in one transaction; merge rows
-        last-writer-wins. Answers per item; the whole batch commits or nothing does."""
+        last-writer-wins. Answers per item; the whole batch commits or nothing does.
+        `client_time` is the laptop's clock at send (event_time.py: how times are fixed)."""
         if device.device_id is None or device.ref_prefix is None:
             raise Conflict("not_bound", "call /sync/hello first")
         now = self.clock.now()
+        times = EventTimes(client_offset(client_time, now), now)
         with self.write() as conn:
             head = self._lock_head(conn)
             row = conn.execute(select(m.devices).where(m.devices.c.id == device.id)).one()
@@ -121,6 +126,7 @@ class PushMixin(RowMergeMixin):
                     results.append({"id": eid, "status": "rejected", "reason": reason})
                     continue
                 head += 1
+                sent, wire = wire, times.adjust(wire)
                 model = fold_event(wire, seq=head)
                 new_rows.append(
                     {
@@ -143,7 +149,10 @@ class PushMixin(RowMergeMixin):
                     known[model.ticket_id] = hall
                     used_refs.add(str(wire["payload"]["ref"]))
                 affected.setdefault(model.ticket_id, []).append(model)
-                results.append({"id": eid, "status": "applied", "seq": head})
+                result = {"id": eid, "status": "applied", "seq": head}
+                if wire is not sent:  # the server changed its times: the laptop takes ours
+                    result["canonical"] = {**light_to_wire(model), "seq": head}
+                results.append(result)
             if new_rows:
                 conn.execute(insert(m.events), new_rows)
             self._project(conn, affected, prior_max)
