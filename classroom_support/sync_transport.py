@@ -188,11 +188,12 @@ class Transport:
         """One request, retried within the run on offline/busy/5xx; 4xx go back to the caller."""
         attempt = 0
         device, steady = device_clock(self.clock), steady_clock(self.clock)
+        extra_headers = kwargs.pop("headers", {})
         while True:
             before, before_steady = device.now(), steady()
             report.requests += 1
             # The device's own time at send, so the server can tell how far off it is.
-            headers = {**kwargs.pop("headers", {}), CLIENT_TIME_HEADER: _stamp(before)}
+            headers = {**extra_headers, CLIENT_TIME_HEADER: _stamp(before)}
             try:
                 response = http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fault_proxy import FaultyProxy
 from postgres_support import ENGINES
 from sqlmodel import select
 from sync_support import (
@@ -260,6 +261,28 @@ def test_a_clock_set_after_the_sync_does_not_undo_the_correction(
         server_at=clock.now(), steady=0.0, boot_id="boot-1", skew_ms=1500, error_ms=3
     )
     assert not corrected.use(small) and corrected.now() == clock.now()
+
+
+def test_a_busy_server_is_retried_on_the_corrected_clock(
+    central: Central,
+    clock: FixedClock,
+    open_laptop: Callable[..., AppContext],
+    proxy: FaultyProxy,
+) -> None:
+    """The first answer corrects the clock; the retry time of the same run is on the corrected
+    clock too, so a laptop three hours fast does not wait three hours to try again."""
+    laptop = open_laptop("skewed", skewed_clock(clock, HOURS_3))
+    client = connect(laptop, proxy.url, central.add_device("A101"))
+    proxy.plan("", "503", "503", "503", "503")  # hello answers, then the pull is refused
+    report = client.sync()
+    assert report.outcome == "busy"
+    assert laptop.clock.now() == clock.now()
+    state = client.state()
+    assert state.next_attempt_at is not None and report.retry_at is not None
+    assert clock.now() < state.next_attempt_at <= clock.now() + timedelta(minutes=16)
+    assert client.sync(manual=False).outcome == "waiting"
+    clock.advance(timedelta(minutes=16))
+    assert client.sync(manual=False).outcome == "ok"
 
 
 def test_sync_reports_a_skewed_clock_on_stderr(
