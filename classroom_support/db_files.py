@@ -72,7 +72,7 @@ def check_main_file(path: Path) -> None:
             "pass the right file with --db, or restore one with `classroom-support restore`"
         )
     expected = _size_from_header(header)
-    if expected and size < expected and not _has_frames(wal_path(path)):
+    if expected and size < expected and not has_frames(wal_path(path)):
         raise FileRefused(
             f"{path} is cut short ({size} of {expected} bytes): it was truncated by a copy or "
             "a full disk; restore a backup with `classroom-support restore FROM`"
@@ -90,7 +90,7 @@ def _size_from_header(header: bytes) -> int | None:
     return pages * page_size
 
 
-def _has_frames(wal: Path) -> bool:
+def has_frames(wal: Path) -> bool:
     try:
         return wal.stat().st_size > WAL_HEADER_SIZE
     except OSError:
@@ -166,7 +166,7 @@ def foreign_wal_reason(path: Path) -> str | None:
     """Why the -wal beside `path` does not belong to it, or None when it does (or is absent).
     Reads copies only: no file of `path` is opened for writing."""
     wal = wal_path(path)
-    if not _has_frames(wal):
+    if not has_frames(wal):
         return None
     with _scratch(path) as scratch:
         copy = scratch / path.name
@@ -230,7 +230,7 @@ class _scratch:
 
 def check_wal_belongs(path: Path) -> None:
     """Refuse to open `path` when the -wal beside it is not its own (see the module doc)."""
-    if not _has_frames(wal_path(path)) or held_by_another_process(path):
+    if not has_frames(wal_path(path)) or held_by_another_process(path):
         return
     try:
         reason = foreign_wal_reason(path)

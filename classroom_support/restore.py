@@ -3,9 +3,11 @@
 FROM is validated first on a private copy (a SQLite file of ours: known schema revision, the
 ticket tables, `integrity_check` ok, its own `-wal` verified if it has one), while nothing of
 the current database is touched. The restore is refused while any process holds the database.
-The current database is kept aside as a timestamped copy *with* its `-wal`/`-shm`, so that no
-`-wal` of the old database is ever left beside the restored one (db_files explains why that
-matters). The new file is written beside the target, fsynced, and renamed into place.
+The current database is kept aside under a timestamped name: its own `-wal` is folded in first,
+so the kept file is whole by itself and no `-wal` of the old database is ever left beside the
+restored one (db_files explains why that matters); a `-wal` that is not its own goes with it
+unfolded. The new file is written beside the target, fsynced, and renamed over it, so the path
+holds the old database or the new one at every moment, never none.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from classroom_support.db_files import (
     FileRefused,
     check_main_file,
     check_wal_belongs,
+    foreign_wal_reason,
+    has_frames,
     held_by_another_process,
     integrity_problems,
     shm_path,
@@ -132,7 +136,11 @@ def _validate(staged: Path, source: Path, known: set[str]) -> tuple[int, str]:
 
 
 def _set_aside(target: Path, now: datetime) -> Path | None:
-    """Move the current database and its -wal/-shm to a timestamped name, together."""
+    """Keep the current database under a timestamped name, with no moment in which the path
+    holds no database. Its own -wal is folded in first (a checkpoint), so the file is whole by
+    itself; then it gets a second name (a hard link, or a copy where links are refused), and the
+    caller's rename swaps the new file in. A -wal that is not its own is never folded in: it is
+    moved to the kept name with the file it sat beside."""
     if not os.path.lexists(target):
         for stray in (wal_path(target), shm_path(target)):
             if stray.exists():  # a -wal without its database must not meet the new file
@@ -144,11 +152,32 @@ def _set_aside(target: Path, now: datetime) -> Path | None:
     while os.path.lexists(aside):
         n += 1
         aside = target.with_name(f"{target.stem}-before-restore-{stamp}-{n}{target.suffix}")
-    os.replace(target, aside)
+    if has_frames(wal_path(target)) and foreign_wal_reason(target) is None:
+        _fold_wal(target)
     for old, new in ((wal_path(target), wal_path(aside)), (shm_path(target), shm_path(aside))):
         if old.exists():
             os.replace(old, new)
+    try:
+        os.link(target, aside)
+    except OSError:
+        shutil.copyfile(target, aside)
+        _fsync(aside)
+    _fsync_dir(target.parent)
     return aside
+
+
+def _fold_wal(path: Path) -> None:
+    """Checkpoint the database's own -wal into it; the last connection's close removes it."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise RestoreRefused(f"cannot fold {wal_path(path)} into {path}: {exc}") from None
+    if busy:
+        raise RestoreRefused(f"{path} is in use: close classroom-support, then restore again")
 
 
 def _fsync(path: Path) -> None:

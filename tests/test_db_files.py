@@ -362,7 +362,7 @@ def test_restore_puts_a_backup_in_place_and_keeps_the_current_one_aside(
     assert code == 0, out
 
 
-def test_restore_moves_the_old_wal_with_the_old_database(
+def test_restore_keeps_the_old_database_whole_with_its_own_wal_folded_in(
     tmp_path: Path, config: Path, laptop_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     backup = backup_database(laptop_db, tmp_path / "backups", "manual")
@@ -372,16 +372,68 @@ def test_restore_moves_the_old_wal_with_the_old_database(
         timeout=120,
     )
     assert done.returncode == -signal.SIGKILL
-    old_wal = file_hashes(laptop_db.parent)[db_files.wal_path(laptop_db).name]
+    assert db_files.has_frames(db_files.wal_path(laptop_db))
+    code, out, err = run(
+        capsys, "--config", str(config), "--db", str(laptop_db), "restore", str(backup), "--json"
+    )
+    assert code == 0, err
+    aside = Path(json.loads(out)["kept_aside"])
+    assert "before-restore" in aside.name
+    # No -wal is left beside either file: the kept database holds the 5 tickets that were
+    # only in its -wal, by itself.
+    assert [p.name for p in laptop_db.parent.iterdir() if p.name.endswith(("-wal", "-shm"))] == []
+    assert count_tickets(config, aside) == 125
+    assert count_tickets(config, laptop_db) == 120
+
+
+def test_restore_moves_a_wal_that_is_not_its_own_aside_unfolded(
+    tmp_path: Path, config: Path, laptop_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup = backup_database(laptop_db, tmp_path / "backups", "manual")
+    other = tmp_path / "other" / "db.sqlite3"
+    make_db(config, other, titles("other", 3))
+    stray = wal_with_changes(other, ["DELETE FROM ticket_event", "DELETE FROM ticket"])
+    shutil.copyfile(stray, db_files.wal_path(laptop_db))
+    before = file_hashes(laptop_db.parent)
+    code, out, err = run(
+        capsys, "--config", str(config), "--db", str(laptop_db), "restore", str(backup), "--json"
+    )
+    assert code == 0, err
+    aside = Path(json.loads(out)["kept_aside"])
+    after = file_hashes(laptop_db.parent)
+    assert after[aside.name] == before[laptop_db.name]  # not folded: the file as it was
+    assert after[db_files.wal_path(aside).name] == before[db_files.wal_path(laptop_db).name]
+    assert not db_files.wal_path(laptop_db).exists()
+    assert count_tickets(config, laptop_db) == 120
+
+
+def test_a_restore_cut_short_at_the_swap_leaves_the_old_database_in_place(
+    tmp_path: Path,
+    config: Path,
+    laptop_db: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Power lost between keeping the old file aside and renaming the new one in: the path
+    must still hold a whole database, never nothing (a fresh empty one would be made there)."""
+    backup = backup_database(laptop_db, tmp_path / "backups", "manual")
+    make_db(config, laptop_db, ["after the backup"])
+    real_replace = os.replace
+
+    def cut_at_the_swap(src: os.PathLike[str] | str, dst: os.PathLike[str] | str) -> None:
+        if Path(dst) == laptop_db:
+            raise OSError(5, "Input/output error (power lost)")
+        real_replace(src, dst)
+
+    monkeypatch.setattr("classroom_support.restore.os.replace", cut_at_the_swap)
     code, _out, err = run(
         capsys, "--config", str(config), "--db", str(laptop_db), "restore", str(backup)
     )
-    assert code == 0, err
-    assert not db_files.wal_path(laptop_db).exists()
-    [aside] = [p for p in laptop_db.parent.iterdir() if p.name.endswith("-wal")]
-    assert "before-restore" in aside.name
-    assert file_hashes(laptop_db.parent)[aside.name] == old_wal
-    assert count_tickets(config, laptop_db) == 120
+    assert code != 0 and len(err.strip().splitlines()) == 1, err
+    monkeypatch.undo()
+    assert laptop_db.is_file()
+    assert count_tickets(config, laptop_db) == 121
+    assert [p.name for p in laptop_db.parent.iterdir() if p.name.startswith(".restore-")] == []
 
 
 def test_restore_refuses_while_the_database_is_open(
