@@ -189,6 +189,30 @@ async def test_language_switch_keeps_typed_text(make_app: MakeApp) -> None:
         assert app.ctx.desk.queue(QueueQuery()).rows[0].title == "half typed"
 
 
+async def test_timers_that_fire_while_a_language_switch_rebuilds_wait(
+    make_app: MakeApp,
+) -> None:
+    """A recompose removes the old widgets before it mounts the new ones; the 1 s countdown,
+    the ages and the class alert can fire in between (seen on a loaded machine) and must not
+    crash the app by looking for a table that is not there."""
+    app = make_app(language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        app.ctx.desk.create(TicketDraft(title="Projector flickers"))
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        screen.reload()
+        await pilot.pause()
+        screen.rebuilding = True  # the moment between removing and mounting
+        await screen.query_children().remove()
+        screen.tick_countdowns()
+        screen.tick_ages()
+        screen.tick_class_alert()
+        screen.rebuilding = False
+        await screen.recompose()
+        await pilot.pause()
+        assert cell_texts(app)[0][4].startswith("Projector")
+
+
 async def test_help_lists_this_screens_keys(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -14,6 +14,10 @@ class AppScreen(Screen[ResultType]):
     again after every recompose. (Textual dispatches `on_mount` along the whole MRO, so the base
     class deliberately does not define one.)"""
 
+    # True while a language switch rebuilds the screen: the old widgets are gone and the new ones
+    # not yet mounted, so a timer that fires then has nothing to update and must wait.
+    rebuilding = False
+
     @property
     def ctx(self) -> Any:
         return self.app.ctx  # type: ignore[attr-defined]
@@ -21,10 +25,13 @@ class AppScreen(Screen[ResultType]):
     async def recompose(self) -> None:
         # A language switch rebuilds every label; state kept on the screen object survives.
         state = self.save_state()
-
-        await super().recompose()
-        self.populate()
-        self.restore_state(state)
+        self.rebuilding = True
+        try:
+            await super().recompose()
+            self.populate()
+            self.restore_state(state)
+        finally:
+            self.rebuilding = False
 
     def populate(self) -> None:
         """Fill tables and dynamic text from the database."""

@@ -105,9 +105,9 @@ class QueueScreen(AppScreen[None]):
     def on_mount(self) -> None:
         self.query_state = replace(self.query_state, hall_code=self.ctx.config.hall)
         self.populate()
-        self.set_interval(60, self.reload)  # ages move on
+        self.set_interval(60, self.tick_ages)  # ages move on
         self.set_interval(1, self.tick_countdowns)  # live SLA clocks, visible rows only
-        self.set_interval(30, self.refresh_class_alert)
+        self.set_interval(30, self.tick_class_alert)
 
     def populate(self) -> None:
         table = self.query_one("#queue", DataTable)
@@ -175,10 +175,20 @@ class QueueScreen(AppScreen[None]):
             level=ticket.escalation_level,
         )
 
+    def tick_ages(self) -> None:
+        if not self.rebuilding:
+            self.reload()
+
+    def tick_class_alert(self) -> None:
+        if not self.rebuilding:
+            self.refresh_class_alert()
+
     def tick_countdowns(self) -> None:
         """Once a second, recompute the countdown of the rows on screen — and only those."""
+        if self.rebuilding or not self.visible_tickets or not self.is_current:
+            return
         table = self.query_one("#queue", DataTable)
-        if not self.visible_tickets or table.row_count == 0 or not self.is_current:
+        if table.row_count == 0:
             return
         top = table.scroll_offset.y
         height = max(1, table.size.height - 1)  # minus the header row

@@ -562,7 +562,7 @@ class KioskScreen(CodesScreen):
         self.set_interval(ROTATE_SECONDS, self.rotate)
 
     def rotate(self) -> None:
-        if self.pages > 1:
+        if self.pages > 1 and not self.rebuilding:
             self.action_next_code()
 
     def action_toggle_kiosk(self) -> None:
