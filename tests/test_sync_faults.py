@@ -118,6 +118,17 @@ def test_two_laptops_offline_edits_on_both_sides_then_a_faulty_link(
 ) -> None:
     """The acceptance scenario: two laptops and the centre edit while cut off, then reconnect
     through a link that drops, resets, truncates, delays and refuses; all end identical."""
+    two_laptops_through_a_faulty_link(make_ctx, central, proxy, clock)
+
+
+def two_laptops_through_a_faulty_link(
+    make_ctx: Callable[..., AppContext],
+    central: Central,
+    proxy: FaultyProxy,
+    clock: FixedClock,
+) -> None:
+    """The scenario itself, for any central server behind the proxy (also `central serve
+    --workers 4` in tests/test_central_workers.py)."""
     small = {"batch_size": 3, "page_size": 4}
     ctx_a, client_a = _laptop(make_ctx, central, proxy, 3, "AAAA", **small)
     ctx_b, client_b = _laptop(make_ctx, central, proxy, 4, "BBBB", **small)
