@@ -64,8 +64,10 @@ def _as_server_user() -> list[str]:
 class PostgresServer:
     """One throw-away cluster: initdb, pg_ctl start, CREATE/DROP DATABASE, pg_ctl stop."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        # Tests run without fsync (throw-away data); the load bench wants real commits.
+        self.durable = durable
         # Short path: a unix socket path must stay under ~100 bytes.
         self.root = Path(tempfile.mkdtemp(prefix="cs-pg-", dir="/tmp"))
         self.data = self.root / "data"
@@ -104,16 +106,19 @@ class PostgresServer:
             "-E",
             "UTF8",
             "--locale=C",
-            "--no-sync",
+            *([] if self.durable else ["--no-sync"]),
         )
+        fast = [
+            "-c fsync=off",  # throw-away data: durability is not under test here
+            "-c synchronous_commit=off",
+            "-c full_page_writes=off",
+        ]
         options = " ".join(
             [
                 "-c listen_addresses=''",
                 f"-k {self.root}",  # the unix socket lives in our temp dir
-                "-c fsync=off",  # throw-away data: durability is not under test here
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c shared_buffers=16MB",
+                *([] if self.durable else fast),
+                "-c shared_buffers=16MB" if not self.durable else "-c shared_buffers=128MB",
                 "-c max_connections=200",
             ]
         )
