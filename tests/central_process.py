@@ -33,6 +33,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (exited, waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 class CentralProcess:
     """One `central serve --workers N` on a database (a SQLite path or a PostgreSQL URL)."""
 
@@ -52,6 +61,7 @@ class CentralProcess:
         self.extra = list(extra)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
+        self.survivors: list[int] = []
 
     @property
     def url(self) -> str:
@@ -120,9 +130,11 @@ class CentralProcess:
         return found
 
     def stop(self) -> int | None:
-        """SIGTERM, wait; then SIGKILL whatever is left of its process group. The exit code."""
+        """SIGTERM, wait; then SIGKILL whatever is left of its process group. The exit code.
+        Workers still running when the supervisor had exited are kept in `survivors`."""
         if self.proc is None:
             return None
+        workers = self.worker_pids()
         proc, self.proc = self.proc, None
         if proc.poll() is None:
             proc.terminate()
@@ -131,8 +143,12 @@ class CentralProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=STOP_TIMEOUT_S)
+        self.survivors = [pid for pid in workers if _running(pid)]
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return proc.returncode
 
     def tail(self, chars: int = 3000) -> str:
