@@ -200,6 +200,32 @@ def test_text_with_nul_is_refused_item_by_item_on_both_engines(central: Central)
     assert [t.ref for t in central.store.tickets()] == ["NULL-1"]
 
 
+def test_nul_in_an_event_key_is_refused_not_a_500(central: Central) -> None:
+    """An id, ticket id or ref holding NUL is looked up before the event is checked; PostgreSQL
+    refuses NUL even in a WHERE, so that lookup must skip it (found by schemathesis)."""
+    token = central.add_device("A101")
+    with httpx.Client(
+        base_url=central.url + "/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5.0,
+    ) as http:
+        hello = http.post(
+            "/sync/hello", json={"device_id": "dev", "ref_prefix": "NULL", "issued": 0}
+        )
+        assert hello.status_code == 200
+        good = created_event("NULL-1", title="projector")
+        bad_id = created_event("NULL-2", title="ok") | {"id": "e\x00vent"}
+        bad_ticket = created_event("NULL-3", title="ok") | {"ticket_id": "t\x00icket"}
+        bad_ref = created_event("NULL-4", title="ok")
+        bad_ref["payload"]["ref"] = "NULL-4\x00"
+        pushed = http.post("/sync/push", json={"events": [bad_id, good, bad_ticket, bad_ref]})
+        assert pushed.status_code == 200, pushed.text
+        results = pushed.json()["results"]
+        assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "rejected"]
+        assert all("NUL" in r["reason"] for r in results if r["status"] == "rejected")
+    assert [t.ref for t in central.store.tickets()] == ["NULL-1"]
+
+
 def created_event(ref: str, title: str, actor: str = "Sami") -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),

@@ -4,7 +4,7 @@ the affected tickets re-projected; session and closure rows merged."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from classroom_support.central import models as m
-from classroom_support.central.storable import NUL_REASON, holds_nul
+from classroom_support.central.storable import NUL, NUL_REASON, holds_nul
 from classroom_support.central.store.core import _chunks
 from classroom_support.central.store.devices import Device, _device
 from classroom_support.central.store.errors import Conflict
@@ -49,6 +49,11 @@ HLC_RE = re.compile(r"^\d{13}-\d{5}$")
 REF_RE = re.compile(r"^[A-Z0-9]{1,8}-[1-9]\d{0,8}$")
 
 
+def _lookup_keys(keys: Iterable[str]) -> list[str]:
+    """Distinct keys, in order, that a database can be asked about (none holding NUL)."""
+    return [key for key in dict.fromkeys(keys) if NUL not in key]
+
+
 class PushMixin(RowMergeMixin):
     def push(
         self,
@@ -69,7 +74,9 @@ class PushMixin(RowMergeMixin):
             head = self._lock_head(conn)
             row = conn.execute(select(m.devices).where(m.devices.c.id == device.id)).one()
             device = _device(row)  # the binding as of this transaction
-            ids = list(dict.fromkeys(str(e["id"]) for e in events))
+            # Lookups skip keys holding NUL: PostgreSQL refuses them even in a WHERE, and no
+            # stored row can have one; _check_event then rejects that event by itself.
+            ids = _lookup_keys(str(e["id"]) for e in events)
             existing: dict[str, dict[str, Any]] = {}
             unservable: set[str] = set()  # stored by an older server; never echoed back
             for chunk in _chunks(ids):
@@ -79,7 +86,7 @@ class PushMixin(RowMergeMixin):
                         unservable.add(r.id)
                         stored_wire = {"id": r.id, "seq": r.seq}
                     existing[r.id] = stored_wire
-            ticket_ids = list(dict.fromkeys(str(e["ticket_id"]) for e in events))
+            ticket_ids = _lookup_keys(str(e["ticket_id"]) for e in events)
             known: dict[str, str] = {}
             prior_max: dict[str, str] = {}
             for chunk in _chunks(ticket_ids):
@@ -99,7 +106,7 @@ class PushMixin(RowMergeMixin):
                 if e.get("kind") == "created" and isinstance(e.get("payload"), dict)
             ]
             used_refs: set[str] = set()
-            for chunk in _chunks(list(dict.fromkeys(refs))):
+            for chunk in _chunks(_lookup_keys(refs)):
                 used_refs.update(
                     conn.execute(
                         select(m.tickets.c.ref).where(m.tickets.c.ref.in_(chunk))
