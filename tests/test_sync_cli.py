@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fault_proxy import FaultyProxy
+from postgres_support import ENGINES
 from sync_support import Central
 
 from classroom_support.cli import main
@@ -32,6 +33,12 @@ CENTRAL_MODULES = (
     "classroom_support.central.backup",
     "classroom_support.central.metrics_dir",
 )
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 @pytest.mark.parametrize("module", CENTRAL_MODULES)
@@ -114,8 +121,8 @@ def test_connect_refuses_bad_input(
     assert code == 2 and "cannot read" in err
 
 
-def test_central_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    db = str(tmp_path / "central.sqlite3")
+def test_central_commands(capsys: pytest.CaptureFixture[str], central_db_url: str) -> None:
+    db = central_db_url
     code, out, _ = run(capsys, "central", "add-device", "--db", db, "--hall", "A101",
                        "--hall", "B201", "--name", "lab laptop")  # fmt: skip
     assert code == 0
@@ -134,11 +141,11 @@ def test_central_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert code == 0
 
 
-def test_central_serve_runs_the_api(tmp_path: Path) -> None:
+def test_central_serve_runs_the_api(central_db_url: str) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "CLASSROOM_SUPPORT_CENTRAL_DB": str(tmp_path / "c.sqlite3")}
+    env = {**os.environ, "CLASSROOM_SUPPORT_CENTRAL_DB": central_db_url}
     argv = ["central", "serve", "--port", str(port), "--sla-interval", "0"]
     server = subprocess.Popen(
         [sys.executable, "-m", "classroom_support.cli", *argv, "--log-level", "warning"],

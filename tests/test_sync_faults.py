@@ -13,6 +13,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from fault_proxy import FaultyProxy
+from postgres_support import ENGINES
 from sync_support import (
     Central,
     assert_converged,
@@ -41,6 +42,12 @@ FAULTS = (
     "503",
     "429",
 )
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 def _laptop(

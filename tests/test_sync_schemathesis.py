@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from postgres_support import ENGINES
 from sync_support import Central
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis import checks  # noqa: E402
 
 EXAMPLES = 40
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 def test_the_api_never_answers_5xx_and_matches_its_schema(central: Central) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fault_proxy import FaultyProxy
+from postgres_support import ENGINES
 from sync_support import Central, laptop_config, make_client, pin
 from textual.widgets import DataTable, Input, Static
 
@@ -16,6 +18,12 @@ from classroom_support.screens.sync_log import SyncLogScreen, SyncSetupScreen
 from classroom_support.tickets import QueueQuery, TicketDraft
 
 SIZE = (140, 36)
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 def make_sync_app(make_ctx: Callable[..., AppContext], name: str = "tui") -> ClassroomSupportApp:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from browser_support import Phone, _open_phone
+from postgres_support import ENGINES
 from sync_support import Central
 
 from classroom_support import qr
@@ -24,6 +25,12 @@ PAYLOADS = {
     # still a valid email address, so it gets as far as the confirmation page
     "contact": "<svg/onload=alert('contact')>@x.co",
 }
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 def form_url(central: Central, **values: str) -> str:

@@ -9,9 +9,11 @@ import io
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import zxingcpp
 from browser_support import Phone
 from PIL import Image
+from postgres_support import ENGINES
 from sync_support import Central, connect, laptop_config, pin
 
 from classroom_support import qr
@@ -21,6 +23,12 @@ from classroom_support.tickets import QueueQuery
 
 SESSION_ID = "3f2a9c1e-5b7d-4c2a-9e1f-0a1b2c3d4e5f"
 PROBLEM = "جهاز العرض لا يعرض شيئًا عند المقعد ١٢"
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    """The central server in this module runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 def decode_qr(png: bytes) -> list[str]:
