@@ -95,3 +95,27 @@ def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
             desk.verify(ref, "Verified by L2")
     # What the monitor would have recorded by now: warnings, breaches, escalations.
     ctx.sla.run(notify=False)
+    add_starter_articles(ctx)
+
+
+def add_starter_articles(ctx: AppContext) -> None:
+    """The articles that ship with the product, as if a sync had brought them (the demo has
+    no central server), so the knowledge-base screen has something to show."""
+    from classroom_support.kb import read_articles, starter_articles_dir
+    from classroom_support.models import KbArticleRow
+
+    now = ctx.clock.now()
+    with ctx.db.write() as s:
+        for article in read_articles(starter_articles_dir()):
+            s.merge(
+                KbArticleRow(
+                    id=f"demo-{article.slug}",
+                    slug=article.slug,
+                    title=article.title,
+                    title_ar=article.title_ar,
+                    tags=",".join(article.tags),
+                    body=article.body,
+                    body_ar=article.body_ar,
+                    updated_at=now,
+                )
+            )

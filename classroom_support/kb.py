@@ -244,6 +244,42 @@ def search(items: Iterable[T], query: str) -> list[T]:
     return [item for _score, _title, item in scored]
 
 
+# Words too common to say what a problem is about (compared after folding, see `fold_text`).
+_COMMON = (
+    "the and for with not are was were from this that does doesn can cannot has have had",
+    "any all after into very when what there their its our your his her they them",
+    "need please unable able work works working",
+    "أستطيع استطيع يمكن يمكنني أريد اريد ممكن يعمل تعمل يشتغل تشتغل",
+    "في من على إلى الى عند لا لم لن ما مع عن هذا هذه ذلك جدا بعد قبل كل أو او ثم",
+)
+_COMMON_WORDS = frozenset(fold_text(word) for line in _COMMON for word in line.split())
+
+
+def suggest(items: Iterable[T], text: str, limit: int = 3) -> list[T]:
+    """Items that look relevant to free text such as a ticket's problem, best first. Unlike
+    `search`, not every word has to occur: an item qualifies with a word in its title or
+    tags, or with at least two (and two thirds) of the words in its text. Common and one- or
+    two-letter words are ignored."""
+    words = [w for w in query_words(text) if len(w) >= 3 and w not in _COMMON_WORDS]
+    if not words:
+        return []
+    scored: list[tuple[int, str, T]] = []
+    for item in items:
+        title = fold_text(f"{item.title} {item.title_ar}")
+        tags = fold_text(_tags_text(item))
+        body = fold_text(f"{item.body} {item.body_ar}")
+        score = heading = found = 0
+        for word in words:
+            in_title, in_tags, in_body = word in title, word in tags, body.count(word)
+            heading += in_title or in_tags
+            found += bool(in_title or in_tags or in_body)
+            score += 100 * in_title + 20 * in_tags + min(in_body, 10)
+        if heading or (found >= 2 and 3 * found >= 2 * len(words)):
+            scored.append((score, title, item))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [item for _score, _title, item in scored[:limit]]
+
+
 # --------------------------------------------------------------------------- rendering
 
 SAFE_SCHEMES = ("http", "https")
@@ -314,3 +350,6 @@ class LocalKnowledgeBase:
 
     def search(self, query: str) -> list[Any]:
         return search(self.articles(), query)
+
+    def suggest(self, text: str, limit: int = 3) -> list[Any]:
+        return suggest(self.articles(), text, limit)

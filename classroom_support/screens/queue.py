@@ -79,6 +79,7 @@ class QueueScreen(AppScreen[None]):
         Binding("e", "escalations", "key.escalations", id="escalations"),
         Binding("b", "breaches", "key.breaches", id="breaches"),
         Binding("q", "trainee_qr", "key.trainee_qr", id="trainee-qr"),
+        Binding("k", "knowledge_base", "key.kb", id="knowledge-base"),
         Binding("escape", "clear_search", "key.clear_search", id="clear-search", show=False),
     ]
 
@@ -376,6 +377,11 @@ class QueueScreen(AppScreen[None]):
         from classroom_support.screens.trainee_qr import TraineeScreen
 
         self.app.push_screen(TraineeScreen())
+
+    def action_knowledge_base(self) -> None:
+        from classroom_support.screens.kb import KnowledgeBaseScreen
+
+        self.app.push_screen(KnowledgeBaseScreen())
 
     def action_escalations(self) -> None:
         from classroom_support.screens.sla_screens import EscalationsScreen

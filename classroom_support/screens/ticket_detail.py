@@ -67,12 +67,14 @@ class TicketDetailScreen(AppScreen[None]):
         Binding("o", "reopen", "key.reopen", id="reopen"),
         Binding("R", "rca", "key.rca", id="record-rca", key_display="R"),
         Binding("t", "ticket_qr", "key.ticket_qr", id="ticket-qr"),
+        Binding("k", "knowledge_base", "key.kb", id="ticket-knowledge-base"),
     ]
 
     def __init__(self, ref: str) -> None:
         super().__init__()
         self.ref = ref
         self.ticket: Ticket | None = None
+        self.suggested: list[Any] | None = None  # knowledge-base articles, found on opening
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -81,6 +83,7 @@ class TicketDetailScreen(AppScreen[None]):
             yield Vertical(id="detail-left")
             yield Vertical(id="detail-right")
         yield Static(id="detail-problem")
+        yield Static(id="detail-kb", classes="hidden")
         yield Static(id="detail-clocks")
         yield Static(id="detail-conflicts", classes="hidden")
         yield Static(data_text(tr("detail.timeline")), id="timeline-title")
@@ -139,6 +142,7 @@ class TicketDetailScreen(AppScreen[None]):
         self.query_one("#detail-problem", Static).update(
             data_text(f"{tr('field.title')}: {ticket.title}", single_line=False, limit=4000)
         )
+        self.show_suggestions(ticket)
         self.query_one("#detail-clocks", Static).update(
             data_text("\n".join(self.clock_lines(ticket)), single_line=False)
         )
@@ -159,6 +163,27 @@ class TicketDetailScreen(AppScreen[None]):
                 key=event.id,
             )
         self.refresh_bindings()
+
+    def show_suggestions(self, ticket: Ticket) -> None:
+        """Up to three knowledge-base articles matching the problem, found once on opening."""
+        from classroom_support.screens.kb import suggestions_for, title_of
+
+        if self.suggested is None:
+            self.suggested = suggestions_for(self.ctx, ticket.title)
+        line = self.query_one("#detail-kb", Static)
+        line.set_class(not self.suggested, "hidden")
+        if self.suggested:
+            titles = " · ".join(title_of(a, language()) for a in self.suggested)
+            key = next(
+                (
+                    self.app.get_key_display(b)
+                    for bindings in self._bindings.key_to_bindings.values()
+                    for b in bindings
+                    if b.id == "ticket-knowledge-base"
+                ),
+                "k",
+            )
+            line.update(data_text(tr("detail.kb_suggested", titles=titles, key=key), limit=300))
 
     def clock_lines(self, ticket: Ticket) -> list[str]:
         """Every SLA clock: due (local), state, working time left, and why it is due then."""
@@ -312,6 +337,12 @@ class TicketDetailScreen(AppScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_knowledge_base(self) -> None:
+        from classroom_support.screens.kb import KnowledgeBaseScreen
+
+        title = self.ticket.title if self.ticket else ""
+        self.app.push_screen(KnowledgeBaseScreen(title, ticket_ref=self.ref))
 
     def action_ticket_qr(self) -> None:
         from classroom_support.screens.trainee_qr import TraineeScreen
