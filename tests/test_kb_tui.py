@@ -175,13 +175,14 @@ def test_markdown_lists_and_wrapping_keep_logical_order() -> None:
     ]
 
 
+@pytest.mark.parametrize("size", [SMALL, MEDIUM], ids=["80x24", "120x36"])
 @pytest.mark.parametrize("language", ["en", "ar"])
 async def test_article_qr_code_decodes_to_the_article_link(
-    make_app: MakeApp, language: str
+    make_app: MakeApp, language: str, size: tuple[int, int]
 ) -> None:
     app = make_app(language=language)
     add_articles(app.ctx, starter())
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("k")
         await settle(pilot)
         await pilot.press(*"projector", "enter")
@@ -192,6 +193,9 @@ async def test_article_qr_code_decodes_to_the_article_link(
         expected = kb_url(app.ctx.config.central_url, "projector-no-signal")
         assert expected == "https://support.khit.sa/kb/projector-no-signal"
         assert decode_screen(app) == [expected]
+        # The link is on screen as text too, whole (wrapped only when wider than the side).
+        link = app.screen.query_one("#kb-qr-url", Static)
+        assert str(link.render()).replace("\n", "") == expected
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -247,3 +251,20 @@ async def test_demo_has_the_starter_articles(make_app: MakeApp) -> None:
         await pilot.press("k")
         await settle(pilot)
         assert sorted(listed(app)) == sorted(a.slug for a in starter())
+
+
+def test_suggestions_need_a_telling_word_not_just_a_common_one() -> None:
+    from classroom_support.kb import suggest
+
+    articles = starter()
+
+    def slugs(text: str) -> list[str]:
+        return [a.slug for a in suggest(articles, text)]
+
+    assert slugs("جهاز العرض لا يظهر صورة الحاسب") == ["projector-no-signal"]
+    assert slugs("الصوت لا يعمل في السماعات") == ["headset-audio"]
+    assert slugs("Forgot platform password") == ["platform-login"]
+    # Only common words ("not", "working", "يعمل"): no suggestion rather than a wrong one.
+    assert slugs("Mouse not working") == []
+    assert slugs("Need Excel add-in installed") == []
+    assert slugs("لا يعمل") == []

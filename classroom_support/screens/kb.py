@@ -36,7 +36,6 @@ from classroom_support.textsafe import visible
 from classroom_support.widgets import HallHeader, LocalizedFooter, QRCode, data_text
 
 MAX_LISTED = 200
-SIDE_TEXT = 38  # the text beside the article's QR code (#kb-qr-side is 40 with padding)
 SUGGESTIONS = 3
 
 
@@ -411,6 +410,7 @@ class ArticleCodeScreen(AppScreen[None]):
         url = kb_url(self.ctx.config.central_url, self.slug)
         self.url = url
         language = i18n.language()
+        side = max(28, self.app.size.width // 2 - 2)  # #kb-qr-side: half the width, padded
         yield Static(data_text(tr("kb.qr_title")), id="kb-qr-head")
         with Horizontal(id="kb-qr-cards"):
             yield QRCode(url, id="kb-qr-code")
@@ -422,7 +422,7 @@ class ArticleCodeScreen(AppScreen[None]):
                 ):
                     # Wrapped in logical order, then shaped (see trainee_qr.block).
                     yield Static(
-                        text_block(line[:300], SIDE_TEXT), classes="kb-qr-line", id=extra or None
+                        text_block(line[:300], side), classes="kb-qr-line", id=extra or None
                     )
         yield LocalizedFooter()
 
