@@ -177,3 +177,40 @@ def test_no_worker_is_left_behind(central_db_url: str, tmp_path: Path) -> None:
         code = server.stop()
     assert code == 0, server.tail()
     assert server.survivors == [], "workers outlived the server"
+
+
+def test_sqlite_writers_queue_in_process_and_a_long_wait_is_a_503(
+    central: Central, central_engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the writers of one process queue for one writer slot (so SQLite's polling
+    wait has one contender per process); a wait past the bound answers 503 + Retry-After,
+    never a 500, and stores nothing."""
+    if central_engine != "sqlite":
+        pytest.skip("PostgreSQL writers queue on the counter row lock")
+    from classroom_support.central.store import core
+
+    monkeypatch.setattr(core, "BUSY_TIMEOUT_MS", 200)
+    token = central.add_device("A101")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with central.store.write():
+            held.set()
+            release.wait(30)
+
+    with _client(central.url, token) as http:
+        prefix = _hello(http, "dev-q")
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        assert held.wait(30)
+        try:
+            answer = http.post("/sync/push", json={"events": [_created("dev-q", f"{prefix}-1", 1)]})
+        finally:
+            release.set()
+            holder.join(30)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == "2"
+        assert central.store.events() == []
+        again = http.post("/sync/push", json={"events": [_created("dev-q", f"{prefix}-1", 1)]})
+        assert again.status_code == 200 and again.json()["results"][0]["status"] == "applied"

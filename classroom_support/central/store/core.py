@@ -10,6 +10,7 @@ and a cursor can never skip a row that commits late.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -19,8 +20,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 
 from classroom_support.central import models as m
+from classroom_support.central.store.engine import BUSY_TIMEOUT_MS
 from classroom_support.clock import Clock
 from classroom_support.config import Config
 from classroom_support.sla import BusinessCalendar
@@ -48,6 +51,7 @@ class StoreCore:
         self._calendar_version: tuple[int, int] | None = None
         self.central_device_id = ""
         self.central_prefix = ""
+        self._writer = threading.Lock()  # SQLite only: see one_writer()
 
     # ------------------------------------------------------------------ transactions
 
@@ -56,12 +60,34 @@ class StoreCore:
         """A writing transaction that holds the counter lock from its first statement, like
         SQLite's `BEGIN IMMEDIATE`: on PostgreSQL a row read before taking the lock could be
         changed by another writer meanwhile, and folding onto it would lose that change."""
+        if self.is_sqlite:
+            with self.one_writer(), self.engine.begin() as conn:
+                yield conn
+            return
         with self.engine.begin() as conn:
-            if not self.is_sqlite:
-                conn.execute(
-                    select(m.counters.c.name).where(m.counters.c.name == "seq").with_for_update()
-                )
+            conn.execute(
+                select(m.counters.c.name).where(m.counters.c.name == "seq").with_for_update()
+            )
             yield conn
+
+    @contextmanager
+    def one_writer(self) -> Iterator[None]:
+        """SQLite: one writing transaction per process at a time, the others queued here.
+        SQLite's own wait for its lock is a sleep-and-retry poll, not a queue: with many
+        threads polling, some lose every round and pass the busy timeout (a 503) while others
+        get in. Queued here, at most one thread per process polls. Same bound as SQLite's.
+        Nothing on PostgreSQL, whose row locks are a queue."""
+        if not self.is_sqlite:
+            yield
+            return
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, Exception("database is locked (writers queued)")
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -104,7 +104,7 @@ class WebFormMixin(EditsMixin):
         key = client[:MAX_CLIENT_KEY]
         # Not `write()`: this needs the client's row only, not the counter every push waits
         # for (on SQLite the engine begins IMMEDIATE regardless).
-        with self.engine.begin() as conn:
+        with self.one_writer(), self.engine.begin() as conn:
             conn.execute(self._insert_ignore({"client_key": key, "hits": "", "last_ms": now_ms}))
             text = conn.execute(
                 select(m.form_rate.c.hits).where(m.form_rate.c.client_key == key).with_for_update()
@@ -124,7 +124,7 @@ class WebFormMixin(EditsMixin):
     def prune_form_rate(self, before_ms: int) -> int:
         """Forget clients whose last post is older than `before_ms` (their counts are all
         outside the window). Indexed on `last_ms`, so cheap when there is nothing to do."""
-        with self.engine.begin() as conn:
+        with self.one_writer(), self.engine.begin() as conn:
             result = conn.execute(delete(m.form_rate).where(m.form_rate.c.last_ms < before_ms))
         return int(result.rowcount or 0)
 
