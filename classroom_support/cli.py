@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -146,6 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DatabaseError) as exc:
         print(f"classroom-support: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `tickets list | head`: the reader has gone. Exit quietly, as Unix tools do; point
+        # stdout at /dev/null so the interpreter's final flush cannot complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def parse_work(text: str) -> timedelta | None:
@@ -174,7 +180,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
     from classroom_support.context import open_context
     from classroom_support.monitor import explain_json
 
-    ctx = open_context(args.config, args.db)
+    ctx = open_context(args.config, args.db, language=args.lang)
     try:
         zone = ctx.config.zone
         start = parse_instant(args.start, zone, ctx.clock.now())
@@ -232,7 +238,7 @@ def cmd_breaches(args: argparse.Namespace) -> int:
     from classroom_support.reports import breach_rows, write_breach_csv
     from classroom_support.textsafe import visible
 
-    ctx = open_context(args.config, args.db)
+    ctx = open_context(args.config, args.db, language=args.lang)
     try:
         ctx.sla.run(notify=False)  # record what is due now before reporting
         if args.csv is not None:
@@ -293,7 +299,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         TicketError,
     )
 
-    ctx = open_context(args.config, args.db)
+    ctx = open_context(args.config, args.db, language=args.lang)
     try:
         desk = ctx.desk
         if args.tickets_command == "add":
@@ -423,11 +429,9 @@ def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     if args.demo:
         folder = Path(tempfile.mkdtemp(prefix="classroom-support-demo-"))
         db_path = folder / "demo.sqlite3"
-    ctx = open_context(args.config, db_path)
+    ctx = open_context(args.config, db_path, language=args.lang)
     _start_log(ctx.paths.log_dir)
     logging.getLogger("classroom_support").info("start: database %s", ctx.paths.database)
-    if args.lang:
-        i18n.set_language(args.lang)
     if args.demo:
         from classroom_support.demo import fill_demo
 

@@ -33,12 +33,13 @@ class AppContext:
 
 
 def load_settings(
-    config_path: Path | str | None, db_path: Path | str | None
+    config_path: Path | str | None, db_path: Path | str | None, language: str | None = None
 ) -> tuple[Config, Paths]:
-    """Config and paths, and the language set from config. Raises ConfigError."""
+    """Config and paths, and the language set: `language` (`--lang`, this run only) or the
+    config's. Raises ConfigError."""
     paths = default_paths(config_path, db_path)
     config = load_config(paths.config_file)
-    i18n.set_language(config.language)
+    i18n.set_language(language or config.language)
     i18n.set_arabic_display(config.arabic_display)
     return config, paths
 
@@ -47,8 +48,9 @@ def open_context(
     config_path: Path | str | None = None,
     db_path: Path | str | None = None,
     clock: Clock | None = None,
+    language: str | None = None,
 ) -> AppContext:
-    config, paths = load_settings(config_path, db_path)
+    config, paths = load_settings(config_path, db_path, language)
     db = open_database(paths.database, paths.backup_dir)
     # The product's clock is the system clock corrected by the offset last measured against
     # the central server (sync); a test passes its own clock, plain or corrected.

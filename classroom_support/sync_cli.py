@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from classroom_support.context import open_context
     from classroom_support.sync import SyncClient, token_hint
 
-    ctx = open_context(args.config, args.db)
+    ctx = open_context(args.config, args.db, language=args.lang)
     try:
 
         def device_changed() -> None:

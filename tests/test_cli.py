@@ -61,6 +61,45 @@ def test_add_list_show_round_trip(capsys: pytest.CaptureFixture[str], paths: lis
     assert ref in out
 
 
+def test_lang_applies_to_the_scripting_commands(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\nlanguage = "ar"\n', encoding="utf-8")
+    paths = ["--config", str(config), "--db", str(tmp_path / "db.sqlite3")]
+    _code, arabic, _err = run(capsys, *paths, "tickets", "list")
+    _code, english, _err = run(capsys, *paths, "--lang", "en", "tickets", "list")
+    assert arabic.strip() and english.strip() and arabic != english
+    assert english.strip().isascii()
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    """`tickets list | head -1`: no traceback, as with any Unix tool."""
+    env = {**os.environ, "HOME": str(tmp_path)}
+    db = ["--lang", "en", "--db", str(tmp_path / "db.sqlite3")]
+    script = (
+        "import sys; from classroom_support.cli import main\n"
+        f"for i in range(300): main([*{db!r}, 'tickets', 'add', '--title', 'x' * 1500])\n"
+    )  # 450 kB of JSON below: far more than a pipe holds, so the writer meets the closed end
+    subprocess.run(
+        [sys.executable, "-c", script], env=env, check=True, timeout=300, capture_output=True
+    )
+    reader = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    writer = subprocess.run(
+        [sys.executable, "-m", "classroom_support.cli", *db, "tickets", "list", "--json"],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait(timeout=30)
+    assert writer.stderr == "", writer.stderr
+    assert writer.returncode == 141
+
+
 def test_global_options_work_before_the_subcommand(
     capsys: pytest.CaptureFixture[str], paths: list[str]
 ) -> None:
