@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from classroom_support.central import observability
 from classroom_support.central.auth import require_device
+from classroom_support.central.changes import ChangeFeed
 from classroom_support.central.schemas import (
     ErrorBody,
     Health,
@@ -21,6 +24,8 @@ from classroom_support.central.schemas import (
 from classroom_support.central.store import CentralStore, Device, StoreError
 
 MAX_CURSOR = 2**62
+MAX_WAIT_S = 30.0  # a waiting pull answers within this (proxies time out at 60 s)
+PAGE_LISTS = ("events", "sessions", "closures", "roster", "kb")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "refused as a whole (see code)"},
@@ -122,16 +127,47 @@ def push(
     tags=["sync"],
     summary="Changes after the cursor for this device's halls, in server-sequence order",
 )
-def pull(
+async def pull(
     request: Request,
     device: DeviceDep,
     since: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT_S,
+            description=(
+                "seconds to wait when the page would be empty, until a change this device "
+                f"can see is committed (by any server process); 0 answers at once; at most "
+                f"{MAX_WAIT_S:g}. Give the HTTP client a longer read timeout than this."
+            ),
+        ),
+    ] = 0,
 ) -> dict[str, Any]:
+    # async, so a waiting request parks a coroutine, not a threadpool thread; the store's
+    # pull (blocking database work) still runs in the threadpool, and no connection or
+    # transaction is held while waiting.
     settings = request.app.state.settings
+    store = _store(request)
+    size = min(limit, settings.max_page)
+    feed: ChangeFeed | None = getattr(request.app.state, "feed", None)
+    deadline = time.monotonic() + wait
     try:
-        page = _store(request).pull(device, since, min(limit, settings.max_page))
+        page = await run_in_threadpool(store.pull, device, since, size)
+        while feed is not None and _empty(page):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if await feed.wait_for(int(page["head"]), remaining) <= int(page["head"]):
+                break  # the wait ended with nothing new
+            # something committed: maybe another hall's, so the page may still be empty
+            page = await run_in_threadpool(store.pull, device, int(page["cursor"]), size)
     except StoreError as exc:
         raise _refuse(exc) from None
     observability.record_pull(page)
     return page
+
+
+def _empty(page: dict[str, Any]) -> bool:
+    return not page["has_more"] and not any(page[k] for k in PAGE_LISTS)

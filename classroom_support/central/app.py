@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from classroom_support.central import api, kb, observability, web
+from classroom_support.central import api, changes, kb, observability, web
 from classroom_support.central.store import CentralStore, StoreError
 from classroom_support.central.validation import echo_safe_errors
 from classroom_support.clock import Clock, SystemClock
@@ -143,15 +143,18 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
     metrics_token = observability.load_metrics_token(settings.metrics_token_file)
     store = settings.store or CentralStore.open(settings.db, settings.config, settings.clock)
     owns_store = settings.store is None
+    feed = changes.feed_for(store)  # wakes waiting pulls (GET /sync/pull?wait=N)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task: asyncio.Task[None] | None = None
         if settings.sla_interval > 0:
             task = asyncio.create_task(_sla_loop(store, settings.sla_interval))
+        await feed.start()
         try:
             yield
         finally:
+            await feed.stop()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +175,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.feed = feed
     app.state.settings = settings
     app.state.metrics_token = metrics_token
     app.include_router(api.router)

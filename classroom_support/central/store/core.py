@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from sqlalchemy import (
     Connection,
     Engine,
+    func,
+    literal,
     select,
     update,
 )
@@ -31,6 +33,7 @@ from classroom_support.sla_policy import SlaPolicy
 
 CENTRAL = "central"  # pushed_by / updated_by for changes made on the server itself
 IN_CHUNK = 500  # ids per IN (...) list
+HEAD_CHANNEL = "central_head"  # PostgreSQL NOTIFY channel of the head (central/changes.py)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -106,7 +109,11 @@ class StoreCore:
         )
 
     def _set_head(self, conn: Connection, value: int) -> None:
+        """The one place the head moves. On PostgreSQL it also tells every worker's change feed
+        (central/changes.py), in this transaction: NOTIFY is delivered only on commit."""
         conn.execute(update(m.counters).where(m.counters.c.name == "seq").values(value=value))
+        if not self.is_sqlite:
+            conn.execute(select(func.pg_notify(literal(HEAD_CHANNEL), literal(str(value)))))
 
     def head(self) -> int:
         with self.read() as conn:
