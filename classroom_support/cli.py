@@ -119,8 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from classroom_support.cli_checks import join_dashed_values
+
+    args = build_parser().parse_args(join_dashed_values(sys.argv[1:] if argv is None else argv))
     try:
+        problem = _check_paths(args)
+        if problem:
+            return fail(problem)
         if args.command == "locate":
             return cmd_locate(args)
         if args.command == "tickets":
@@ -154,6 +159,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
+def _check_paths(args: argparse.Namespace) -> str | None:
+    """Refuse a mistyped --config/--db/--csv before anything is created (not for `central`,
+    whose options are the server's)."""
+    if args.command == "central":
+        return None
+    from classroom_support import i18n
+    from classroom_support.cli_checks import path_problem
+
+    if args.lang:
+        i18n.set_language(args.lang)
+    if args.config is not None:
+        problem = path_problem(argparse.Namespace(config=args.config))
+        if problem:
+            return problem
+    from classroom_support.context import load_settings
+
+    load_settings(args.config, args.db, args.lang)  # the configured language for the message
+    return path_problem(args)
+
+
 def parse_work(text: str) -> timedelta | None:
     """'48h', '90m', '2h30m', '1.5h' → working time; None when malformed."""
     import re
@@ -178,6 +203,7 @@ def parse_instant(text: str, zone: Any, now: datetime) -> datetime | None:
 
 def cmd_sla(args: argparse.Namespace) -> int:
     from classroom_support.context import open_context
+    from classroom_support.i18n import tr
     from classroom_support.monitor import explain_json
 
     ctx = open_context(args.config, args.db, language=args.lang)
@@ -191,7 +217,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
         else:
             parsed = parse_work(args.target)
             if parsed is None or parsed <= timedelta(0):
-                return fail(f"--target: '{args.target}' is not a duration like 48h or 90m")
+                return fail(tr("cli.target_negative", target=args.target))
             target = parsed
         if args.hall is not None and ctx.config.hall_named(args.hall) is None:
             known = ", ".join(h.code for h in ctx.config.halls)
@@ -235,6 +261,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
 
 def cmd_breaches(args: argparse.Namespace) -> int:
     from classroom_support.context import open_context
+    from classroom_support.i18n import tr
     from classroom_support.reports import breach_rows, write_breach_csv
     from classroom_support.textsafe import visible
 
@@ -242,7 +269,10 @@ def cmd_breaches(args: argparse.Namespace) -> int:
     try:
         ctx.sla.run(notify=False)  # record what is due now before reporting
         if args.csv is not None:
-            count = write_breach_csv(ctx, args.csv)
+            try:
+                count = write_breach_csv(ctx, args.csv)
+            except OSError as exc:
+                return fail(tr("cli.csv_failed", path=args.csv, error=exc.strerror or exc))
             print(f"{count} breach(es) written to {args.csv}")
             return 0
         rows = breach_rows(ctx)
@@ -272,10 +302,11 @@ def cmd_locate(args: argparse.Namespace) -> int:
 
     paths = default_paths(args.config, args.db)
     missing = "" if paths.config_file.exists() else "  (not created; defaults in use)"
+    no_logs = "" if paths.log_dir.is_dir() else "  (not created yet: the TUI and `sync` write here)"
     print(f"config:   {paths.config_file}{missing}")
     print(f"data:     {paths.database}")
     print(f"backups:  {paths.backup_dir}")
-    print(f"logs:     {paths.log_dir}")
+    print(f"logs:     {paths.log_dir}{no_logs}")
     return 0
 
 
@@ -402,35 +433,19 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     return 2
 
 
-def _start_log(log_dir: Path) -> None:
-    """A plain log file for the TUI (the terminal belongs to the interface)."""
-    import logging
-
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(
-            log_dir / "classroom-support.log", encoding="utf-8"
-        )
-    except OSError:
-        return  # a read-only home must not stop the desk from working
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("classroom_support")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
 def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     import logging
 
     from classroom_support import i18n
     from classroom_support.context import open_context
+    from classroom_support.logfile import start_log
 
     db_path = args.db
     if args.demo:
         folder = Path(tempfile.mkdtemp(prefix="classroom-support-demo-"))
         db_path = folder / "demo.sqlite3"
     ctx = open_context(args.config, db_path, language=args.lang)
-    _start_log(ctx.paths.log_dir)
+    start_log(ctx.paths.log_dir)
     logging.getLogger("classroom_support").info("start: database %s", ctx.paths.database)
     if args.demo:
         from classroom_support.demo import fill_demo

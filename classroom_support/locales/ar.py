@@ -277,6 +277,11 @@ MESSAGES: dict[str, str] = {
     "cli.created": "{ref}",
     "cli.no_tickets": "لا توجد تذاكر.",
     "cli.demo_ready": "قاعدة بيانات العرض: {path}",
+    "cli.path.is_folder": "{option}: {path} مجلد؛ اذكر ملفًا",
+    "cli.path.config_missing": "--config: الملف {path} غير موجود (احذف --config لاستخدام الإعدادات الافتراضية)",
+    "cli.path.no_parent": "{option}: المجلد {folder} غير موجود؛ أنشئه أولًا أو اذكر ملفًا آخر",
+    "cli.csv_failed": "--csv: تعذرت كتابة {path}: {error}",
+    "cli.target_negative": "--target: القيمة '{target}' ليست مدة مثل 48h أو 90m (وقت عمل أكبر من صفر)",
     # --- SLA
     "field.due": "الوقت المتبقي",
     "sla.state.on_track": "في الموعد",

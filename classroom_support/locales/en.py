@@ -277,6 +277,11 @@ MESSAGES: dict[str, str] = {
     "cli.created": "{ref}",
     "cli.no_tickets": "No tickets.",
     "cli.demo_ready": "Demo database: {path}",
+    "cli.path.is_folder": "{option}: {path} is a folder; name a file",
+    "cli.path.config_missing": "--config: {path} does not exist (leave --config out to use the defaults)",
+    "cli.path.no_parent": "{option}: the folder {folder} does not exist; create it first or name another file",
+    "cli.csv_failed": "--csv: cannot write {path}: {error}",
+    "cli.target_negative": "--target: '{target}' is not a duration like 48h or 90m (working time above zero)",
     # --- SLA
     "field.due": "Time left",
     "sla.state.on_track": "on track",
