@@ -335,6 +335,7 @@ class SyncClient(Pushing, Pulling):
         with self.db.write() as s:
             count = len(s.exec(select(SyncParked.item_id)).all())
             s.connection().execute(delete(SyncParked))
+        log.info("sync: %d parked item(s) put back in the outbox", count)
         return count
 
     # ---- one run

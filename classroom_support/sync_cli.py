@@ -36,6 +36,15 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     sync = sub.add_parser("sync", help="push this laptop's changes and pull the central ones")
     common(sync, suppress=True)
     sync.add_argument("--json", action="store_true", help="print counts as one JSON object")
+    ssub = sync.add_subparsers(dest="sync_command")
+    parked = ssub.add_parser("parked", help="the items the server refused, with its reason (F6)")
+    common(parked, suppress=True)
+    parked.add_argument("--json", action="store_true", help="print them as a JSON list")
+    retry = ssub.add_parser(
+        "retry-parked", help="put the parked items back in the outbox and sync (F6, r)"
+    )
+    common(retry, suppress=True)
+    retry.add_argument("--json", action="store_true", help="print the sync counts as JSON")
 
 
 def _read_token(source: Path) -> str:
@@ -46,9 +55,11 @@ def _read_token(source: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from classroom_support.context import open_context
+    from classroom_support.logfile import start_log
     from classroom_support.sync import SyncClient, token_hint
 
     ctx = open_context(args.config, args.db, language=args.lang)
+    start_log(ctx.paths.log_dir)  # cron runs leave the same trace as the TUI
     try:
 
         def device_changed() -> None:
@@ -84,6 +95,16 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return 0
             return _fail(report.message)
+        sub = getattr(args, "sync_command", None)
+        if sub == "parked":
+            return _print_parked(client, ctx.config.zone, as_json=args.json)
+        if sub == "retry-parked":
+            from classroom_support.i18n import tr
+
+            count = client.retry_parked()
+            print(tr("synclog.retried", count=count), file=sys.stderr if args.json else sys.stdout)
+            if not count:
+                return 0
         report = client.sync()
         if report.calendar_changed:
             ctx.sla.calendar_changed()
@@ -101,6 +122,40 @@ def run(args: argparse.Namespace) -> int:
         ctx.close()
 
 
+def _print_parked(client: Any, zone: Any, *, as_json: bool) -> int:
+    """What the sync log screen (F6) lists: each refused item with the server's reason."""
+    from classroom_support.i18n import tr
+    from classroom_support.textsafe import visible
+
+    rows = client.parked()
+    if as_json:
+        items = [
+            {
+                "item_id": row.item_id,
+                "kind": row.item_kind,
+                "event": event.kind if event is not None else None,
+                "ref": ref or None,
+                "status_code": row.status_code,
+                "reason": row.reason,
+                "parked_at": row.parked_at.isoformat(),
+            }
+            for row, event, ref in rows
+        ]
+        print(json.dumps(items, ensure_ascii=False))
+        return 0
+    if not rows:
+        print(tr("synclog.no_parked"))
+        return 0
+    for row, event, ref in rows:
+        kind = tr(f"event.{event.kind}") if event is not None else tr(f"synclog.{row.item_kind}")
+        when = row.parked_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{ref or row.item_id[:8]:<10} {when}  {kind}  {row.status_code or ''}  "
+            f"{visible(row.reason, single_line=True)}"
+        )
+    return 0
+
+
 def _summary(report: Any) -> str:
     counts = (
         f"pushed {report.pushed} ({report.duplicates} already there), pulled {report.pulled}, "
@@ -109,7 +164,7 @@ def _summary(report: Any) -> str:
     if report.outcome in ("ok", "parked"):
         text = f"{report.outcome}: {counts}; cursor {report.cursor}"
         if report.parked_total:
-            text += " — see the sync log screen (F6) for the reasons"
+            text += " — `classroom-support sync parked` (or F6 in the TUI) shows the reasons"
         return text
     retry = f"; next try after {report.retry_at:%H:%M:%S} UTC" if report.retry_at else ""
     return f"{report.outcome}: {report.message}{retry} ({counts})"

@@ -170,3 +170,42 @@ def test_central_serve_runs_the_api(central_db_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_parked_items_and_the_log_from_the_shell(
+    capsys: pytest.CaptureFixture[str], paths: list[str], central: Central, tmp_path: Path
+) -> None:
+    """What F6 and `r` do in the TUI, for a cron user: list the parked items, put them back;
+    and every run leaves its line in the log file the TUI writes to."""
+    from classroom_support.config import default_paths
+    from classroom_support.logfile import LOG_FILENAME
+
+    token_file = tmp_path / "token"
+    token_file.write_text(central.add_device("A101", name="desk laptop"))
+    code, _, err = run(capsys, "connect", central.url, "--token-file", str(token_file), *paths)
+    assert code == 0, err
+    run(capsys, "tickets", "add", "--title", "for another hall", "--hall", "B201", *paths)
+    code, out, _ = run(capsys, "sync", *paths)
+    assert code == 4 and "sync parked" in out
+
+    code, out, _ = run(capsys, "sync", "parked", "--json", *paths)
+    [item] = json.loads(out)
+    assert code == 0 and item["kind"] == "event" and item["event"] == "created"
+    assert item["reason"] and item["ref"]
+    code, out, _ = run(capsys, "sync", "parked", *paths)
+    assert code == 0 and item["ref"] in out and item["reason"] in out
+
+    code, out, _ = run(capsys, "sync", "retry-parked", *paths)
+    assert code == 4 and "1 parked item(s) will be sent again" in out  # refused again
+
+    log_file = default_paths(None, None).log_dir / LOG_FILENAME
+    text = log_file.read_text(encoding="utf-8")
+    assert text.count("sync parked: pushed") == 2
+    assert "1 parked item(s) put back in the outbox" in text
+    code, out, _ = run(capsys, "locate", *paths)
+    assert "not created" not in out.splitlines()[-1]
+
+
+def test_locate_says_the_log_folder_is_not_there_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "locate")
+    assert code == 0 and "not created yet" in out.splitlines()[-1]
