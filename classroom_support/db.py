@@ -131,11 +131,58 @@ def make_engine(path: Path) -> Engine:
 _OPEN_HERE: dict[Path, int] = {}
 
 
+class ChangeWatcher:
+    """Notices commits by other writers (the CLI, a cron `sync`) with one `PRAGMA data_version`
+    per poll, so a screen can follow the database without re-reading it every second.
+
+    SQLite bumps `data_version` only for commits made through *other* connections, so the
+    watcher keeps one dedicated connection of its own for its whole life; commits made by this
+    process's engine count as "other" too, which costs at most one needless refresh."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
+        )
+        self._last = self._read()
+        # Bumped each time a poll sees a new data_version; screens remember the value they
+        # last drew, so several screens can share one watcher without stealing changes.
+        self.generation = 0
+
+    def _read(self) -> int | None:
+        if self._conn is None:
+            return None
+        try:
+            row = self._conn.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None  # a busy or damaged file: the next poll tries again
+        return int(row[0]) if row else None
+
+    def poll(self) -> int:
+        """The generation after looking once: it moves when someone else committed."""
+        version = self._read()
+        if version is not None and version != self._last:
+            self._last = version
+            self.generation += 1
+        return self.generation
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 @dataclass
 class Database:
     path: Path
     engine: Engine
     _registered: bool = False
+    _watcher: ChangeWatcher | None = None
+
+    def watcher(self) -> ChangeWatcher:
+        """The one change watcher of this database, opened on first use."""
+        if self._watcher is None:
+            self._watcher = ChangeWatcher(self.path)
+        return self._watcher
 
     def __post_init__(self) -> None:
         key = self.path.resolve()
@@ -177,6 +224,9 @@ class Database:
         raise error from exc
 
     def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         self.engine.dispose()
         if self._registered:
             self._registered = False

@@ -433,4 +433,7 @@ MESSAGES: dict[str, str] = {
     "setup.hint": "Tab: الحقل التالي · Enter أو Ctrl+S للحفظ · Esc للإلغاء. يُحفظ الرمز مقروءًا لك وحدك.",
     "setup.invalid": "لم يُحفظ: {problem}",
     "setup.saved": "تم إعداد المزامنة: {url} (الرمز {hint})",
+    # queue follows the database; say no before asking
+    "key.refresh": "تحديث",
+    "queue.refreshed": "تم تحديث القائمة",
 }

@@ -433,4 +433,7 @@ MESSAGES: dict[str, str] = {
     "setup.hint": "Tab: next field · Enter or Ctrl+S saves · Esc cancels. The token is stored readable by you only.",
     "setup.invalid": "Not saved: {problem}",
     "setup.saved": "Sync set up: {url} (token {hint})",
+    # queue follows the database; say no before asking
+    "key.refresh": "Refresh",
+    "queue.refreshed": "Queue refreshed",
 }

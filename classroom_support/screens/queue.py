@@ -80,6 +80,8 @@ class QueueScreen(AppScreen[None]):
         Binding("b", "breaches", "key.breaches", id="breaches"),
         Binding("q", "trainee_qr", "key.trainee_qr", id="trainee-qr"),
         Binding("k", "knowledge_base", "key.kb", id="knowledge-base"),
+        # Not in the footer: at 120 columns it is full, and this would push Quit and Help off.
+        Binding("r", "refresh", "key.refresh", id="refresh-queue", show=False),
         Binding("escape", "clear_search", "key.clear_search", id="clear-search", show=False),
     ]
 
@@ -91,6 +93,7 @@ class QueueScreen(AppScreen[None]):
         self.page: QueuePage | None = None
         self.last_saved = ""
         self.visible_tickets: dict[str, Ticket] = {}
+        self.seen_generation = 0  # the database change generation this table shows
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -111,6 +114,7 @@ class QueueScreen(AppScreen[None]):
         self.set_interval(30, self.tick_class_alert)
 
     def populate(self) -> None:
+        self.seen_generation = self.ctx.db.watcher().generation
         table = self.query_one("#queue", DataTable)
         self.title_width = self.problem_width()
         for key, label, width in COLUMNS:
@@ -184,9 +188,21 @@ class QueueScreen(AppScreen[None]):
         if not self.rebuilding:
             self.refresh_class_alert()
 
+    def follow_database(self) -> bool:
+        """Reload when another writer (the CLI, a cron sync) committed since the last look: one
+        `PRAGMA data_version` a second, the cursor kept on its ticket. True when it reloaded."""
+        generation = self.ctx.db.watcher().poll()
+        if generation == self.seen_generation:
+            return False
+        self.seen_generation = generation
+        self.reload()
+        return True
+
     def tick_countdowns(self) -> None:
         """Once a second, recompute the countdown of the rows on screen — and only those."""
-        if self.rebuilding or not self.visible_tickets or not self.is_current:
+        if self.rebuilding or not self.is_current:
+            return
+        if self.follow_database() or not self.visible_tickets:
             return
         table = self.query_one("#queue", DataTable)
         if table.row_count == 0:
@@ -287,6 +303,12 @@ class QueueScreen(AppScreen[None]):
         return str(row_key.value) if row_key.value is not None else None
 
     # ------------------------------------------------------------------ actions
+
+    def action_refresh(self) -> None:
+        self.ctx.db.watcher().poll()  # what is read now is the newest: skip the next auto-reload
+        self.seen_generation = self.ctx.db.watcher().generation
+        self.reload()
+        self.notify(ui("queue.refreshed"))
 
     def action_new_ticket(self) -> None:
         from classroom_support.screens.ticket_form import NewTicketScreen

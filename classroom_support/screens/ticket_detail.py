@@ -74,6 +74,7 @@ class TicketDetailScreen(AppScreen[None]):
         super().__init__()
         self.ref = ref
         self.ticket: Ticket | None = None
+        self.seen_generation = 0  # the database change generation on screen
         self.suggested: list[Any] | None = None  # knowledge-base articles, found on opening
 
     def compose(self) -> ComposeResult:
@@ -91,7 +92,32 @@ class TicketDetailScreen(AppScreen[None]):
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
+        self.seen_generation = self.ctx.db.watcher().generation
         self.populate()
+        self.set_interval(1, self.follow_database)
+
+    def follow_database(self) -> bool:
+        """Redraw when another writer changed this ticket (a sync pulled a note): one
+        `PRAGMA data_version` a second, and a read of the ticket only after a commit."""
+        if self.rebuilding or not self.is_current or self.ticket is None:
+            return False
+        generation = self.ctx.db.watcher().poll()
+        if generation == self.seen_generation:
+            return False
+        self.seen_generation = generation
+        fresh = self.ctx.desk.get(self.ref)
+        if (fresh.event_count, fresh.updated_at, fresh.conflicts) == (
+            self.ticket.event_count,
+            self.ticket.updated_at,
+            self.ticket.conflicts,
+        ):
+            return False
+        table = self.query_one("#timeline", DataTable)
+        row = table.cursor_row
+        self.load()
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        return True
 
     def populate(self) -> None:
         table = self.query_one("#timeline", DataTable)
