@@ -7,7 +7,8 @@ to be parked before the change is made (server A's `central_pull_waiting` gauge)
 cannot pass by the pull simply starting after the push. A device of another hall is never
 handed that event, and a wait with nothing happening answers an empty page with the same
 cursor. Checked by hand that the cross-server test fails (the waits run to their limit) when
-`_set_head` sends no NOTIFY, or when the SQLite poll is switched off.
+`_set_head` sends no NOTIFY, or when the SQLite poll is switched off. Stopping the server
+answers the open waits instead of waiting them out.
 """
 
 from __future__ import annotations
@@ -213,3 +214,31 @@ def test_a_wait_with_nothing_happening_answers_an_empty_page(
         for bad in ("31", "-1", "soon", "nan", "inf"):
             refused = http.get("/sync/pull", params={"since": head, "wait": bad})
             assert refused.status_code == 422, (bad, refused.text)
+
+
+def test_stopping_the_server_answers_the_waiting_pulls(
+    central_db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """SIGTERM must not wait out every open wait: the server answers them (an empty page with
+    the same cursor) and exits. (Before, it held the stop for the whole wait.)"""
+    store = CentralStore.open(central_db_url, load_config(None), clock)
+    server = CentralProcess(central_db_url, tmp_path / "serve.log")
+    try:
+        server.start()
+        desk = store.add_device("desk", ["A101"])[1]
+        with _client(server.url, desk) as http:
+            _hello(http)
+        head = store.head()
+        waiters = [Waiter(server.url, desk, head, 30) for _ in range(2)]
+        for w in waiters:
+            w.start()
+        _until_parked(server, len(waiters))
+        server.stop()
+        for w in waiters:
+            w.join(timeout=60)
+            assert not w.is_alive() and not w.error, w.error
+            assert w.page["events"] == [] and w.page["cursor"] == head
+            assert w.took < WOKEN_WITHIN_S, f"answered only after {w.took:.1f} s"
+    finally:
+        server.stop()
+        store.close()

@@ -20,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 import time
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from prometheus_client import Gauge
@@ -106,16 +109,42 @@ class ChangeFeed:
         self._stopped = False
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=type(self).__name__)
+        self._release_on_signals()
+
+    def release(self) -> None:
+        """Answer every waiting pull now (with its empty page) and wait no more: the server
+        is shutting down, and it would otherwise wait up to `wait` s for them to end."""
+        self._stopped = True
+        if self._changed is not None:
+            self._changed.set()
+
+    def _release_on_signals(self) -> None:
+        """Release the waits on SIGTERM/SIGINT, then let the server's own handler run: the
+        server stops taking requests and waits for open ones before the lifespan ends, so
+        `stop()` would come too late. Only in the main thread (where signals arrive)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+
+            def handler(signum: int, frame: FrameType | None, previous: object = previous) -> None:
+                loop.call_soon_threadsafe(self.release)
+                if callable(previous):
+                    previous(signum, frame)
+                elif previous == signal.SIG_DFL:  # what would have happened without us
+                    signal.signal(signum, signal.SIG_DFL)
+                    signal.raise_signal(signum)
+
+            signal.signal(sig, handler)
 
     async def stop(self) -> None:
-        self._stopped = True
+        self.release()  # nobody sleeps past shutdown
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._changed is not None:  # nobody sleeps past shutdown
-            self._changed.set()
 
 
 class PollingFeed(ChangeFeed):
