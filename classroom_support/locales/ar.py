@@ -272,6 +272,7 @@ MESSAGES: dict[str, str] = {
     "storage.corrupt": "الملف {path} تالف ({detail}): شغّل `classroom-support check` ثم استعد نسخة احتياطية بالأمر `classroom-support restore FROM`.",
     "form.storage.corrupt": "قاعدة البيانات تالفة ولا تقبل هذه التذكرة — أبقِ هذه النافذة مفتوحة (لم يضع شيء مما كتبته) واطلب فحص قاعدة البيانات واستعادتها.",
     "form.draft_restored": "استُعيدت التذكرة غير المحفوظة التي كُتبت في {time} — Ctrl+S يحفظها، وEsc مرتين يتجاهلها.",
+    "form.paste_refused": "لم يُلصق النص: فيه {pieces} أسطر أو أجزاء مفصولة بـTab، والحقول النصية من هنا {fields} فقط — النص ما زال في الحافظة.",
     "app.draft_waiting": "احتُفظ بتذكرة غير محفوظة كُتبت في {time} — اضغط N لإكمالها.",
     "storage.prompt_kept": "لم يُحفظ — نصك ما زال هنا؛ اضغط Enter للمحاولة مرة أخرى.",
     "cli.created": "{ref}",

@@ -272,6 +272,7 @@ MESSAGES: dict[str, str] = {
     "storage.corrupt": "{path} is damaged ({detail}): run `classroom-support check`, then restore a backup with `classroom-support restore FROM`.",
     "form.storage.corrupt": "The database is damaged and cannot take this ticket — keep this window open (nothing you typed is lost) and ask for the database to be checked and restored.",
     "form.draft_restored": "Restored the unsaved ticket typed at {time} — Ctrl+S saves it, Esc twice discards it.",
+    "form.paste_refused": "Not pasted: {pieces} lines or Tab-separated parts, but only {fields} text fields from here — the clipboard still holds it.",
     "app.draft_waiting": "An unsaved ticket typed at {time} was kept — press N to finish it.",
     "storage.prompt_kept": "Not saved — your text is still here; press Enter to try again.",
     "cli.created": "{ref}",

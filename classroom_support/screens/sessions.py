@@ -18,7 +18,7 @@ from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ConfirmPrompt
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import ValidationError
-from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
 
 SESSION_FIELDS = ("course", "trainer", "day", "start", "end")
 
@@ -183,11 +183,11 @@ class SessionForm(ModalScreen[bool]):
             )
             for name in SESSION_FIELDS:
                 yield Label(ui(f"field.{name}"), classes="field-label")
-                yield Input(
+                yield FormInput(
                     values[name],
                     placeholder=placeholders.get(name, ""),
                     id=name,
-                    select_on_focus=False,
+                    enter_submits=name == SESSION_FIELDS[-1],
                 )
             yield Static(id="session-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
@@ -196,14 +196,20 @@ class SessionForm(ModalScreen[bool]):
         self.query_one("#course", Input).focus()
 
     @on(Input.Submitted)
-    def next_or_save(self, event: Input.Submitted) -> None:
+    def save_from_last_field(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == SESSION_FIELDS[-1]:
-            self.action_save()
-        else:
-            self.focus_next()
+        self.action_save()
 
     def action_save(self) -> None:
+        # Ctrl+S is a priority key: in a burst it is read before the keys queued ahead of it
+        # for the focused field are handled, so saving waits behind them.
+        focused = self.app.focused
+        if focused is not None and focused.screen is self:
+            focused.call_later(self.save_now)
+        else:
+            self.save_now()
+
+    def save_now(self) -> None:
         draft = SessionDraft(**{n: self.query_one(f"#{n}", Input).value for n in SESSION_FIELDS})
         try:
             if self.row is None:

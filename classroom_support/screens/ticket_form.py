@@ -31,7 +31,7 @@ from classroom_support.tickets import (
     TicketDraft,
     ValidationError,
 )
-from classroom_support.widgets import KeyChoice, LocalizedFooter, data_text
+from classroom_support.widgets import FormInput, KeyChoice, LocalizedFooter, data_text
 
 TEXT_FIELDS = (
     "title",
@@ -78,12 +78,12 @@ class NewTicketScreen(AppScreen[str | None]):
             yield from self.row(
                 "title",
                 ui("field.title") + " *",
-                Input(placeholder=ui("form.problem_placeholder"), id="title", compact=True),
+                FormInput(placeholder=ui("form.problem_placeholder"), id="title", compact=True),
             )
             yield from self.row(
                 "seat",
                 ui("field.seat"),
-                Input(placeholder=ui("form.seat_placeholder"), id="seat", compact=True),
+                FormInput(placeholder=ui("form.seat_placeholder"), id="seat", compact=True),
             )
             yield from self.row(
                 "category",
@@ -103,24 +103,24 @@ class NewTicketScreen(AppScreen[str | None]):
             yield from self.row(
                 "caller_number",
                 ui("field.caller_number"),
-                Input(id="caller_number", compact=True),
+                FormInput(id="caller_number", compact=True),
                 classes="caller hidden",
             )
             yield from self.row(
                 "remote_session_id",
                 ui("field.remote_session_id"),
-                Input(id="remote_session_id", compact=True),
+                FormInput(id="remote_session_id", compact=True),
                 classes="remote hidden",
             )
             yield from self.row(
                 "trainee_name",
                 ui("field.trainee_name"),
-                Input(placeholder=ui("form.optional"), id="trainee_name", compact=True),
+                FormInput(placeholder=ui("form.optional"), id="trainee_name", compact=True),
             )
             yield from self.row(
                 "trainee_contact",
                 ui("field.trainee_contact"),
-                Input(placeholder=ui("form.optional"), id="trainee_contact", compact=True),
+                FormInput(placeholder=ui("form.optional"), id="trainee_contact", compact=True),
             )
         yield Static(id="form-error")
         yield Static(data_text(tr("form.keys_hint")), id="form-hint")
@@ -225,12 +225,16 @@ class NewTicketScreen(AppScreen[str | None]):
         self.drafts.clear()
         self.dismiss(result)
 
-    @on(Input.Submitted)
-    def next_field(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.focus_next()
-
     def action_save(self) -> None:
+        # Ctrl+S is a priority key: in a burst it is read before the keys queued ahead of it
+        # for the focused field are handled, so saving waits behind them.
+        focused = self.app.focused
+        if focused is not None and focused.screen is self:
+            focused.call_later(self.save_now)
+        else:
+            self.save_now()
+
+    def save_now(self) -> None:
         values = self.collect()
         channel = values["channel"]
         draft = TicketDraft(

@@ -20,7 +20,16 @@ class KeyChoice(Widget, can_focus=True):
     BINDINGS = [
         Binding("left", "move(-1)", show=False),
         Binding("right", "move(1)", show=False),
+        # Priority, so a burst's keys after Tab reach the next field (see FormInput).
+        Binding("tab", "next_field", show=False, priority=True),
+        Binding("shift+tab", "previous_field", show=False, priority=True),
     ]
+
+    def action_next_field(self) -> None:
+        self.screen.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.screen.focus_previous()
 
     value: reactive[str] = reactive("", layout=True)
 

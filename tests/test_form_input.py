@@ -1,0 +1,113 @@
+"""Keys and pastes that arrive together, and text kept as it was pasted or typed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import events
+from textual.widgets import Input
+
+from classroom_support.app import ClassroomSupportApp
+from classroom_support.screens.queue import QueueScreen
+from classroom_support.screens.sessions import SessionForm
+from classroom_support.screens.ticket_form import NewTicketScreen
+from classroom_support.tickets import QueueQuery
+
+SIZE = (80, 24)
+MakeApp = Callable[..., ClassroomSupportApp]
+KEY_CHARACTERS = {"tab": "\t", "enter": "\r", "space": " "}
+
+
+def burst(app: ClassroomSupportApp, *keys: str) -> None:
+    """Queue the keys as the terminal driver does for one read: all before any is handled."""
+    for key in keys:
+        app.post_message(events.Key(key, KEY_CHARACTERS.get(key, key)))
+
+
+def value(app: ClassroomSupportApp, field: str) -> str:
+    return app.screen.query_one(f"#{field}", Input).value
+
+
+async def test_tab_inside_a_burst_moves_on(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, NewTicketScreen)
+        burst(app, "C", "C", "C", "tab", "D", "D", "D", "enter", "E", "shift+tab", "F")
+        await pilot.pause()
+        assert (value(app, "title"), value(app, "seat")) == ("CCC", "DDDF")
+        burst(app, "tab", "2", "ctrl+s")  # to category, pick PC, save
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        [ticket] = app.ctx.desk.queue(QueueQuery()).rows
+        assert (ticket.title, ticket.seat, ticket.category) == ("CCC", "DDDF", "pc")
+
+
+async def test_paste_with_tab_fills_the_next_field(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        app.post_message(events.Paste("EEE\tFFF"))
+        await pilot.pause()
+        assert (value(app, "title"), value(app, "seat")) == ("EEE", "FFF")
+        assert app.focused is app.screen.query_one("#seat")
+        await pilot.press(*"9")  # keys typed next go on where the paste stopped
+        assert value(app, "seat") == "FFF9"
+
+
+async def test_paste_with_more_parts_than_fields_is_refused_whole(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        app.post_message(events.Paste("a\nb\nc"))  # Problem, Seat, then a choice: no room
+        await pilot.pause()
+        assert (value(app, "title"), value(app, "seat")) == ("", "")
+        assert any("Not pasted" in str(n.message) for n in app._notifications)
+
+
+async def test_session_form_burst_and_paste_keep_fields_apart(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, SessionForm)
+        burst(app, *"Excel", "tab", *"Sara", "enter")
+        await pilot.pause()
+        assert (value(app, "course"), value(app, "trainer")) == ("Excel", "Sara")
+        assert app.focused is app.screen.query_one("#day")
+        app.post_message(events.Paste("\t10:00\t13:00"))
+        await pilot.pause()
+        assert (value(app, "start"), value(app, "end")) == ("10:00", "13:00")
+        burst(app, "enter")  # Enter in the last field saves
+        await pilot.pause()
+        assert not isinstance(app.screen, SessionForm)
+        [row] = app.ctx.sessions.upcoming()
+        assert (row.course, row.trainer) == ("Excel", "Sara")
+
+
+PASTED = "P1 \x1b[31mred\x1b[0m esc | zwj 👩\u200d💻 | rlo \u202eabc | nul[\x00]"
+
+
+async def test_pasted_text_is_stored_as_it_was(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        app.post_message(events.Paste(PASTED))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [ticket] = app.ctx.desk.queue(QueueQuery()).rows
+        assert ticket.title.encode() == PASTED.encode()
+
+
+async def test_typed_format_characters_are_kept(make_app: MakeApp) -> None:
+    app = make_app()
+    typed = "zwj 👩\u200d💻 rlo \u202eabc lrm \u200e."
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        burst(app, *typed)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [ticket] = app.ctx.desk.queue(QueueQuery()).rows
+        assert ticket.title.encode() == typed.encode()
