@@ -24,7 +24,7 @@ from classroom_support.i18n import tr, ui
 from classroom_support.monitor import MonitorResult
 from classroom_support.screens.queue import QueueScreen
 from classroom_support.sync import SyncClient, SyncReport, SyncStatus
-from classroom_support.widgets import data_text
+from classroom_support.widgets import data_text, paste_parser
 
 SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
 
@@ -59,6 +59,8 @@ class ClassroomSupportApp(App[None]):
         start: str = "queue",
         monitor: bool = True,
     ) -> None:
+        # Pasted text reaches the forms verbatim (escape sequences and NUL included).
+        paste_parser.install()
         super().__init__()
         self.ctx = ctx
         self.cursor_blink = cursor_blink
