@@ -144,6 +144,24 @@ def _payload(event: TicketEvent) -> dict[str, Any]:
     return json.loads(event.payload)
 
 
+def verify_refusal(ticket: Ticket) -> InvalidTransition | None:
+    """Why verifying `ticket` would be refused, or None when it may be verified. The one rule
+    both the event log and the screens use, so the desk can say no before asking for a note."""
+    if ticket.status != "resolved":
+        return InvalidTransition(
+            "error.transition", action=tr("action.verify"), status=tr(f"status.{ticket.status}")
+        )
+    if ticket.breached and ticket.rca_at is None:
+        return InvalidTransition("error.rca_required")
+    return None
+
+
+def can_verify(ticket: Ticket) -> str | None:
+    """The translated reason verifying `ticket` is refused, or None when it is allowed."""
+    refusal = verify_refusal(ticket)
+    return str(refusal) if refusal is not None else None
+
+
 def apply_event(ticket: Ticket, event: TicketEvent) -> None:
     """Fold one event into `ticket`. Raises InvalidTransition (ticket untouched) if not allowed."""
     kind = event.kind
@@ -227,12 +245,9 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
         if ticket.first_response_at is None:
             ticket.first_response_at = at  # solving it on the spot is also the first response
     elif kind == "verified":
-        if status != "resolved":
-            raise InvalidTransition(
-                "error.transition", action=tr("action.verify"), status=tr(f"status.{status}")
-            )
-        if ticket.breached and ticket.rca_at is None:
-            raise InvalidTransition("error.rca_required")
+        refusal = verify_refusal(ticket)
+        if refusal is not None:
+            raise refusal
         ticket.status = "verified"
         ticket.verified_at = at
         ticket.is_open = False

@@ -437,4 +437,8 @@ MESSAGES: dict[str, str] = {
     # queue follows the database; say no before asking
     "key.refresh": "تحديث",
     "queue.refreshed": "تم تحديث القائمة",
+    "dimmed.generic": "«{action}» غير متاح هنا الآن",
+    "dimmed.status": "لا يمكن «{action}» والتذكرة في حالة '{status}'",
+    "dimmed.responded": "الرد الأول مسجّل من قبل: أضف ملاحظة (n) بدلًا منه",
+    "dimmed.no_article": "افتح مقالة أولًا",
 }

@@ -437,4 +437,8 @@ MESSAGES: dict[str, str] = {
     # queue follows the database; say no before asking
     "key.refresh": "Refresh",
     "queue.refreshed": "Queue refreshed",
+    "dimmed.generic": "{action} is not available here right now",
+    "dimmed.status": "{action} is not possible while the ticket is '{status}'",
+    "dimmed.responded": "The first response is already recorded: add a note (n) instead",
+    "dimmed.no_article": "Open an article first",
 }

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from textual import events
 from textual.screen import Screen
+
+from classroom_support.i18n import tr
+from classroom_support.widgets import data_text
 
 ResultType = TypeVar("ResultType")
 
@@ -35,6 +39,20 @@ class AppScreen(Screen[ResultType]):
 
     def populate(self) -> None:
         """Fill tables and dynamic text from the database."""
+
+    def refusal(self, action: str) -> str | None:
+        """Why `action` is dimmed right now (translated); None for the generic reason."""
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        # A dimmed key (check_action returned None) would do nothing at all: say why instead.
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or not active.binding.show:
+            return
+        label = tr(active.binding.description) if active.binding.description else event.key
+        reason = self.refusal(active.binding.action) or tr("dimmed.generic", action=label)
+        self.notify(data_text(reason), severity="warning")
+        self.app.bell()
 
     def save_state(self) -> dict[str, Any]:
         return {}

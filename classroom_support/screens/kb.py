@@ -382,6 +382,11 @@ class ArticleScreen(AppScreen[None]):
             return None
         return True
 
+    def refusal(self, action: str) -> str | None:
+        if action in ("article_qr", "other_language") and self.article is None:
+            return tr("dimmed.no_article")
+        return None
+
     async def action_other_language(self) -> None:
         self.shown_language = other_language(self.shown_language)
         await self.recompose()

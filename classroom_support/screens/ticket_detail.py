@@ -16,7 +16,7 @@ from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
-from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError
+from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError, can_verify
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.sla_cell import hms
 
@@ -307,8 +307,28 @@ class TicketDetailScreen(AppScreen[None]):
                 return None
             if action == "rca":
                 return True if self.ticket.breached else None
+            if action == "verify" and can_verify(self.ticket) is not None:
+                return None  # e.g. breached without a root-cause analysis
             return True if self.ticket.status in ALLOWED[action] else None
         return True
+
+    def refusal(self, action: str) -> str | None:
+        ticket = self.ticket
+        if ticket is None:
+            return None
+        if action == "verify":
+            return can_verify(ticket)
+        if action == "rca" and not ticket.breached:
+            return tr("error.rca_not_needed")
+        if action == "respond" and ticket.first_response_at is not None:
+            return tr("dimmed.responded")
+        if action in ALLOWED and ticket.status not in ALLOWED[action]:
+            return tr(
+                "dimmed.status",
+                action=tr(f"key.{action}"),
+                status=tr(f"status.{ticket.status}"),
+            )
+        return None
 
     # ------------------------------------------------------------------ actions
 
@@ -413,6 +433,12 @@ class TicketDetailScreen(AppScreen[None]):
         )
 
     def action_verify(self) -> None:
+        # Say no before asking for a note: the domain's own rule, checked on a fresh read.
+        reason = can_verify(self.ctx.desk.get(self.ref))
+        if reason is not None:
+            self.notify(data_text(reason), severity="error", timeout=15)
+            self.app.bell()
+            return
         self.ask(
             "detail.prompt.verify",
             "event.verified",

@@ -1,0 +1,69 @@
+"""Say no before asking: refused actions explain themselves before any typing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from classroom_support.app import ClassroomSupportApp
+from classroom_support.screens.prompts import TextPrompt
+from classroom_support.screens.ticket_detail import TicketDetailScreen
+from classroom_support.tickets import TicketDraft, can_verify
+
+SIZE = (120, 36)
+RIYADH = ZoneInfo("Asia/Riyadh")
+MakeApp = Callable[..., ClassroomSupportApp]
+
+
+def toasts(app: ClassroomSupportApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def breached_and_resolved(app: ClassroomSupportApp) -> str:
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 1, 10, tzinfo=RIYADH))  # type: ignore[attr-defined]
+    ref = ctx.desk.create(TicketDraft(title="Projector dead")).ref
+    ctx.clock.set(datetime(2026, 11, 28, 10, tzinfo=RIYADH))  # type: ignore[attr-defined]
+    ctx.sla.run()
+    ctx.desk.resolve(ref, "bulb replaced")
+    return ref
+
+
+async def test_verify_without_rca_is_refused_before_the_note_dialog(make_app: MakeApp) -> None:
+    app = make_app()
+    ref = breached_and_resolved(app)
+    reason = can_verify(app.ctx.desk.get(ref))
+    assert reason is not None and "root-cause" in reason
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketDetailScreen)
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)  # no note asked for
+        assert isinstance(app.screen, TicketDetailScreen)
+        assert any(reason in t for t in toasts(app))
+        assert app.ctx.desk.get(ref).status == "resolved"
+
+
+async def test_a_dimmed_key_says_why(make_app: MakeApp) -> None:
+    app = make_app()
+    app.ctx.desk.create(TicketDraft(title="No sound"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("u")  # resume: only a waiting ticket
+        await pilot.pause()
+        assert any("Resume is not possible while the ticket is 'New'" in t for t in toasts(app))
+        await pilot.press("R")  # no root cause needed: the SLA was not missed
+        await pilot.pause()
+        assert any("needs a root-cause analysis" in t for t in toasts(app))
+
+
+def test_can_verify_follows_the_domain_rule(make_app: MakeApp) -> None:
+    app = make_app()
+    ref = app.ctx.desk.create(TicketDraft(title="No sound")).ref
+    assert can_verify(app.ctx.desk.get(ref)) is not None  # not resolved yet
+    app.ctx.desk.resolve(ref)
+    assert can_verify(app.ctx.desk.get(ref)) is None
