@@ -111,3 +111,31 @@ async def test_typed_format_characters_are_kept(make_app: MakeApp) -> None:
         await pilot.pause()
         [ticket] = app.ctx.desk.queue(QueueQuery()).rows
         assert ticket.title.encode() == typed.encode()
+
+
+async def test_holiday_form_takes_a_burst_and_enter_saves(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "h")
+        await pilot.pause()
+        before = len(app.ctx.sla.calendar().closures)
+        await pilot.press("a")
+        await pilot.pause()
+        burst(app, *"Institute day", "tab", *"2026-12-01", "tab", "enter")
+        await pilot.pause()
+        assert len(app.ctx.sla.calendar().closures) == before + 1
+
+
+async def test_note_prompt_refuses_a_multi_line_paste_instead_of_cutting_it(
+    make_app: MakeApp,
+) -> None:
+    from classroom_support.screens.prompts import TextPrompt
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(TextPrompt("Note"))
+        await pilot.pause()
+        app.post_message(events.Paste("first line\nsecond line"))
+        await pilot.pause()
+        assert value(app, "prompt-input") == ""  # not silently cut to "first line"
+        assert any("Not pasted" in str(n.message) for n in app._notifications)

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from classroom_support.i18n import tr
-from classroom_support.widgets import KeyChoice, data_text
+from classroom_support.widgets import FormInput, KeyChoice, data_text
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -28,7 +28,7 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
-            yield Input(value=self.initial, id="prompt-input", select_on_focus=False)
+            yield FormInput(value=self.initial, id="prompt-input", enter_submits=True)
             yield Static(data_text(self.error), id="prompt-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
 

@@ -20,7 +20,13 @@ from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ConfirmPrompt
 from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import RCA_CAUSES, TicketError, ValidationError
-from classroom_support.widgets import HallHeader, KeyChoice, LocalizedFooter, data_text
+from classroom_support.widgets import (
+    FormInput,
+    HallHeader,
+    KeyChoice,
+    LocalizedFooter,
+    data_text,
+)
 from classroom_support.widgets.sla_cell import hms
 
 
@@ -237,7 +243,7 @@ class RcaForm(ModalScreen[bool]):
             yield KeyChoice(RCA_CAUSES, "rca", ticket.rca_cause or "other", id="rca_cause")
             for name in ("rca_what", "rca_action", "rca_owner"):
                 yield Label(ui(f"field.{name}"), classes="field-label")
-                yield Input(getattr(ticket, name), id=name, select_on_focus=False)
+                yield FormInput(getattr(ticket, name), id=name, enter_submits=name == "rca_owner")
             yield Static(id="rca-error")
             yield Static(data_text(tr("rca.hint")), classes="prompt-hint")
 
@@ -377,10 +383,10 @@ class ClosureForm(ModalScreen[ClosureDraft | None]):
                 ("end", "field.end_day"),
             ):
                 yield Label(ui(label), classes="field-label")
-                yield Input(
+                yield FormInput(
                     id=name,
                     placeholder="YYYY-MM-DD" if name != "name" else "",
-                    select_on_focus=False,
+                    enter_submits=name == "end",
                 )
             yield Static(id="closure-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")

@@ -18,7 +18,7 @@ from classroom_support.db import StorageError
 from classroom_support.i18n import CATALOGS, tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.sync import SyncStatus, token_hint
-from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
 
 LOG_ROWS = 200
 
@@ -204,13 +204,13 @@ class SyncSetupScreen(ModalScreen[bool]):
         with Vertical(classes="prompt"):
             yield Static(data_text(tr("setup.title")), classes="prompt-title")
             yield Label(ui("setup.url"), classes="field-label")
-            yield Input(url, id="sync-url", select_on_focus=False)
+            yield FormInput(url, id="sync-url")
             yield Label(ui("setup.token"), classes="field-label")
-            yield Input(
+            yield FormInput(
                 id="sync-token",
                 password=True,
                 placeholder=tr("setup.token_kept", hint=token_hint(token)) if token else "",
-                select_on_focus=False,
+                enter_submits=True,
             )
             yield Static(id="setup-error")
             yield Static(data_text(tr("setup.hint")), classes="prompt-hint")
