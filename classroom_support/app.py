@@ -304,6 +304,39 @@ class ClassroomSupportApp(App[None]):
             if isinstance(screen, QueueScreen):
                 screen.reload()
 
+    def typed_draft(self) -> bool:
+        """True when a form or prompt on the stack holds typed text that quitting would drop."""
+        from textual.screen import ModalScreen
+        from textual.widgets import Input, TextArea
+
+        from classroom_support.screens.prompts import ConfirmPrompt
+        from classroom_support.screens.ticket_form import NewTicketScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ConfirmPrompt) or not isinstance(
+                screen, (ModalScreen, NewTicketScreen)
+            ):
+                continue
+            if any(w.value.strip() for w in screen.query(Input)):
+                return True
+            if any(w.text.strip() for w in screen.query(TextArea)):
+                return True
+        return False
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q asks first when typed text would be lost; a second Ctrl+Q quits."""
+        from classroom_support.screens.prompts import ConfirmPrompt
+
+        if isinstance(self.screen, ConfirmPrompt) or not self.typed_draft():
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(ConfirmPrompt(tr("app.quit_with_draft"), yes=tr("key.quit")), answered)
+
     def action_help(self) -> None:
         from classroom_support.screens.help import HelpScreen
 

@@ -67,3 +67,32 @@ def test_can_verify_follows_the_domain_rule(make_app: MakeApp) -> None:
     assert can_verify(app.ctx.desk.get(ref)) is not None  # not resolved yet
     app.ctx.desk.resolve(ref)
     assert can_verify(app.ctx.desk.get(ref)) is None
+
+
+async def test_ctrl_q_with_a_typed_draft_asks_first(make_app: MakeApp) -> None:
+    from classroom_support.screens.prompts import ConfirmPrompt
+    from classroom_support.screens.ticket_form import NewTicketScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", *"Projector flickers")
+        await pilot.pause()
+        assert isinstance(app.screen, NewTicketScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPrompt)  # asked, not gone
+        await pilot.press("escape")  # stay
+        await pilot.pause()
+        assert isinstance(app.screen, NewTicketScreen)
+        assert app.is_running
+        await pilot.press("ctrl+q", "enter")  # Enter quits
+        await pilot.pause()
+        assert app.return_code == 0 and not app.is_running
+
+
+async def test_ctrl_q_without_a_draft_quits_at_once(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running

@@ -441,4 +441,5 @@ MESSAGES: dict[str, str] = {
     "dimmed.status": "لا يمكن «{action}» والتذكرة في حالة '{status}'",
     "dimmed.responded": "الرد الأول مسجّل من قبل: أضف ملاحظة (n) بدلًا منه",
     "dimmed.no_article": "افتح مقالة أولًا",
+    "app.quit_with_draft": "هل تخرج وتفقد النص المكتوب هنا؟",
 }

@@ -441,4 +441,5 @@ MESSAGES: dict[str, str] = {
     "dimmed.status": "{action} is not possible while the ticket is '{status}'",
     "dimmed.responded": "The first response is already recorded: add a note (n) instead",
     "dimmed.no_article": "Open an article first",
+    "app.quit_with_draft": "Quit and lose the text typed here?",
 }

@@ -94,15 +94,18 @@ class ConfirmPrompt(ModalScreen[bool]):
         Binding("escape,n", "answer(False)", "key.cancel", id="confirm-no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, yes: str = "") -> None:
         super().__init__()
         self.question = question
+        self.yes = yes  # what Y/Enter does, translated; "Delete" when not given
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(data_text(self.question), classes="prompt-title")
             yield Static(
-                data_text(f"Y / Enter = {tr('prompt.yes')} · N / Esc = {tr('prompt.cancel')}"),
+                data_text(
+                    f"Y / Enter = {self.yes or tr('prompt.yes')} · N / Esc = {tr('prompt.cancel')}"
+                ),
                 classes="prompt-hint",
             )
 
