@@ -96,3 +96,24 @@ async def test_ctrl_q_without_a_draft_quits_at_once(make_app: MakeApp) -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_monitor_events_name_the_monitor_and_the_rung(make_app: MakeApp) -> None:
+    from textual.widgets import DataTable
+
+    app = make_app()
+    ref = breached_and_resolved(app)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(TicketDetailScreen(ref))
+        await pilot.pause()
+        table = app.screen.query_one("#timeline", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        monitor_rows = [r for r in rows if r[1].startswith(("SLA", "Escalat"))]
+        assert monitor_rows, rows
+        assert all(r[2] == "SLA monitor" for r in monitor_rows)
+        escalations = [r for r in monitor_rows if r[1].startswith("Escalat")]
+        ladder = {s.id: s.name for s in app.ctx.config.escalation}
+        assert escalations and all(
+            any(name in r[3] for name in ladder.values()) for r in escalations
+        )
+        assert not any(f": {step_id}" in r[3] for r in escalations for step_id in ladder), rows

@@ -442,4 +442,5 @@ MESSAGES: dict[str, str] = {
     "dimmed.responded": "الرد الأول مسجّل من قبل: أضف ملاحظة (n) بدلًا منه",
     "dimmed.no_article": "افتح مقالة أولًا",
     "app.quit_with_draft": "هل تخرج وتفقد النص المكتوب هنا؟",
+    "actor.sla_monitor": "مراقب الخدمة",
 }

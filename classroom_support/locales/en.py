@@ -442,4 +442,5 @@ MESSAGES: dict[str, str] = {
     "dimmed.responded": "The first response is already recorded: add a note (n) instead",
     "dimmed.no_article": "Open an article first",
     "app.quit_with_draft": "Quit and lose the text typed here?",
+    "actor.sla_monitor": "SLA monitor",
 }

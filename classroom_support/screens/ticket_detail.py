@@ -34,6 +34,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "reopen": ("resolved", "verified"),
     "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
 }
+# Events only the SLA monitor records (sla_policy.planned_sla_events).
+MONITOR_KINDS = ("sla_warning", "sla_breached", "escalated")
 DETAIL_KEYS = {
     "message": "field.message",
     "text": "field.note",
@@ -183,7 +185,7 @@ class TicketDetailScreen(AppScreen[None]):
             table.add_row(
                 local(event.occurred_at),
                 ui(f"event.{event.kind}"),
-                data_text(event.actor, limit=20),
+                data_text(self.actor_name(event.kind, event.actor), limit=20),
                 # Cut to the column in logical order, before shaping (see the queue).
                 data_text(self.describe(event.kind, payload), limit=self.details_width - 1),
                 key=event.id,
@@ -283,6 +285,18 @@ class TicketDetailScreen(AppScreen[None]):
                 )
         return lines
 
+    def actor_name(self, kind: str, actor: str) -> str:
+        """The SLA monitor writes its events under the device's OS user ("root"): name the
+        monitor instead, which is who decided them."""
+        return tr("actor.sla_monitor") if kind in MONITOR_KINDS else actor
+
+    def rung_title(self, step_id: str) -> str:
+        """A ladder rung's configured title in the UI language, not its id."""
+        for step in self.ctx.config.escalation:
+            if step.id == step_id:
+                return step.name_ar if language() == "ar" and step.name_ar else step.name
+        return step_id
+
     def describe(self, kind: str, payload: dict[str, Any]) -> str:
         if kind == "created":
             return payload.get("title", "")
@@ -298,6 +312,8 @@ class TicketDetailScreen(AppScreen[None]):
                 value = tr(f"rca.{value}")
             elif key == "category":
                 value = tr(f"category.{value}")
+            elif key == "step":
+                value = self.rung_title(str(value))
             parts.append(f"{tr(DETAIL_KEYS[key])}: {value}")
         return " · ".join(parts)
 
