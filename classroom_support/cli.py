@@ -435,30 +435,36 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     import logging
+    import shutil
 
-    from classroom_support import i18n
-    from classroom_support.context import open_context
+    from classroom_support.context import load_settings, open_context
     from classroom_support.logfile import start_log
+    from classroom_support.screens.keymap_check import keymap_problem
 
+    problem = keymap_problem(load_settings(args.config, args.db, args.lang)[0].keymap)
+    if problem:  # before the screen is taken over: a key that would silently do nothing
+        return fail(problem)
     db_path = args.db
-    if args.demo:
-        folder = Path(tempfile.mkdtemp(prefix="classroom-support-demo-"))
-        db_path = folder / "demo.sqlite3"
-    ctx = open_context(args.config, db_path, language=args.lang)
-    start_log(ctx.paths.log_dir)
-    logging.getLogger("classroom_support").info("start: database %s", ctx.paths.database)
-    if args.demo:
-        from classroom_support.demo import fill_demo
-
-        fill_demo(ctx)
-    from classroom_support.app import ClassroomSupportApp  # Textual only for the TUI
-
+    folder = Path(tempfile.mkdtemp(prefix="classroom-support-demo-")) if args.demo else None
     try:
-        ClassroomSupportApp(ctx, start=start).run()
+        if folder is not None:
+            db_path = folder / "demo.sqlite3"
+        ctx = open_context(args.config, db_path, language=args.lang)
+        start_log(ctx.paths.log_dir)
+        logging.getLogger("classroom_support").info("start: database %s", ctx.paths.database)
+        if folder is not None:
+            from classroom_support.demo import fill_demo
+
+            fill_demo(ctx)
+        from classroom_support.app import ClassroomSupportApp  # Textual only for the TUI
+
+        try:
+            ClassroomSupportApp(ctx, start=start).run()
+        finally:
+            ctx.close()
     finally:
-        ctx.close()
-    if args.demo:
-        print(i18n.tr("cli.demo_ready", path=db_path))
+        if folder is not None:  # throwaway: the demo leaves nothing behind
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -96,3 +96,34 @@ def test_process_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_demo_database_is_removed_on_exit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--demo` is a throwaway: its folder is gone when the app ends, even by an error."""
+    import tempfile
+
+    from classroom_support.app import ClassroomSupportApp
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    seen: list[Path] = []
+
+    def fake_run(self: ClassroomSupportApp) -> None:
+        seen.append(self.ctx.db.path)
+        assert self.ctx.db.path.is_file() and self.ctx.desk.count_open(None) > 0
+
+    monkeypatch.setattr(ClassroomSupportApp, "run", fake_run)
+    assert main(["--lang", "en", "--demo"]) == 0
+    assert seen and seen[0].is_relative_to(scratch)
+    assert list(scratch.iterdir()) == []
+
+    def crash(self: ClassroomSupportApp) -> None:
+        raise RuntimeError("the terminal went away")
+
+    monkeypatch.setattr(ClassroomSupportApp, "run", crash)
+    with pytest.raises(RuntimeError):
+        main(["--lang", "en", "--demo"])
+    assert list(scratch.iterdir()) == []

@@ -278,7 +278,8 @@ class QueueScreen(AppScreen[None]):
         if page.total == 0:
             unfiltered = q.statuses == OPEN_STATUSES and not q.priorities and not q.search
             if unfiltered:
-                message = f"{tr('queue.empty_title')}\n\n{tr('queue.empty_hint')}"
+                hint = tr("queue.empty_hint", key=self._new_ticket_key())
+                message = f"{tr('queue.empty_title')}\n\n{hint}"
             else:
                 message = tr("queue.no_match")
             empty.update(data_text(message, single_line=False))
@@ -309,6 +310,12 @@ class QueueScreen(AppScreen[None]):
         self.seen_generation = self.ctx.db.watcher().generation
         self.reload()
         self.notify(ui("queue.refreshed"))
+
+    def _new_ticket_key(self) -> str:
+        """The key the hint names: N, or what `[keymap] new-ticket` moved it to."""
+        keys = self.ctx.config.keymap.get("new-ticket", "n")
+        first = keys.split(",")[0].strip()
+        return "+".join(p.upper() if len(p) == 1 else p.capitalize() for p in first.split("+"))
 
     def action_new_ticket(self) -> None:
         from classroom_support.screens.ticket_form import NewTicketScreen
