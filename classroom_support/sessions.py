@@ -118,6 +118,25 @@ class SessionBook:
                 s.add(row)
         self._changed(since)
 
+    def overlapping(
+        self, draft: SessionDraft, exclude_id: str | None = None, hall_code: str | None = None
+    ) -> list[CourseSession]:
+        """Sessions of the hall whose time overlaps the draft's (a hall holds one course at a
+        time), so the form can warn before saving; ValidationError for a bad draft."""
+        starts, ends = self.to_instants(draft)
+        with self.db.read() as s:
+            rows = s.exec(
+                select(CourseSession)
+                .where(
+                    CourseSession.hall_code == (hall_code or self.config.hall),
+                    col(CourseSession.deleted).is_(False),
+                    CourseSession.starts_at < ends,
+                    CourseSession.ends_at > starts,
+                )
+                .order_by(col(CourseSession.starts_at))
+            ).all()
+        return [r for r in rows if r.id != exclude_id]
+
     def upcoming(self, hall_code: str | None = None, days: int = 14) -> list[CourseSession]:
         """Sessions that end after the start of today (local) and begin within `days`."""
         now = self.clock.now()

@@ -117,3 +117,32 @@ async def test_monitor_events_name_the_monitor_and_the_rung(make_app: MakeApp) -
             any(name in r[3] for name in ladder.values()) for r in escalations
         )
         assert not any(f": {step_id}" in r[3] for r in escalations for step_id in ladder), rows
+
+
+async def test_overlapping_session_is_warned_about_before_saving(make_app: MakeApp) -> None:
+    from textual.widgets import Input, Static
+
+    from classroom_support.screens.prompts import ConfirmPrompt
+    from classroom_support.screens.sessions import SessionForm
+    from classroom_support.sessions import SessionDraft
+
+    app = make_app()
+    app.ctx.sessions.add(SessionDraft("Python 101", "Omar", "2026-11-28", "09:00", "12:00"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "a", *"Excel", "tab", *"Sara", "tab", "tab")
+        app.screen.query_one("#start", Input).value = "11:00"
+        app.screen.query_one("#end", Input).value = "13:00"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPrompt)  # warned, not saved yet
+        assert "Python 101" in str(app.screen.query_one(".prompt-title", Static).render())
+        assert len(app.ctx.sessions.upcoming()) == 1
+        await pilot.press("escape")  # go back and fix it: the typed form is still there
+        await pilot.pause()
+        assert isinstance(app.screen, SessionForm)
+        assert app.screen.query_one("#course", Input).value == "Excel"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("enter")  # confirm: save anyway
+        await pilot.pause()
+        assert len(app.ctx.sessions.upcoming()) == 2

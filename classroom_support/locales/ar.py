@@ -445,4 +445,5 @@ MESSAGES: dict[str, str] = {
     "dimmed.no_article": "افتح مقالة أولًا",
     "app.quit_with_draft": "هل تخرج وتفقد النص المكتوب هنا؟",
     "actor.sla_monitor": "مراقب الخدمة",
+    "sessions.overlap": "يتداخل مع '{course}' في هذه القاعة ({start}–{end}). أتحفظ على أي حال؟",
 }

@@ -445,4 +445,5 @@ MESSAGES: dict[str, str] = {
     "dimmed.no_article": "Open an article first",
     "app.quit_with_draft": "Quit and lose the text typed here?",
     "actor.sla_monitor": "SLA monitor",
+    "sessions.overlap": "Overlaps '{course}' in this hall ({start}–{end}). Save anyway?",
 }

@@ -209,9 +209,33 @@ class SessionForm(ModalScreen[bool]):
         else:
             self.save_now()
 
-    def save_now(self) -> None:
+    def save_now(self, confirmed: bool = False) -> None:
         draft = SessionDraft(**{n: self.query_one(f"#{n}", Input).value for n in SESSION_FIELDS})
         try:
+            clashes = (
+                []
+                if confirmed
+                else self.ctx.sessions.overlapping(
+                    draft, exclude_id=self.row.id if self.row else None
+                )
+            )
+            if clashes:
+                # Warn before saving: the user may confirm (a shared slot) or go back and fix it.
+                other = clashes[0]
+                zone = self.ctx.config.zone
+                question = tr(
+                    "sessions.overlap",
+                    course=other.course,
+                    start=f"{other.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                    end=f"{other.ends_at.astimezone(zone):%H:%M}",
+                )
+
+                def answered(save: bool | None) -> None:
+                    if save:
+                        self.save_now(confirmed=True)
+
+                self.app.push_screen(ConfirmPrompt(question, yes=tr("key.save")), answered)
+                return
             if self.row is None:
                 self.ctx.sessions.add(draft)
             else:
