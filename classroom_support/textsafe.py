@@ -32,3 +32,19 @@ def visible(text: str, *, single_line: bool = False, limit: int | None = None) -
     if single_line:
         text = text.replace("\t", " ").replace("\n", " ⏎ ")
     return text
+
+
+def _one_for_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return "\ufffd"  # C1 control, bidi embedding/override/isolate
+
+
+def visible_in_place(text: str) -> str:
+    """Like `visible`, one stand-in character per character, so an editing field's cursor
+    index still matches what is shown (C1 and bidi controls show as U+FFFD)."""
+    text = _CONTROL.sub(_one_for_one, text)
+    return _BIDI_CONTROL.sub(_one_for_one, text)

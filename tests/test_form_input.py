@@ -21,7 +21,8 @@ KEY_CHARACTERS = {"tab": "\t", "enter": "\r", "space": " "}
 def burst(app: ClassroomSupportApp, *keys: str) -> None:
     """Queue the keys as the terminal driver does for one read: all before any is handled."""
     for key in keys:
-        app.post_message(events.Key(key, KEY_CHARACTERS.get(key, key)))
+        character = KEY_CHARACTERS.get(key, key if len(key) == 1 else None)
+        app.post_message(events.Key(key, character))
 
 
 def value(app: ClassroomSupportApp, field: str) -> str:
@@ -139,3 +140,27 @@ async def test_note_prompt_refuses_a_multi_line_paste_instead_of_cutting_it(
         await pilot.pause()
         assert value(app, "prompt-input") == ""  # not silently cut to "first line"
         assert any("Not pasted" in str(n.message) for n in app._notifications)
+
+
+async def test_a_pasted_escape_sequence_is_shown_not_sent_to_the_terminal(
+    make_app: MakeApp,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        app.post_message(events.Paste("P1 \x1b[31mred \u202eabc"))
+        await pilot.pause()
+        field = app.screen.query_one("#title", Input)
+        assert field.value == "P1 \x1b[31mred \u202eabc"
+        shown = "".join(segment.text for segment in field.render_line(0))
+        assert "P1 ␛[31mred \ufffdabc" in shown
+        assert "\x1b" not in shown and "\u202e" not in shown
+
+
+async def test_editing_keys_inside_a_burst_apply_in_order(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        burst(app, *"abcd", "left", "left", "X", "home", "Y", "end", "backspace", "Z")
+        await pilot.pause()
+        assert value(app, "title") == "YabXcZ"

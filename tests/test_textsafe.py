@@ -12,3 +12,12 @@ def test_controls_and_bidi_overrides_become_visible() -> None:
     assert visible("keep\nnewline") == "keep\nnewline"
     assert visible("x" * 10, limit=4) == "xxxx…"
     assert visible("👩‍💻 [bold]x[/]") == "👩‍💻 [bold]x[/]"
+
+
+def test_visible_in_place_keeps_one_character_per_character() -> None:
+    from classroom_support.textsafe import visible_in_place
+
+    text = "P1 \x1b[31mred \u202eabc nul[\x00] \x9b 👩\u200d💻"
+    shown = visible_in_place(text)
+    assert len(shown) == len(text)
+    assert shown == "P1 ␛[31mred \ufffdabc nul[␀] \ufffd 👩\u200d💻"

@@ -5,13 +5,15 @@ Textual forwards each key to the widget focused *when the app reads it* and a fi
 ("CCC", Tab, "DDD" in one read from a fast typist or an SSH link) the keys after Tab are
 already queued for the old field. Here Tab, Shift+Tab and Enter are priority bindings of the
 field itself: they run while the app reads the burst, so the next keys go to the field that
-now has focus. A paste containing Tab or newlines is split across the following fields, as if
+now has focus; the field's editing keys (arrows, Home, Backspace) likewise run in turn with
+the typed characters. A paste containing Tab or newlines is split across the following fields, as if
 typed; when there are not enough text fields after this one the whole paste is refused with
 a message (the clipboard still holds it) rather than merged or cut.
 
 Text is data: format characters (ZWJ in emoji, bidi marks and overrides) typed or pasted are
-kept, since Textual's Input only inserts characters Python calls printable. Showing them
-safely is the display's job (`textsafe.visible`), never the field's.
+kept, since Textual's Input only inserts characters Python calls printable. The field shows
+the value through `textsafe.visible_in_place` (a pasted ESC sequence must not reach the
+terminal); that transform never feeds back into the value.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
 from classroom_support.i18n import ui
+from classroom_support.textsafe import visible_in_place
 
 # A field separator inside a paste, as the keys Tab and Enter would be.
 _SEPARATOR = re.compile("\r\n|[\t\r\n]")
@@ -68,7 +73,29 @@ class FormInput(Input):
             event.prevent_default()
             self._put(character)
             return
+        if not event.is_printable:
+            # The field's own keys (arrows, Home, Backspace…) are otherwise bindings run only
+            # after the key bubbles up to the app, by when the next keys of a burst have been
+            # typed in here: "ab" Left "X" came out "abX". Run them in turn instead.
+            for binding in self._bindings.key_to_bindings.get(event.key, []):
+                if not binding.priority:
+                    event.stop()
+                    event.prevent_default()
+                    await self.run_action(binding.action)
+                    return
         await super()._on_key(event)
+
+    @property
+    def _value(self) -> Text:
+        # The value is kept verbatim, but a pasted ESC sequence must not reach the terminal
+        # (it would recolour or move the screen) nor an RTL override reorder the field.
+        if self.password:
+            return super()._value
+        text = Text(visible_in_place(self.value), no_wrap=True, overflow="ignore", end="")
+        return self.highlighter(text) if self.highlighter is not None else text
+
+    def _position_to_cell(self, position: int) -> int:
+        return cell_len(visible_in_place(self.value[:position]))
 
     def _put(self, text: str) -> None:
         if self.selection.is_empty:
