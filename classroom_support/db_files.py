@@ -41,6 +41,15 @@ class FileRefused(Exception):
     """The file at --db (or beside it) must not be opened; the message says what to do."""
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file to the disk, or a folder's entries after a rename or a new file in it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def wal_path(path: Path) -> Path:
     return Path(f"{path}-wal")
 

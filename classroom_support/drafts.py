@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from classroom_support.db_files import fsync_path
+
 DRAFT_VERSION = 1
 
 
@@ -47,7 +49,7 @@ class TicketDraftFile:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(name, self.path)
-            _fsync_dir(folder)
+            fsync_path(folder)
         except OSError:
             Path(name).unlink(missing_ok=True)
             return False
@@ -78,11 +80,3 @@ def local_time(stamp: str, zone: Any) -> str:
         return datetime.fromisoformat(stamp).astimezone(zone).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return "?"
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -25,6 +25,7 @@ from classroom_support.db_files import (
     check_main_file,
     check_wal_belongs,
     foreign_wal_reason,
+    fsync_path,
     has_frames,
     held_by_another_process,
     integrity_problems,
@@ -70,10 +71,10 @@ def restore_backup(source: Path, target: Path, now: datetime | None = None) -> R
     staged = _stage(source, target.parent)
     try:
         tickets, revision = _validate(staged, source, _known_revisions())
-        _fsync(staged)
+        fsync_path(staged)
         kept = _set_aside(target, now or datetime.now(UTC))
         os.replace(staged, target)
-        _fsync_dir(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         for leftover in (staged, wal_path(staged), shm_path(staged)):
             leftover.unlink(missing_ok=True)
@@ -161,8 +162,8 @@ def _set_aside(target: Path, now: datetime) -> Path | None:
         os.link(target, aside)
     except OSError:
         shutil.copyfile(target, aside)
-        _fsync(aside)
-    _fsync_dir(target.parent)
+        fsync_path(aside)
+    fsync_path(target.parent)
     return aside
 
 
@@ -178,19 +179,3 @@ def _fold_wal(path: Path) -> None:
         raise RestoreRefused(f"cannot fold {wal_path(path)} into {path}: {exc}") from None
     if busy:
         raise RestoreRefused(f"{path} is in use: close classroom-support, then restore again")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -14,6 +14,7 @@ Like central/cli.py, only the standard library at import time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import sys
@@ -22,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from classroom_support.db_files import fsync_path
 
 COMMANDS = ("backup",)
 PG_DUMP_HINT = (
@@ -93,7 +96,8 @@ def backup_sqlite(source: Path, target: Path, *, force: bool = False) -> int:
                 os.link(part, target)  # fails if FILE appeared meanwhile: never overwrite
             except FileExistsError:
                 raise BackupError(f"{target} exists; pass --force to replace it") from None
-        _fsync_folder(folder)
+        with contextlib.suppress(OSError):  # some file systems cannot open a folder
+            fsync_path(folder)
         return target.stat().st_size
     except sqlite3.Error as exc:
         raise BackupError(f"backup failed: {exc}") from None
@@ -132,14 +136,3 @@ def _check(part: Path) -> None:
         conn.close()
     with part.open("rb+") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
