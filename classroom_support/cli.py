@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from classroom_support.cli_checks import fail
 from classroom_support.config import ConfigError
 from classroom_support.db import DatabaseError
 
@@ -58,38 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         screen.add_argument("--demo", action="store_true", default=argparse.SUPPRESS)
         screen.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
 
-    tickets = sub.add_parser("tickets", help="add, list and show tickets from scripts")
-    tsub = tickets.add_subparsers(dest="tickets_command", required=True)
+    from classroom_support import cli_tickets
 
-    add = tsub.add_parser("add", help="log a ticket; prints its reference")
-    _common(add, suppress=True)
-    add.add_argument("--title", "--problem", dest="title", required=True, help="the problem")
-    add.add_argument("--seat", default="")
-    add.add_argument("--category", default="other")
-    add.add_argument("--priority", default="normal")
-    add.add_argument("--channel", default="in_hall")
-    add.add_argument("--caller-number", default="")
-    add.add_argument("--remote-session-id", default="")
-    add.add_argument("--trainee-name", default="")
-    add.add_argument("--trainee-contact", default="")
-    add.add_argument("--hall", default=None)
-    add.add_argument("--json", action="store_true")
-
-    lst = tsub.add_parser("list", help="list tickets (open ones of this hall by default)")
-    _common(lst, suppress=True)
-    lst.add_argument(
-        "--status", action="append", default=None, help="only this status (repeatable)"
-    )
-    lst.add_argument("--all", action="store_true", help="every status, every hall")
-    lst.add_argument("--hall", default=None)
-    lst.add_argument("--search", default="")
-    lst.add_argument("--limit", type=int, default=1000)
-    lst.add_argument("--json", action="store_true")
-
-    show = tsub.add_parser("show", help="one ticket with its history")
-    _common(show, suppress=True)
-    show.add_argument("ref")
-    show.add_argument("--json", action="store_true")
+    cli_tickets.add_parsers(sub, _common)  # tickets add / list / show / ...
 
     sla = sub.add_parser("sla", help="SLA what-if questions")
     ssub = sla.add_subparsers(dest="sla_command", required=True)
@@ -129,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "locate":
             return cmd_locate(args)
         if args.command == "tickets":
-            return cmd_tickets(args)
+            from classroom_support import cli_tickets
+
+            return cli_tickets.run(args)
         if args.command == "sla":
             return cmd_sla(args)
         if args.command == "breaches":
@@ -292,11 +266,6 @@ def cmd_breaches(args: argparse.Namespace) -> int:
         ctx.close()
 
 
-def fail(message: str, code: int = 2) -> int:
-    print(f"classroom-support: {message}", file=sys.stderr)
-    return code
-
-
 def cmd_locate(args: argparse.Namespace) -> int:
     from classroom_support.config import default_paths
 
@@ -308,129 +277,6 @@ def cmd_locate(args: argparse.Namespace) -> int:
     print(f"backups:  {paths.backup_dir}")
     print(f"logs:     {paths.log_dir}{no_logs}")
     return 0
-
-
-def ticket_json(ticket: Any) -> dict[str, Any]:
-    data = ticket.model_dump()
-    for key, value in data.items():
-        if hasattr(value, "isoformat"):
-            data[key] = value.isoformat()
-    return data
-
-
-def cmd_tickets(args: argparse.Namespace) -> int:
-    from classroom_support.context import open_context
-    from classroom_support.i18n import tr
-    from classroom_support.textsafe import visible
-    from classroom_support.tickets import (
-        OPEN_STATUSES,
-        STATUSES,
-        QueueQuery,
-        TicketDraft,
-        TicketError,
-    )
-
-    ctx = open_context(args.config, args.db, language=args.lang)
-    try:
-        desk = ctx.desk
-        if args.tickets_command == "add":
-            current = ctx.sessions.current(args.hall)
-            draft = TicketDraft(
-                title=args.title,
-                seat=args.seat,
-                category=args.category,
-                priority=args.priority,
-                channel=args.channel,
-                caller_number=args.caller_number,
-                remote_session_id=args.remote_session_id,
-                trainee_name=args.trainee_name,
-                trainee_contact=args.trainee_contact,
-                hall_code=args.hall,
-                session_id=current.id if current else None,
-            )
-            try:
-                ticket = desk.create(draft)
-            except TicketError as exc:
-                return fail(str(exc))
-            if args.json:
-                print(json.dumps(ticket_json(ticket), ensure_ascii=False))
-            else:
-                print(ticket.ref)
-            return 0
-        if args.tickets_command == "list":
-            statuses: tuple[str, ...] = OPEN_STATUSES
-            if args.status:
-                bad = [s for s in args.status if s not in STATUSES]
-                if bad:
-                    return fail(f"unknown status {bad[0]!r}; choose from {', '.join(STATUSES)}")
-                statuses = tuple(args.status)
-            if args.all:
-                statuses = tuple(args.status or ())
-            if args.limit < 0:
-                return fail("--limit must be 0 or more")
-            hall = None if args.all and not args.hall else (args.hall or ctx.config.hall)
-            page = desk.queue(
-                QueueQuery(hall_code=hall, statuses=statuses, search=args.search, limit=args.limit)
-            )
-            if args.json:
-                print(json.dumps([ticket_json(t) for t in page.rows], ensure_ascii=False))
-                return 0
-            if not page.rows:
-                print(tr("cli.no_tickets"))
-                return 0
-            for t in page.rows:
-                local = t.created_at.astimezone(ctx.config.zone).strftime("%Y-%m-%d %H:%M")
-                print(
-                    f"{t.ref:<10} {local}  {t.status:<11} {t.priority:<8} "
-                    f"{visible(t.seat, single_line=True, limit=10):<10} "
-                    f"{visible(t.title, single_line=True, limit=60)}"
-                )
-            return 0
-        if args.tickets_command == "show":
-            try:
-                ticket = desk.get(args.ref)
-            except TicketError as exc:
-                return fail(str(exc), code=1)
-            events = desk.history(ticket.id)
-            if args.json:
-                data = ticket_json(ticket)
-                data["events"] = [
-                    {**ticket_json(e), "payload": json.loads(e.payload)} for e in events
-                ]
-                print(json.dumps(data, ensure_ascii=False))
-                return 0
-            zone = ctx.config.zone
-            print(f"{ticket.ref}  [{ticket.status}]  {visible(ticket.title, single_line=True)}")
-            for key in (
-                "hall_code",
-                "seat",
-                "channel",
-                "priority",
-                "category",
-                "assignee",
-                "trainee_name",
-                "trainee_contact",
-                "caller_number",
-                "remote_session_id",
-            ):
-                value = getattr(ticket, key)
-                if value:
-                    print(f"  {key}: {visible(str(value), single_line=True)}")
-            for e in events:
-                local = e.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-                payload = json.loads(e.payload)
-                detail = (
-                    ""
-                    if e.kind == "created"
-                    else " ".join(
-                        f"{k}={visible(str(v), single_line=True)}" for k, v in payload.items() if v
-                    )
-                )
-                print(f"  {local}  {e.kind:<13} {visible(e.actor, single_line=True)}  {detail}")
-            return 0
-    finally:
-        ctx.close()
-    return 2
 
 
 def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:

@@ -7,6 +7,7 @@ report in one line, not something to create or silently replace with defaults.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,3 +54,9 @@ def path_problem(args: argparse.Namespace) -> str | None:
         if not parent.is_dir():
             return tr("cli.path.no_parent", option=option, path=path, folder=parent)
     return None
+
+
+def fail(message: str, code: int = 2) -> int:
+    """One line on stderr, and the exit code to return."""
+    print(f"classroom-support: {message}", file=sys.stderr)
+    return code
