@@ -81,11 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     breaches.add_argument("--csv", type=Path, default=None, help="write the ledger to this file")
     breaches.add_argument("--json", action="store_true")
 
-    from classroom_support import db_cli, sync_cli
+    from classroom_support import db_cli, report_cli, sync_cli
     from classroom_support.central import cli as central_cli
 
     sync_cli.add_parsers(sub, _common)  # connect, sync
     db_cli.add_parsers(sub, _common)  # check, restore
+    report_cli.add_parser(sub, _common)  # report
     central_cli.add_parser(sub)  # central serve / add-device / ...
     return parser
 
@@ -112,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from classroom_support import sync_cli
 
             return sync_cli.run(args)
+        if args.command == "report":
+            from classroom_support import report_cli
+
+            return report_cli.run(args)
         if args.command in ("check", "restore"):
             from classroom_support import db_cli
 

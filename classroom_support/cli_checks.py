@@ -15,7 +15,7 @@ from classroom_support.i18n import tr
 
 # Options whose value may start with "-" (a negative duration): argparse would read it as an
 # option and print its usage; joined as `--target=-3h` it reaches our own one-line check.
-_VALUE_OPTIONS = ("--target",)
+_VALUE_OPTIONS = ("--target", "--weeks")
 
 
 def join_dashed_values(argv: Sequence[str]) -> list[str]:

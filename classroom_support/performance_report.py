@@ -258,6 +258,12 @@ def first_response_outcome(cal: Any, policy: Any, row: Any, now: datetime) -> Fi
     return FirstResponseOutcome("awaiting", None, None, None)
 
 
+def halls_in_data(db: Any) -> list[str]:
+    """The halls that have tickets in this database (a desk may serve halls beyond config)."""
+    with db.read() as s:
+        return sorted(s.execute(sa_select(Ticket.hall_code).distinct()).scalars())
+
+
 def build_report(ctx: Any, weeks: int = 4, hall: str | None = None) -> PerformanceReport:
     """The figures for the last `weeks` weeks (this one included), from every ticket in the
     database (this desk's scope), or one hall's."""
