@@ -165,7 +165,7 @@ MESSAGES: dict[str, str] = {
     "form.saved": "تم الحفظ برقم {ref}",
     # --- التفاصيل
     "detail.title": "التذكرة {ref}",
-    "detail.timeline": "السجل",
+    "detail.timeline": "السجل · {key} لقراءة البند المختار كاملًا",
     "detail.conflicts": "{count} تغيير لم يمكن تطبيقه ومحفوظ في السجل",
     "detail.unassigned": "غير مسندة",
     "detail.prompt.respond": "الرد الأول على المتدرب (ما قلته أو فعلته)",
@@ -178,6 +178,10 @@ MESSAGES: dict[str, str] = {
     "detail.pick.priority": "تحديد الأولوية",
     "detail.pick.category": "تحديد التصنيف",
     "detail.done": "{ref}: {what}",
+    "key.read_entry": "قراءة",
+    "key.close": "إغلاق",
+    "history.entry_hint": "↑↓ PgUp PgDn للتمرير · Esc للإغلاق",
+    "history.no_details": "لم تُسجَّل تفاصيل مع هذا البند.",
     # --- النوافذ
     "prompt.ok": "موافق",
     "prompt.cancel": "إلغاء",

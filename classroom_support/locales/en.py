@@ -165,7 +165,7 @@ MESSAGES: dict[str, str] = {
     "form.saved": "Saved as {ref}",
     # --- detail
     "detail.title": "Ticket {ref}",
-    "detail.timeline": "History",
+    "detail.timeline": "History · {key} reads the chosen entry in full",
     "detail.conflicts": "{count} change(s) could not be applied and are kept as history",
     "detail.unassigned": "unassigned",
     "detail.prompt.respond": "First response to the trainee (what you told or did)",
@@ -178,6 +178,10 @@ MESSAGES: dict[str, str] = {
     "detail.pick.priority": "Set priority",
     "detail.pick.category": "Set category",
     "detail.done": "{ref}: {what}",
+    "key.read_entry": "Read",
+    "key.close": "Close",
+    "history.entry_hint": "↑↓ PgUp PgDn scroll · Esc closes",
+    "history.no_details": "No details were recorded with this entry.",
     # --- prompts
     "prompt.ok": "OK",
     "prompt.cancel": "Cancel",

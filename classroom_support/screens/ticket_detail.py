@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,6 +16,12 @@ from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.screens.base import AppScreen
+from classroom_support.screens.history import (
+    HistoryEntryScreen,
+    actor_name,
+    entry_fields,
+    summary,
+)
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
 from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError, can_verify
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
@@ -34,24 +41,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "reopen": ("resolved", "verified"),
     "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
 }
-# Events only the SLA monitor records (sla_policy.planned_sla_events).
-MONITOR_KINDS = ("sla_warning", "sla_breached", "escalated")
-DETAIL_KEYS = {
-    "message": "field.message",
-    "text": "field.note",
-    "assignee": "field.assignee",
-    "priority": "field.priority",
-    "category": "field.category",
-    "reason": "field.reason",
-    "summary": "field.summary",
-    "note": "field.note",
-    "clock": "field.clock",
-    "step": "field.step",
-    "cause": "field.rca_cause",
-    "what": "field.rca_what",
-    "action": "field.rca_action",
-    "owner": "field.rca_owner",
-}
 
 
 class TicketDetailScreen(AppScreen[None]):
@@ -70,6 +59,16 @@ class TicketDetailScreen(AppScreen[None]):
         Binding("R", "rca", "key.rca", id="record-rca", key_display="R"),
         Binding("t", "ticket_qr", "key.ticket_qr", id="ticket-qr"),
         Binding("k", "knowledge_base", "key.kb", id="ticket-knowledge-base"),
+        # Priority: the History table would otherwise take Enter (and hide it from help).
+        # Not in the footer, which is full: the History title says it instead.
+        Binding(
+            "enter",
+            "read_entry",
+            "key.read_entry",
+            id="read-history-entry",
+            priority=True,
+            show=False,
+        ),
     ]
 
     def __init__(self, ref: str) -> None:
@@ -89,7 +88,7 @@ class TicketDetailScreen(AppScreen[None]):
         yield Static(id="detail-kb", classes="hidden")
         yield Static(id="detail-clocks")
         yield Static(id="detail-conflicts", classes="hidden")
-        yield Static(data_text(tr("detail.timeline")), id="timeline-title")
+        yield Static(id="timeline-title")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield LocalizedFooter()
 
@@ -122,6 +121,9 @@ class TicketDetailScreen(AppScreen[None]):
         return True
 
     def populate(self) -> None:
+        self.query_one("#timeline-title", Static).update(
+            data_text(tr("detail.timeline", key=self.key_of("read-history-entry", "enter")))
+        )
         table = self.query_one("#timeline", DataTable)
         table.add_column(ui("field.when"), key="when", width=17)
         table.add_column(ui("field.what"), key="what", width=26)
@@ -185,9 +187,10 @@ class TicketDetailScreen(AppScreen[None]):
             table.add_row(
                 local(event.occurred_at),
                 ui(f"event.{event.kind}"),
-                data_text(self.actor_name(event.kind, event.actor), limit=20),
-                # Cut to the column in logical order, before shaping (see the queue).
-                data_text(self.describe(event.kind, payload), limit=self.details_width - 1),
+                data_text(actor_name(event.kind, event.actor), limit=20),
+                # Cut to the column in logical order, before shaping (see the queue); Enter
+                # opens the whole entry.
+                data_text(summary(ctx.config, event.kind, payload), limit=self.details_width - 1),
                 key=event.id,
             )
         self.refresh_bindings()
@@ -202,16 +205,20 @@ class TicketDetailScreen(AppScreen[None]):
         line.set_class(not self.suggested, "hidden")
         if self.suggested:
             titles = " · ".join(title_of(a, language()) for a in self.suggested)
-            key = next(
-                (
-                    self.app.get_key_display(b)
-                    for bindings in self._bindings.key_to_bindings.values()
-                    for b in bindings
-                    if b.id == "ticket-knowledge-base"
-                ),
-                "k",
-            )
+            key = self.key_of("ticket-knowledge-base", "k")
             line.update(data_text(tr("detail.kb_suggested", titles=titles, key=key), limit=300))
+
+    def key_of(self, binding_id: str, default: str) -> str:
+        """The key that runs a binding here, as displayed (it may be remapped)."""
+        return next(
+            (
+                self.app.get_key_display(b)
+                for bindings in self._bindings.key_to_bindings.values()
+                for b in bindings
+                if b.id == binding_id
+            ),
+            default,
+        )
 
     def clock_lines(self, ticket: Ticket) -> list[str]:
         """Every SLA clock: due (local), state, working time left, and why it is due then."""
@@ -284,38 +291,6 @@ class TicketDetailScreen(AppScreen[None]):
                     )
                 )
         return lines
-
-    def actor_name(self, kind: str, actor: str) -> str:
-        """The SLA monitor writes its events under the device's OS user ("root"): name the
-        monitor instead, which is who decided them."""
-        return tr("actor.sla_monitor") if kind in MONITOR_KINDS else actor
-
-    def rung_title(self, step_id: str) -> str:
-        """A ladder rung's configured title in the UI language, not its id."""
-        for step in self.ctx.config.escalation:
-            if step.id == step_id:
-                return step.name_ar if language() == "ar" and step.name_ar else step.name
-        return step_id
-
-    def describe(self, kind: str, payload: dict[str, Any]) -> str:
-        if kind == "created":
-            return payload.get("title", "")
-        parts = []
-        for key, value in payload.items():
-            if not value or key not in DETAIL_KEYS:
-                continue
-            if key == "priority":
-                value = tr(f"priority.{value}")
-            elif key == "clock":
-                value = tr(f"clock.{value}")
-            elif key == "cause":
-                value = tr(f"rca.{value}")
-            elif key == "category":
-                value = tr(f"category.{value}")
-            elif key == "step":
-                value = self.rung_title(str(value))
-            parts.append(f"{tr(DETAIL_KEYS[key])}: {value}")
-        return " · ".join(parts)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ALLOWED and self.ticket is not None:
@@ -399,6 +374,30 @@ class TicketDetailScreen(AppScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    @on(DataTable.RowSelected, "#timeline")
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.read_entry(str(event.row_key.value))
+
+    def action_read_entry(self) -> None:
+        table = self.query_one("#timeline", DataTable)
+        if table.row_count:
+            key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+            self.read_entry(str(key.value))
+
+    def read_entry(self, event_id: str) -> None:
+        """The whole History entry, every field in full, in a read-only dialog."""
+        ctx = self.ctx
+        for event in ctx.desk.history(self.ticket.id if self.ticket else ""):
+            if event.id == event_id:
+                when = event.occurred_at.astimezone(ctx.config.zone).strftime("%Y-%m-%d %H:%M")
+                heading = " · ".join(
+                    (when, tr(f"event.{event.kind}"), actor_name(event.kind, event.actor))
+                )
+                fields = entry_fields(ctx.config, event.kind, json.loads(event.payload))
+                self.app.push_screen(HistoryEntryScreen(heading, fields))
+                return
 
     def action_knowledge_base(self) -> None:
         from classroom_support.screens.kb import KnowledgeBaseScreen
