@@ -205,6 +205,10 @@ class SyncState(SQLModel, table=True):
     device_bound: bool = False  # the server accepted this device's id and reference prefix
     device_name: str = ""
     halls: str = ""  # the halls the token is scoped to (comma list, from the server)
+    # What this device may do (permissions.py), from the server's hello and each pull; a
+    # laptop never accepted by a server is a hall device.
+    role: str = "hall"
+    all_halls: bool = False  # every hall, including halls added later (`halls` is then empty)
     last_attempt_at: datetime | None = utc_column(nullable=True)
     last_success_at: datetime | None = utc_column(nullable=True)
     last_result: str = "never"  # ok | parked | offline | busy | server_error | unauthorized ...

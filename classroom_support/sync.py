@@ -42,7 +42,7 @@ from classroom_support.models import (
     Ticket,
     TicketEvent,
 )
-from classroom_support.sync_pull import Pulling
+from classroom_support.sync_pull import Pulling, take_scope
 from classroom_support.sync_push import Pushing, _parked, pending_count
 from classroom_support.sync_transport import (
     API_PREFIX,
@@ -183,6 +183,8 @@ class SyncStatus:
     cursor: int
     device_name: str
     halls: str
+    role: str = "hall"
+    all_halls: bool = False
 
     @property
     def online(self) -> bool:
@@ -306,6 +308,8 @@ class SyncClient(Pushing, Pulling):
             cursor=state.cursor,
             device_name=state.device_name,
             halls=state.halls,
+            role=state.role,
+            all_halls=state.all_halls,
         )
 
     def log_entries(self, limit: int = 200) -> list[SyncLogEntry]:
@@ -513,7 +517,7 @@ class SyncClient(Pushing, Pulling):
             state = s.get(SyncState, 1) or SyncState(id=1)
             state.device_bound = True
             state.device_name = str(data.get("device_name", ""))
-            state.halls = ",".join(str(h) for h in data.get("halls", []))
+            take_scope(state, data)
             s.add(state)
             self._log(s, "hello", "ok", cursor=int(data.get("head", 0)), detail=state.halls)
         if changed and self.on_device_change is not None:

@@ -85,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
             report = client.check()
             if report.outcome == "ok":
                 state = client.state()
+                where = "all halls" if state.all_halls else f"halls {state.halls}"
                 print(
-                    f"the server knows this laptop as '{state.device_name}' (halls {state.halls})"
+                    f"the server knows this laptop as '{state.device_name}' ({state.role}, {where})"
                 )
                 return 0
             if report.exit_code == 3:

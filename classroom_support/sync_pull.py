@@ -51,6 +51,14 @@ _EVENTS: Any = TicketEvent.__table__  # type: ignore[attr-defined]
 _TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
 
 
+def take_scope(state: SyncState, scope: dict[str, Any]) -> None:
+    """The role and halls the server gives this device (hello, and every pull page, so a
+    changed scope arrives without a new hello). A server before roles sends halls only."""
+    state.role = str(scope.get("role") or "hall")
+    state.all_halls = scope.get("all_halls") is True
+    state.halls = ",".join(str(h) for h in scope.get("halls", []) or [])
+
+
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -123,6 +131,8 @@ class Pulling(Transport):
                 s.merge(MetaEntry(key="roster_source", value="central"))
             articles = data.get("kb", [])
             self._merge_kb(s, articles)
+            if isinstance(data.get("device"), dict):
+                take_scope(state, data["device"])
             new_cursor = int(data["cursor"])
             state.cursor = max(state.cursor, new_cursor)  # never goes back
             s.add(state)

@@ -24,6 +24,7 @@ from classroom_support.db import Database
 from classroom_support.hlc import HLC, tick
 from classroom_support.i18n import tr
 from classroom_support.models import CourseSession, DeviceIdentity, Ticket, TicketEvent
+from classroom_support.permissions import DeviceScope, stored_scope
 
 STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
 OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
@@ -385,10 +386,15 @@ def _escape_like(text: str) -> str:
 class TicketDesk:
     """The headless façade the TUI, the CLI and (later) sync all use."""
 
-    def __init__(self, db: Database, clock: Clock, config: Config) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, config: Config, *, role: str | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
+        # None: the role the central server gave this device (permissions.stored_scope).
+        # A fixed role is for generators that write history as several desks would (demo).
+        self.fixed_role = role
         self._device: DeviceIdentity | None = None
         # Called with the ref before every change, so SLA facts are recorded first (monitor.py).
         self.before_change: Callable[[str], object] | None = None
@@ -418,6 +424,15 @@ class TicketDesk:
                 )
                 s.add(found)
         return found
+
+    def scope(self) -> DeviceScope:
+        with self.db.read() as s:
+            return self._scope(s)
+
+    def _scope(self, s: Session) -> DeviceScope:
+        if self.fixed_role is not None:
+            return DeviceScope(role=self.fixed_role)
+        return stored_scope(s)
 
     # ---- writes
 

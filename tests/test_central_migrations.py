@@ -458,3 +458,50 @@ def test_readyz_is_503_while_the_database_is_at_another_revision(
         f"the database is at 0099_future, this code at {head_revision()}"
     )
     assert stale.headers["retry-after"]
+
+
+def test_existing_tokens_become_hall_devices_of_their_halls(
+    central_db_url: str, clock: FixedClock
+) -> None:
+    """0002_device_roles: every token registered before roles is a `hall` device of the halls
+    it had, and keeps working."""
+    from classroom_support.central.auth import hash_token
+
+    legacy = make_engine(database_url(central_db_url))
+    try:
+        create_as_before_migrations(legacy)
+        old_devices = Table("central_device", MetaData(), autoload_with=legacy)
+        assert "role" not in old_devices.c
+        with legacy.begin() as conn:
+            conn.execute(
+                old_devices.insert(),
+                [
+                    {
+                        "id": f"dev-{n}",
+                        "name": f"laptop {n}",
+                        "halls": halls,
+                        "token_hash": hash_token(f"token-{n}-" + "x" * 40),
+                        "ref_prefix": prefix,
+                        "device_id": None,
+                        "created_at": clock.now().replace(tzinfo=None),
+                        "revoked": False,
+                    }
+                    for n, (halls, prefix) in enumerate((("A101", "AAAA"), ("A101,B201", "BBBB")))
+                ],
+            )
+    finally:
+        legacy.dispose()
+
+    store = CentralStore.open(central_db_url, load_config(None), clock)
+    try:
+        assert revision_of(store.engine) == head_revision()
+        devices = {d.id: d for d in store.devices()}
+        assert {(d.role, d.halls, d.all_halls) for d in devices.values()} == {
+            ("hall", ("A101",), False),
+            ("hall", ("A101", "B201"), False),
+        }
+        device = store.authenticate("token-1-" + "x" * 40)
+        assert device is not None and device.role == "hall"
+        assert device.covers("B201") and not device.covers("C301")
+    finally:
+        store.close()

@@ -112,10 +112,26 @@ def add_parser(sub: Any) -> None:
     )
     _db_option(migrate)
 
-    add = csub.add_parser("add-device", help="register a hall laptop; prints its token once")
+    add = csub.add_parser(
+        "add-device",
+        help="register a desk (hall laptop, contact centre, Level 2, manager); prints its "
+        "token once",
+    )
     _db_option(add)
-    add.add_argument("--hall", action="append", required=True, help="a hall (repeatable)")
-    add.add_argument("--name", default="", help="a name for the laptop")
+    add.add_argument(
+        "--role",
+        choices=("hall", "contact-centre", "level2", "manager"),
+        default="hall",
+        help="what the desk may do (docs/roles.md; default hall)",
+    )
+    scope = add.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--hall", action="append", help="a hall it serves (repeatable)")
+    scope.add_argument(
+        "--all-halls",
+        action="store_true",
+        help="every hall, including halls added later",
+    )
+    add.add_argument("--name", default="", help="a name for the desk")
     add.add_argument("--json", action="store_true")
 
     lst = csub.add_parser("devices", help="list registered devices (never their tokens)")
@@ -197,7 +213,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.central_command == "add-device":
                 try:
-                    device, token = store.add_device(args.name, args.hall)
+                    device, token = store.add_device(
+                        args.name, args.hall or (), role=args.role, all_halls=args.all_halls
+                    )
                 except StoreError as exc:
                     return _fail(exc.message)
                 if args.json:
@@ -206,14 +224,18 @@ def run(args: argparse.Namespace) -> int:
                             {
                                 "device": device.id,
                                 "name": device.name,
-                                "halls": list(device.halls),
+                                **device.scope_json(),
                                 "ref_prefix": device.ref_prefix,
                                 "token": token,
-                            }
+                            },
+                            ensure_ascii=False,
                         )
                     )
                 else:
-                    print(f"device:  {device.id}  ({device.name}; halls {', '.join(device.halls)})")
+                    print(
+                        f"device:  {device.id}  ({device.name}; {device.role}, "
+                        f"{'' if device.all_halls else 'halls '}{_scope_text(device)})"
+                    )
                     print(f"token:   {token}")
                     print(
                         "Shown once; only its hash is kept. On the laptop: save it to a file "
@@ -229,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
                                 {
                                     "device": d.id,
                                     "name": d.name,
-                                    "halls": list(d.halls),
+                                    **d.scope_json(),
                                     "ref_prefix": d.ref_prefix,
                                     "laptop": d.device_id,
                                     "revoked": d.revoked,
@@ -243,8 +265,8 @@ def run(args: argparse.Namespace) -> int:
                 for d in rows:
                     state = "revoked" if d.revoked else ("bound" if d.device_id else "not yet used")
                     print(
-                        f"{d.id}  {d.ref_prefix or '-':<6} {','.join(d.halls):<12} "
-                        f"{state:<13} {d.name}"
+                        f"{d.id}  {d.ref_prefix or '-':<6} {d.role:<14} "
+                        f"{_scope_text(d, ','):<12} {state:<13} {d.name}"
                     )
                 if not rows:
                     print(
@@ -275,6 +297,10 @@ def run(args: argparse.Namespace) -> int:
 
         return _fail(f"database {shown_url(_db(args))}: {str(exc).splitlines()[0]}")
     return 2
+
+
+def _scope_text(device: Any, sep: str = ", ") -> str:
+    return "all halls" if device.all_halls else sep.join(device.halls)
 
 
 def _check(store: Any) -> int:

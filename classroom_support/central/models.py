@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from classroom_support.models import Ticket, UTCDateTime
@@ -35,13 +36,17 @@ central_metadata = MetaData(
     }
 )
 
-# Devices (hall laptops): a token (stored as its sha256) scoped to one or more halls.
+# Devices (every desk: hall laptops, the contact centre, Level 2, managers): a token (stored as
+# its sha256) with a role (permissions.py) scoped to some halls, or to all of them.
 devices = Table(
     "central_device",
     central_metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("halls", String(1000), nullable=False),  # comma-separated hall codes
+    Column("role", String(20), nullable=False, server_default="hall"),
+    # Every hall, including halls added later; `halls` is then empty.
+    Column("all_halls", Boolean(), nullable=False, server_default=false()),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("ref_prefix", String(8), nullable=True, unique=True),
     Column("device_id", String(64), nullable=True, unique=True),  # the laptop's own id

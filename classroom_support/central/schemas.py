@@ -108,10 +108,24 @@ class HelloRequest(Wire):
     issued: int = Field(ge=0, description="tickets this laptop has already numbered")
 
 
+ROLE_FIELD = Field(
+    default="hall",
+    description="what this device may do (docs/roles.md): hall, contact-centre, level2, manager",
+)
+
+
+class DeviceScopeWire(Wire):
+    role: str = ROLE_FIELD
+    halls: list[str] = Field(default_factory=list, description="empty when all_halls")
+    all_halls: bool = Field(default=False, description="every hall, including halls added later")
+
+
 class HelloResponse(Wire):
     server_time: datetime
     device_name: str
     halls: list[str]
+    role: str = ROLE_FIELD
+    all_halls: bool = False
     ref_prefix: str = Field(description="the prefix the laptop must use (its own if free)")
     head: int = Field(description="the newest server sequence")
 
@@ -159,6 +173,9 @@ class PullResponse(Wire):
     cursor: int = Field(description="pass as `since` next time; store it with the page")
     has_more: bool
     head: int
+    device: DeviceScopeWire | None = Field(
+        default=None, description="this device's role and halls as of this page"
+    )
     events: list[PulledEvent] = Field(default_factory=list)
     sessions: list[PulledSession] = Field(default_factory=list)
     closures: list[PulledClosure] = Field(default_factory=list)

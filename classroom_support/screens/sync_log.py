@@ -136,8 +136,10 @@ class SyncLogScreen(AppScreen[None]):
             tr(
                 "synclog.server",
                 url=status.url,
-                device=status.device_name or "—",
-                halls=status.halls or "—",
+                device=f"{status.device_name} ({tr(f'role.{status.role}')})"
+                if status.device_name
+                else "—",
+                halls=tr("scope.all_halls") if status.all_halls else status.halls or "—",
             ),
             tr(
                 "synclog.state",

@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from classroom_support.i18n import language, tr, ui
+from classroom_support.permissions import HALL, DeviceScope, scope_from_text, scope_label
 from classroom_support.widgets.sync_indicator import sync_indicator_text
 from classroom_support.widgets.text import data_text
 
@@ -29,6 +30,10 @@ class HallHeader(Horizontal):
         arabic = language() == "ar"
         name = hall.name_ar if arabic and hall.name_ar else hall.name
         institute = config.institute_name_ar if arabic else config.institute_name
+        status = getattr(self.app, "sync_status", lambda: None)()
+        scope = desk_scope(status)
+        if scope.known and scope.role != HALL:  # a hall desk shows its hall, as always
+            name = scope_label(scope)
         self.query_one("#header-hall", Static).update(data_text(f"{institute} · {name}"))
         current = ctx.sessions.current()
         if current is None:
@@ -39,8 +44,17 @@ class HallHeader(Horizontal):
         self.query_one("#header-session", Static).update(data_text(session_text))
         now = ctx.clock.now().astimezone(config.zone)
         self.query_one("#header-time", Static).update(now.strftime("%Y-%m-%d %H:%M"))
-        status = getattr(self.app, "sync_status", lambda: None)()
         text = sync_indicator_text(status, getattr(self.app, "sync_progress", None), config.zone)
         sync = self.query_one("#header-sync", Static)
         sync.update(ui("header.offline") if text is None else data_text(text))
         sync.set_class(text is not None and status is not None and status.online, "-online")
+
+
+def desk_scope(status: object) -> DeviceScope:
+    """The device's role and halls as the last sync left them (a hall desk until then)."""
+    if status is None:
+        return DeviceScope()
+    halls = str(getattr(status, "halls", ""))
+    all_halls = bool(getattr(status, "all_halls", False))
+    role = str(getattr(status, "role", HALL))
+    return scope_from_text(role, halls, all_halls, known=all_halls or bool(halls))

@@ -1,5 +1,6 @@
-"""Hall laptops: registration, tokens, revocation and the hello that binds a token to a
-laptop and settles its reference prefix."""
+"""Desks (hall laptops, the contact centre, Level 2, managers): registration with a role and a
+hall scope, tokens, revocation and the hello that binds a token to a laptop and settles its
+reference prefix."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from classroom_support.central.auth import hash_token, new_token
 from classroom_support.central.storable import NUL_REASON, holds_nul
 from classroom_support.central.store.core import StoreCore
 from classroom_support.central.store.errors import Conflict, NotFound, StoreError
+from classroom_support.permissions import HALL, ROLES, DeviceScope
 from classroom_support.tickets import (
     REF_ALPHABET,
     REF_PREFIX_LEN,
@@ -38,6 +40,24 @@ class Device:
     ref_prefix: str | None
     device_id: str | None
     revoked: bool = False
+    role: str = HALL
+    all_halls: bool = False
+
+    def covers(self, hall: str) -> bool:
+        return self.all_halls or hall in self.halls
+
+    @property
+    def hall_filter(self) -> tuple[str, ...] | None:
+        """The halls to filter reads and writes by; None for every hall."""
+        return None if self.all_halls else self.halls
+
+    @property
+    def scope(self) -> DeviceScope:
+        return DeviceScope(role=self.role, halls=self.halls, all_halls=self.all_halls, known=True)
+
+    def scope_json(self) -> dict[str, Any]:
+        """The role and scope as hello and pull tell the laptop."""
+        return {"role": self.role, "halls": list(self.halls), "all_halls": self.all_halls}
 
 
 def _device(row: Any) -> Device:
@@ -48,6 +68,8 @@ def _device(row: Any) -> Device:
         ref_prefix=row.ref_prefix,
         device_id=row.device_id,
         revoked=bool(row.revoked),
+        role=row.role,
+        all_halls=bool(row.all_halls),
     )
 
 
@@ -65,11 +87,23 @@ def free_prefix(conn: Connection) -> str:
 
 
 class DevicesMixin(StoreCore):
-    def add_device(self, name: str, halls: Sequence[str]) -> tuple[Device, str]:
-        """Register a hall laptop. Returns the device and its token (shown once, stored hashed)."""
+    def add_device(
+        self,
+        name: str,
+        halls: Sequence[str],
+        *,
+        role: str = HALL,
+        all_halls: bool = False,
+    ) -> tuple[Device, str]:
+        """Register a desk with a role over some halls (or all, including halls added later).
+        Returns the device and its token (shown once, stored hashed)."""
+        if role not in ROLES:
+            raise StoreError("unknown_role", f"unknown role {role!r}; roles: {', '.join(ROLES)}")
         halls = tuple(dict.fromkeys(h.strip() for h in halls if h.strip()))
-        if not halls:
-            raise StoreError("no_hall", "a device needs at least one hall")
+        if all_halls and halls:
+            raise StoreError("scope_twice", "give either halls or all halls, not both")
+        if not halls and not all_halls:
+            raise StoreError("no_hall", "a device needs at least one hall (or all halls)")
         known = {h.code for h in self.config.halls}
         unknown = [h for h in halls if h not in known]
         if unknown:
@@ -81,8 +115,10 @@ class DevicesMixin(StoreCore):
         with self.write() as conn:
             device_row = {
                 "id": str(uuid.uuid4()),
-                "name": name.strip() or f"laptop {', '.join(halls)}",
+                "name": name.strip() or _default_name(role, halls),
                 "halls": ",".join(halls),
+                "role": role,
+                "all_halls": all_halls,
                 "token_hash": hash_token(token),
                 "ref_prefix": free_prefix(conn),
                 "device_id": None,
@@ -96,6 +132,8 @@ class DevicesMixin(StoreCore):
             halls=halls,
             ref_prefix=device_row["ref_prefix"],
             device_id=None,
+            role=role,
+            all_halls=all_halls,
         )
         return device, token
 
@@ -180,7 +218,12 @@ class DevicesMixin(StoreCore):
         return {
             "server_time": self.clock.now(),
             "device_name": row.name,
-            "halls": list(device.halls),
+            **_device(row).scope_json(),
             "ref_prefix": chosen,
             "head": head,
         }
+
+
+def _default_name(role: str, halls: Sequence[str]) -> str:
+    where = ", ".join(halls) if halls else "all halls"
+    return f"laptop {where}" if role == HALL else f"{role} desk ({where})"

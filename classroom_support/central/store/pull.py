@@ -40,23 +40,19 @@ class PullMixin(StoreCore):
                     f"cursor {since} is ahead of this server ({head}); was it restored?",
                 )
             window = (since, head)
-            ev_rows = list(
-                conn.execute(
-                    select(m.events)
-                    .where(
-                        m.events.c.seq > window[0],
-                        m.events.c.seq <= window[1],
-                        m.events.c.hall_code.in_(device.halls),
-                    )
-                    .order_by(m.events.c.seq)
-                    .limit(limit)
-                )
+            halls = device.hall_filter  # None: every hall, including halls added later
+            event_q = select(m.events).where(
+                m.events.c.seq > window[0], m.events.c.seq <= window[1]
             )
+            if halls is not None:
+                event_q = event_q.where(m.events.c.hall_code.in_(halls))
+            ev_rows = list(conn.execute(event_q.order_by(m.events.c.seq).limit(limit)))
             session_q = select(m.sessions).where(
                 m.sessions.c.seq > window[0], m.sessions.c.seq <= window[1]
             )
-            if self.config.sessions_scope == "hall":  # else every course adds working time
-                session_q = session_q.where(m.sessions.c.hall_code.in_(device.halls))
+            # (with sessions_scope "all", every course adds working time, so all come down)
+            if self.config.sessions_scope == "hall" and halls is not None:
+                session_q = session_q.where(m.sessions.c.hall_code.in_(halls))
             se_rows = list(conn.execute(session_q.order_by(m.sessions.c.seq).limit(limit)))
             cl_rows = list(
                 conn.execute(
@@ -133,5 +129,6 @@ class PullMixin(StoreCore):
             "cursor": cursor,
             "has_more": truncated,
             "head": head,
+            "device": device.scope_json(),
             **page,
         }

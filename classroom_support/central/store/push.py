@@ -212,7 +212,7 @@ class PushMixin(RowMergeMixin):
         ticket_id = str(wire.get("ticket_id"))
         if kind != "created":
             hall = known.get(ticket_id)
-            if hall is None or hall not in device.halls:
+            if hall is None or not device.covers(hall):
                 # Same answer for "no such ticket" and "another hall's ticket": no probing.
                 return "unknown_ticket: the server has no such ticket in this device's halls", ""
             return "", hall
@@ -222,7 +222,7 @@ class PushMixin(RowMergeMixin):
         if problem:
             return f"bad_payload: {problem}", ""
         hall = payload["hall_code"]
-        if hall not in device.halls:
+        if not device.covers(hall):
             return f"forbidden_hall: this device may not file tickets for hall {hall[:40]}", ""
         ref = payload["ref"]
         if ref.split("-")[0] != device.ref_prefix:

@@ -45,7 +45,7 @@ class RowMergeMixin(StoreCore):
     ) -> tuple[list[dict[str, Any]], int]:
         out: list[dict[str, Any]] = []
         for wire in sessions:
-            result, head = self._merge_session(conn, device.id, device.halls, wire, head)
+            result, head = self._merge_session(conn, device.id, device.hall_filter, wire, head)
             out.append(result)
         for wire in closures:
             result, head = self._merge_closure(conn, device.id, wire, head)
