@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
-from classroom_support.i18n import display, tr, ui
+from classroom_support.columns import ColumnSpec, fit_columns
+from classroom_support.i18n import tr, ui
 from classroom_support.models import Ticket
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
@@ -34,20 +35,29 @@ STATUS_FILTERS: tuple[tuple[str, ...], ...] = (
     (),
 )
 PRIORITY_FILTERS: tuple[tuple[str, ...], ...] = ((), *((p,) for p in reversed(PRIORITIES)))
-COLUMNS = (
-    ("ref", "field.ref", 8),
-    ("age", "field.age", 7),
-    ("due", "field.due", 17),
-    ("seat", "col.seat", 7),
-    ("title", "field.title", 28),
-    ("channel", "field.channel", 10),
-    ("priority", "field.priority", 8),
-    ("status", "field.status", 12),
-    ("assignee", "field.assignee", 10),
+# Display order. A narrow terminal drops Age, then Channel, Assignee and Seat (columns.py);
+# Ref, Time left, Problem, Priority and Status always stay, and Problem takes what is left.
+QUEUE_COLUMNS = (
+    ColumnSpec("ref", "field.ref", 7, 10),
+    ColumnSpec("age", "field.age", 5, 8, drop=1),
+    ColumnSpec("due", "field.due", 9, 24, narrows=False),
+    ColumnSpec("seat", "col.seat", 4, 7, drop=4),
+    ColumnSpec("title", "field.title", 20, 20, flex=True),
+    ColumnSpec("channel", "field.channel", 7, 11, drop=2),
+    ColumnSpec("priority", "field.priority", 6, 8),
+    ColumnSpec("status", "field.status", 7, 12),
+    ColumnSpec("assignee", "field.assignee", 6, 12, drop=3),
 )
+LABELS = {c.key: c.label for c in QUEUE_COLUMNS}
 # A ticket "blocks the hall" when it is critical or about the hall's equipment.
 BLOCKING_CATEGORIES = ("av", "pc", "network")
 CLASS_SOON_MINUTES = 60
+
+
+def fit_text(text: str, width: int) -> Content:
+    """User or label text cut to `width` cells in logical order, before Arabic is shaped (so
+    an Arabic title keeps its beginning), with an ellipsis when it is cut."""
+    return data_text(text, limit=width - 1 if len(text) > width else None)
 
 
 class QueueScreen(AppScreen[None]):
@@ -115,22 +125,16 @@ class QueueScreen(AppScreen[None]):
 
     def populate(self) -> None:
         self.seen_generation = self.ctx.db.watcher().generation
-        table = self.query_one("#queue", DataTable)
-        self.title_width = self.problem_width()
-        for key, label, width in COLUMNS:
-            table.add_column(
-                ui(label), key=key, width=self.title_width if key == "title" else width
-            )
+        self.column_layout: list[tuple[str, int]] = []  # columns on screen: (key, width)
         search = self.query_one("#search", Input)
         search.value = self.query_state.search
         search.set_class(not self.query_state.search, "hidden")
         self.reload(keep_cursor=False)
-        table.focus()
+        self.query_one("#queue", DataTable).focus()
 
-    def problem_width(self) -> int:
-        """The problem column takes what the fixed columns leave (each column pads by 2)."""
-        fixed = sum(width + 2 for key, _, width in COLUMNS if key != "title")
-        return max(16, self.app.size.width - fixed - 4)
+    def on_resize(self, event: events.Resize) -> None:
+        if not self.rebuilding and self.page is not None:
+            self.reload()
 
     # ------------------------------------------------------------------ data
 
@@ -143,26 +147,51 @@ class QueueScreen(AppScreen[None]):
             page = self.ctx.desk.queue(self.query_state)
         self.page = page
         now = self.ctx.clock.now()
-        table.clear()
         self.visible_tickets = {t.ref: t for t in page.rows}
-        for t in page.rows:
+        rows = [self.row_cells(t, now) for t in page.rows]
+        self.set_layout(table, rows)
+        for t, cells in zip(page.rows, rows, strict=True):
             table.add_row(
-                t.ref,
-                display(age_text(t.created_at, now)),
-                self.due_cell(t, now),
-                data_text(t.seat, limit=6),
-                # Cut in logical order *before* shaping, so Arabic keeps its beginning.
-                data_text(t.title, limit=self.title_width - 1),
-                data_text(tr(f"channel.{t.channel}"), limit=9),
-                data_text(tr(f"priority.{t.priority}")),
-                data_text(tr(f"status_short.{t.status}"), limit=11),
-                data_text(t.assignee, limit=9),
+                *(
+                    cell if isinstance(cell, Content) else fit_text(cell, width)
+                    for cell, width in ((cells[key], width) for key, width in self.column_layout)
+                ),
                 key=t.ref,
             )
         if selected is not None and selected in {t.ref for t in page.rows}:
             table.move_cursor(row=table.get_row_index(selected))
         self.show_summary()
         self.refresh_class_alert()
+
+    def row_cells(self, t: Ticket, now: datetime) -> dict[str, str | Content]:
+        """Every column's text for one ticket, before the layout picks and cuts."""
+        return {
+            "ref": t.ref,
+            "age": age_text(t.created_at, now),
+            "due": self.due_cell(t, now),
+            "seat": t.seat,
+            "title": t.title,
+            "channel": tr(f"channel.{t.channel}"),
+            "priority": tr(f"priority.{t.priority}"),
+            "status": tr(f"status_short.{t.status}"),
+            "assignee": t.assignee,
+        }
+
+    def set_layout(self, table: DataTable[object], rows: list[dict[str, str | Content]]) -> None:
+        """Empty the table and fit the columns to the width and to what this page holds."""
+        natural = {key: len(tr(label)) for key, label in LABELS.items()}
+        for cells in rows:
+            for key, cell in cells.items():
+                size = cell.cell_length if isinstance(cell, Content) else len(cell)
+                natural[key] = max(natural[key], size)
+        layout = fit_columns(QUEUE_COLUMNS, self.app.size.width, natural)
+        if layout == self.column_layout:
+            table.clear()
+            return
+        self.column_layout = layout
+        table.clear(columns=True)
+        for key, width in layout:
+            table.add_column(fit_text(tr(LABELS[key]), width), key=key, width=width)
 
     # ------------------------------------------------------------------ SLA
 
@@ -217,6 +246,9 @@ class QueueScreen(AppScreen[None]):
                 cell = self.due_cell(ticket, now)
                 # Repaint only what changed: an unchanged cell would still redraw the table.
                 if str(cell) != str(table.get_cell(row_key, "due")):
+                    if cell.cell_length > dict(self.column_layout).get("due", 0):
+                        self.reload()  # e.g. the hall closed: "→ 10:00" needs more room
+                        return
                     table.update_cell(row_key, "due", cell)
 
     def refresh_class_alert(self) -> None:
