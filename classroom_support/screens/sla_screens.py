@@ -49,19 +49,29 @@ class EscalationsScreen(AppScreen[None]):
 
     def populate(self) -> None:
         table = self.query_one("#escalations", DataTable)
+        who_width, title_width = self.widths()
         for key, label, width in (
             ("ref", "field.ref", 8),
             ("level", "field.step", 28),
-            ("who", "escalations.who", 50),
+            ("who", "escalations.who", who_width),
             ("over", "escalations.over", 10),
-            ("title", "field.title", max(12, self.app.size.width - 116)),
+            ("rca", "escalations.rca", 10),
+            ("title", "field.title", title_width),
         ):
             table.add_column(ui(label), key=key, width=width)
         self.reload()
         table.focus()
 
+    def widths(self) -> tuple[int, int]:
+        """Who is responsible and the problem share what the fixed columns leave (each column
+        pads by 2), the problem keeping at least 12 so it stays on screen at 120 columns."""
+        width = self.app.size.width
+        who = max(20, min(50, width - 82))
+        return who, max(12, width - 70 - who)
+
     def reload(self) -> None:
         ctx = self.ctx
+        who_width, title_width = self.widths()
         table = self.query_one("#escalations", DataTable)
         table.clear()
         roles = {r.id: r for r in ctx.config.roster}
@@ -88,9 +98,10 @@ class EscalationsScreen(AppScreen[None]):
                     + (step.name_ar if arabic and step.name_ar else step.name),
                     limit=27,
                 ),
-                data_text(who, limit=49),
+                data_text(who, limit=who_width - 1),
                 data_text(over),
-                data_text(t.title, limit=max(11, self.app.size.width - 117)),
+                data_text(rca_state(t), limit=10),
+                data_text(t.title, limit=title_width - 1),
                 key=t.ref,
             )
         empty = self.query_one("#escalations-empty", Static)
@@ -106,6 +117,13 @@ class EscalationsScreen(AppScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def rca_state(ticket: Ticket) -> str:
+    """Root-cause analysis of a breached ticket: pending or recorded ('' when not breached)."""
+    if not ticket.breached:
+        return ""
+    return tr("escalations.rca_recorded" if ticket.rca_at else "escalations.rca_pending")
 
 
 RCA_FILTERS = ("all", "missing", "recorded")
