@@ -92,9 +92,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from classroom_support.cli_checks import join_dashed_values
+    from classroom_support.cli_checks import (
+        UsageError,
+        join_dashed_values,
+        usage_language,
+        usage_message,
+    )
 
-    args = build_parser().parse_args(join_dashed_values(sys.argv[1:] if argv is None else argv))
+    words = join_dashed_values(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(words)
+        if extra and args.command == "tickets":  # `tickets ...` says it in one line
+            raise UsageError(
+                f"{parser.prog} tickets {args.tickets_command}",
+                f"unrecognized arguments: {' '.join(extra)}",
+            )
+        if extra:  # as parse_args would
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except UsageError as exc:
+        usage_language(words)
+        return fail(usage_message(exc.command, exc.detail))
     try:
         problem = _check_paths(args)
         if problem:

@@ -7,9 +7,12 @@ report in one line, not something to create or silently replace with defaults.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from classroom_support.i18n import tr
 
@@ -31,6 +34,71 @@ def join_dashed_values(argv: Sequence[str]) -> list[str]:
         out.append(item)
         i += 1
     return out
+
+
+class UsageError(Exception):
+    """A mistyped command line (missing argument, unknown option), reported by `main`."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        super().__init__(detail)
+        self.command = command
+        self.detail = detail
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Raises UsageError instead of printing argparse's usage block and exiting, so `main`
+    can say it in one line, in the user's language."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog, message)
+
+
+# argparse's own messages (English only), for the usage mistakes a script meets most.
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (?P<names>.+)"), "cli.usage.required"),
+    (re.compile(r"unrecognized arguments: (?P<words>.+)"), "cli.usage.unrecognized"),
+    (re.compile(r"argument (?P<option>\S+): expected one argument"), "cli.usage.value"),
+    (
+        re.compile(
+            r"argument (?P<option>\S+): invalid choice: (?P<value>.+?) "
+            r"\(choose from (?P<choices>.+)\)"
+        ),
+        "cli.usage.choice",
+    ),
+)
+
+
+def usage_message(command: str, detail: str) -> str:
+    """One line in the current language: what is wrong, and where the help is."""
+    for pattern, key in _ARGPARSE_MESSAGES:
+        match = pattern.fullmatch(detail)
+        if match:
+            detail = tr(key, **match.groupdict())
+            break
+    words = command.split(" ", 1)  # "classroom-support tickets respond": the program is named once
+    return tr("cli.usage", command=words[-1], detail=detail, help=f"{command} --help")
+
+
+def usage_language(argv: Sequence[str]) -> None:
+    """Set the language for a usage error, found before the options were read: `--lang`,
+    else the config's (`--config` or the default file); left as it is if neither can be read."""
+    from classroom_support import i18n
+    from classroom_support.config import ConfigError
+    from classroom_support.context import load_settings
+
+    items = list(argv)
+    values: dict[str, str] = {}
+    for i, item in enumerate(items):
+        for option in ("--lang", "--config"):
+            if item == option and i + 1 < len(items):
+                values[option] = items[i + 1]
+            elif item.startswith(f"{option}="):
+                values[option] = item.split("=", 1)[1]
+    if values.get("--lang") in i18n.CATALOGS:
+        i18n.set_language(values["--lang"])
+        return
+    with contextlib.suppress(ConfigError):
+        load_settings(values.get("--config"), None)
 
 
 def path_problem(args: argparse.Namespace) -> str | None:

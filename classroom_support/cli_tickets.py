@@ -1,4 +1,7 @@
-"""`classroom-support tickets ...`: log, list and show tickets from scripts, without the TUI."""
+"""`classroom-support tickets ...`: log, list and show tickets from scripts, without the TUI.
+
+The actions on one ticket (respond, note, assign, ...) are in `cli_ticket_actions.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from classroom_support.cli_checks import fail
+from classroom_support.cli_checks import OneLineParser, fail
 
 
 def add_parsers(sub: Any, common: Callable[..., None]) -> None:
-    tickets = sub.add_parser("tickets", help="add, list and show tickets from scripts")
-    tsub = tickets.add_subparsers(dest="tickets_command", required=True)
+    from classroom_support import cli_ticket_actions
+
+    def options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+        common(parser, suppress=suppress)
+        parser.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
+
+    tickets = sub.add_parser("tickets", help="log, list, show and act on tickets from scripts")
+    # A usage mistake below is one translated line on stderr (exit 2), not argparse's usage.
+    tsub = tickets.add_subparsers(dest="tickets_command", required=True, parser_class=OneLineParser)
 
     add = tsub.add_parser("add", help="log a ticket; prints its reference")
-    common(add, suppress=True)
+    options(add, suppress=True)
     add.add_argument("--title", "--problem", dest="title", required=True, help="the problem")
     add.add_argument("--seat", default="")
     add.add_argument("--category", default="other")
@@ -29,7 +39,7 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     add.add_argument("--json", action="store_true")
 
     lst = tsub.add_parser("list", help="list tickets (open ones of this hall by default)")
-    common(lst, suppress=True)
+    options(lst, suppress=True)
     lst.add_argument(
         "--status", action="append", default=None, help="only this status (repeatable)"
     )
@@ -40,9 +50,11 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     lst.add_argument("--json", action="store_true")
 
     show = tsub.add_parser("show", help="one ticket with its history")
-    common(show, suppress=True)
+    options(show, suppress=True)
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+
+    cli_ticket_actions.add_parsers(tsub, options)  # respond, note, assign, ... rca
 
 
 def ticket_json(ticket: Any) -> dict[str, Any]:
@@ -53,7 +65,18 @@ def ticket_json(ticket: Any) -> dict[str, Any]:
     return data
 
 
+def show_json(desk: Any, ticket: Any) -> dict[str, Any]:
+    """One ticket as `show --json` and every action's `--json` print it: the ticket's fields
+    and `events`, its whole history in order, each with its payload as an object."""
+    data = ticket_json(ticket)
+    data["events"] = [
+        {**ticket_json(e), "payload": json.loads(e.payload)} for e in desk.history(ticket.id)
+    ]
+    return data
+
+
 def run(args: argparse.Namespace) -> int:
+    from classroom_support import cli_ticket_actions
     from classroom_support.context import open_context
 
     ctx = open_context(args.config, args.db, language=args.lang)
@@ -64,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             return cmd_list(ctx, args)
         if args.tickets_command == "show":
             return cmd_show(ctx, args)
+        if args.tickets_command in cli_ticket_actions.NAMES:
+            return cli_ticket_actions.run(ctx, args)
     finally:
         ctx.close()
     return 2
@@ -133,19 +158,18 @@ def cmd_list(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_show(ctx: Any, args: argparse.Namespace) -> int:
+    from classroom_support.cli_ticket_actions import EXIT_NOT_FOUND
     from classroom_support.textsafe import visible
     from classroom_support.tickets import TicketError
 
     try:
         ticket = ctx.desk.get(args.ref)
     except TicketError as exc:
-        return fail(str(exc), code=1)
-    events = ctx.desk.history(ticket.id)
+        return fail(str(exc), code=EXIT_NOT_FOUND)
     if args.json:
-        data = ticket_json(ticket)
-        data["events"] = [{**ticket_json(e), "payload": json.loads(e.payload)} for e in events]
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(show_json(ctx.desk, ticket), ensure_ascii=False))
         return 0
+    events = ctx.desk.history(ticket.id)
     zone = ctx.config.zone
     print(f"{ticket.ref}  [{ticket.status}]  {visible(ticket.title, single_line=True)}")
     for key in (

@@ -1,0 +1,216 @@
+"""`classroom-support tickets respond|note|assign|... REF`: every ticket action from scripts.
+
+Each command calls the same `TicketDesk` method the ticket screen's key calls, so what is
+refused there is refused here with the same words. Exit codes (README, "Scripting"):
+0 done, 2 bad input, 3 no such ticket, 4 refused by the ticket's rules (its status, an RCA
+still missing, the device's role).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from classroom_support.cli_checks import fail
+from classroom_support.i18n import tr
+from classroom_support.models import Ticket
+from classroom_support.tickets import (
+    CATEGORIES,
+    PRIORITIES,
+    RCA_CAUSES,
+    TicketDesk,
+    TicketError,
+    TicketNotFound,
+    ValidationError,
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_NOT_FOUND = 3
+EXIT_REFUSED = 4
+
+
+@dataclass(frozen=True)
+class TicketAction:
+    """One subcommand: its options, and the desk method it calls (the key's own)."""
+
+    name: str
+    help: str
+    event: str  # translation key of what it records, for the one-line answer
+    options: Callable[[argparse.ArgumentParser], object]
+    change: Callable[[TicketDesk, argparse.Namespace], Ticket]
+
+
+def _text(name: str, help_text: str) -> Callable[[argparse.ArgumentParser], object]:
+    return lambda p: p.add_argument(f"--{name}", default="", help=help_text)
+
+
+def _positional(name: str, help_text: str, *, optional: bool = False) -> Callable[..., object]:
+    if optional:
+        return lambda p: p.add_argument(name, nargs="?", default="", help=help_text)
+    return lambda p: p.add_argument(name, help=help_text)
+
+
+def _no_options(_parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _rca_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cause", default="", help=f"one of: {' '.join(RCA_CAUSES)}")
+    parser.add_argument("--what", default="", help="what happened")
+    parser.add_argument("--action", default="", help="the corrective action")
+    parser.add_argument("--owner", default="", help="who owns the corrective action")
+
+
+class AlreadySet(Exception):
+    """The value asked for is the ticket's already: nothing to record."""
+
+    def __init__(self, ticket: Ticket) -> None:
+        super().__init__(ticket.ref)
+        self.ticket = ticket
+
+
+def _pick(field: str, setter: Callable[[TicketDesk, str, str], Ticket]) -> Callable[..., Ticket]:
+    """Priority and category: picking the current value records nothing, as on screen."""
+
+    def change(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
+        ticket = desk.get(args.ref)
+        if getattr(ticket, field) == args.value:
+            raise AlreadySet(ticket)
+        return setter(desk, args.ref, args.value)
+
+    return change
+
+
+def _reopen(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
+    # The screen's reopen prompt requires a reason; so does the command.
+    if not args.reason.strip():
+        raise ValidationError("reason", "error.required")
+    return desk.reopen(args.ref, args.reason)
+
+
+ACTIONS: tuple[TicketAction, ...] = (
+    TicketAction(
+        "respond",
+        "record the first response (stops the first-response clock)",
+        "event.responded",
+        _positional("message", "what the trainee was told (may be empty)", optional=True),
+        lambda desk, a: desk.respond(a.ref, a.message),
+    ),
+    TicketAction(
+        "note",
+        "add a note to the history",
+        "event.note",
+        _positional("text", "the note", optional=True),
+        lambda desk, a: desk.add_note(a.ref, a.text),
+    ),
+    TicketAction(
+        "assign",
+        "hand the ticket to someone ('' clears the assignee)",
+        "event.assigned",
+        _positional("assignee", "a name, a team or a level"),
+        lambda desk, a: desk.assign(a.ref, a.assignee),
+    ),
+    TicketAction(
+        "priority",
+        f"set the priority ({' '.join(PRIORITIES)})",
+        "event.priority_set",
+        _positional("value", " ".join(PRIORITIES)),
+        _pick("priority", lambda desk, ref, v: desk.set_priority(ref, v)),
+    ),
+    TicketAction(
+        "category",
+        f"set the category ({' '.join(CATEGORIES)})",
+        "event.category_set",
+        _positional("value", " ".join(CATEGORIES)),
+        _pick("category", lambda desk, ref, v: desk.set_category(ref, v)),
+    ),
+    TicketAction(
+        "pause",
+        "waiting for the trainee: the clocks stop",
+        "event.paused",
+        _text("reason", "what the desk is waiting for"),
+        lambda desk, a: desk.pause(a.ref, a.reason),
+    ),
+    TicketAction(
+        "resume",
+        "the wait is over: the clocks run again",
+        "event.resumed",
+        _no_options,
+        lambda desk, a: desk.resume(a.ref),
+    ),
+    TicketAction(
+        "resolve",
+        "the problem is solved (Level 2 verifies)",
+        "event.resolved",
+        _text("summary", "what was done"),
+        lambda desk, a: desk.resolve(a.ref, a.summary),
+    ),
+    TicketAction(
+        "verify",
+        "confirm the resolution and close the ticket",
+        "event.verified",
+        _text("note", "a note for the history"),
+        lambda desk, a: desk.verify(a.ref, a.note),
+    ),
+    TicketAction(
+        "reopen",
+        "the problem is back: reopen a resolved or verified ticket",
+        "event.reopened",
+        _text("reason", "why (required)"),
+        _reopen,
+    ),
+    TicketAction(
+        "rca",
+        "record the root-cause analysis of a missed SLA",
+        "event.rca_recorded",
+        _rca_options,
+        lambda desk, a: desk.record_rca(a.ref, a.cause, a.what, a.action, a.owner),
+    ),
+    # New desk actions (e.g. `route`) join here: one entry, calling their TicketDesk method.
+)
+NAMES = tuple(a.name for a in ACTIONS)
+
+
+def add_parsers(tsub: Any, common: Callable[..., None]) -> None:
+    for action in ACTIONS:
+        parser = tsub.add_parser(action.name, help=action.help)
+        common(parser, suppress=True)
+        parser.add_argument("ref", help="the ticket's reference, e.g. K7QD-12")
+        action.options(parser)
+        parser.add_argument(
+            "--json", action="store_true", help="print the ticket as `tickets show --json` does"
+        )
+
+
+def run(ctx: Any, args: argparse.Namespace) -> int:
+    from classroom_support.cli_tickets import show_json
+
+    action = next(a for a in ACTIONS if a.name == args.tickets_command)
+    message = ""
+    try:
+        ticket = action.change(ctx.desk, args)
+    except AlreadySet as same:
+        ticket = same.ticket
+        message = tr(
+            "cli.action_unchanged",
+            ref=ticket.ref,
+            field=tr(f"field.{action.name}"),
+            value=args.value,
+        )
+    except TicketNotFound as exc:
+        return fail(str(exc), EXIT_NOT_FOUND)
+    except ValidationError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    except TicketError as exc:  # its status, a missing RCA, the role: the rules said no
+        return fail(str(exc), EXIT_REFUSED)
+    if args.json:
+        print(json.dumps(show_json(ctx.desk, ticket), ensure_ascii=False))
+    else:
+        status = tr(f"status.{ticket.status}")
+        print(
+            message or tr("cli.action_done", ref=ticket.ref, what=tr(action.event), status=status)
+        )
+    return 0
