@@ -9,9 +9,10 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
@@ -25,6 +26,7 @@ from classroom_support.screens.history import (
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
 from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError, can_verify
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.row_table import RowTable
 from classroom_support.widgets.sla_cell import hms
 
 # Which statuses allow which action; the footer dims the rest.
@@ -41,6 +43,22 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "reopen": ("resolved", "verified"),
     "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
 }
+
+# At 80 columns What and By narrow so Details keeps 20 (columns.py).
+HISTORY_COLUMNS = (
+    ColumnSpec("when", "field.when", 16, 16),
+    ColumnSpec("what", "field.what", 16, 26),
+    ColumnSpec("actor", "field.actor", 11, 14),
+    ColumnSpec("details", "field.details", 20, 20, flex=True),
+)
+
+
+class FieldsScroll(VerticalScroll):
+    """The ticket's fields and clocks: a Tab stop only when they do not fit (80x24), so at a
+    larger size Tab and the keys behave as before."""
+
+    def allow_focus(self) -> bool:
+        return self.max_scroll_y > 0
 
 
 class TicketDetailScreen(AppScreen[None]):
@@ -81,15 +99,18 @@ class TicketDetailScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="detail-title")
-        with Horizontal(id="detail-fields"):
-            yield Vertical(id="detail-left")
-            yield Vertical(id="detail-right")
-        yield Static(id="detail-problem")
-        yield Static(id="detail-kb", classes="hidden")
-        yield Static(id="detail-clocks")
-        yield Static(id="detail-conflicts", classes="hidden")
+        # The ticket's fields scroll on their own (Tab, then arrows/PgDn, or the wheel) and
+        # never take more than part of the screen, so the History below stays in view at 80x24.
+        with FieldsScroll(id="detail-top"):
+            with Horizontal(id="detail-fields"):
+                yield Vertical(id="detail-left")
+                yield Vertical(id="detail-right")
+            yield Static(id="detail-problem")
+            yield Static(id="detail-kb", classes="hidden")
+            yield Static(id="detail-clocks")
+            yield Static(id="detail-conflicts", classes="hidden")
         yield Static(id="timeline-title")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="timeline")
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
@@ -125,11 +146,10 @@ class TicketDetailScreen(AppScreen[None]):
             data_text(tr("detail.timeline", key=self.key_of("read-history-entry", "enter")))
         )
         table = self.query_one("#timeline", DataTable)
-        table.add_column(ui("field.when"), key="when", width=17)
-        table.add_column(ui("field.what"), key="what", width=26)
-        table.add_column(ui("field.actor"), key="actor", width=14)
-        self.details_width = max(20, self.app.size.width - (17 + 26 + 14) - 8 - 2)
-        table.add_column(ui("field.details"), key="details", width=self.details_width)
+        widths = dict(fit_columns(HISTORY_COLUMNS, self.app.size.width))
+        for column in HISTORY_COLUMNS:
+            table.add_column(ui(column.label), key=column.key, width=widths[column.key])
+        self.details_width = widths["details"]
         self.load()
         table.focus()
 
