@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -108,8 +108,10 @@ def _check_len(field_name: str, value: str, limit: int) -> None:
         raise ValidationError(field_name, "error.too_long", length=len(value), limit=limit)
 
 
-def validate_draft(draft: TicketDraft, config: Config) -> TicketDraft:
-    """The draft as it will be stored, or ValidationError naming the first bad field."""
+def validate_draft(draft: TicketDraft, config: Config, halls: Sequence[str] = ()) -> TicketDraft:
+    """The draft as it will be stored, or ValidationError naming the first bad field. `halls`
+    are the codes this desk may file for besides the configured ones (a desk over several
+    halls learns them from its scope and from the tickets it holds)."""
     if not draft.title.strip():
         raise ValidationError("title", "error.required")
     _check_len("title", draft.title, MAX_TITLE)
@@ -130,11 +132,10 @@ def validate_draft(draft: TicketDraft, config: Config) -> TicketDraft:
     number = draft.caller_number.strip()
     if number and not all(ch.isdigit() or ch in "+-() " for ch in number):
         raise ValidationError("caller_number", "error.phone", value=number)
-    hall = draft.hall_code or config.hall
-    if config.hall_named(hall) is None:
-        raise ValidationError(
-            "hall", "error.choice", value=hall, choices=", ".join(h.code for h in config.halls)
-        )
+    hall = (draft.hall_code or config.hall).strip()
+    if config.hall_named(hall) is None and hall not in halls:
+        known = dict.fromkeys([*(h.code for h in config.halls), *halls])
+        raise ValidationError("hall", "error.choice", value=hall, choices=", ".join(known))
     return replace(draft, hall_code=hall, caller_number=number)
 
 
@@ -434,6 +435,23 @@ class TicketDesk:
             return DeviceScope(role=self.fixed_role)
         return stored_scope(s)
 
+    def multi_hall(self) -> bool:
+        """True on a desk over more than one hall (a contact centre, Level 2, a manager): its
+        queue shows a Hall column and a hall filter, and its form asks for the hall."""
+        scope = self.scope()
+        return scope.known and (scope.all_halls or len(scope.halls) > 1)
+
+    def scope_halls(self) -> tuple[str, ...]:
+        """The hall codes this desk serves, in a stable order: its scope's halls; for every
+        hall, the configured ones then any other its tickets name (halls added later)."""
+        scope = self.scope()
+        if scope.known and not scope.all_halls:
+            return scope.halls
+        with self.db.read() as s:
+            held = s.exec(select(Ticket.hall_code).distinct()).all()
+        configured = [h.code for h in self.config.halls]
+        return tuple(dict.fromkeys([*configured, *sorted(h for h in held if h)]))
+
     # ---- writes
 
     def _next_hlc(self, s: Session) -> HLC:
@@ -467,7 +485,7 @@ class TicketDesk:
 
     def create(self, draft: TicketDraft) -> Ticket:
         """Validate, then write the ticket row and its `created` event in one transaction."""
-        draft = validate_draft(draft, self.config)
+        draft = validate_draft(draft, self.config, self.scope_halls() if draft.hall_code else ())
         device = self.device
         with self.db.write() as s:
             seq = (

@@ -37,8 +37,10 @@ STATUS_FILTERS: tuple[tuple[str, ...], ...] = (
 PRIORITY_FILTERS: tuple[tuple[str, ...], ...] = ((), *((p,) for p in reversed(PRIORITIES)))
 # Display order. A narrow terminal drops Age, then Channel, Assignee and Seat (columns.py);
 # Ref, Time left, Problem, Priority and Status always stay, and Problem takes what is left.
+# The Hall column is shown only on a desk over several halls (QueueScreen.columns).
 QUEUE_COLUMNS = (
     ColumnSpec("ref", "field.ref", 7, 10),
+    ColumnSpec("hall", "field.hall", 4, 8),
     ColumnSpec("age", "field.age", 5, 8, drop=1),
     ColumnSpec("due", "field.due", 9, 24, narrows=False),
     ColumnSpec("seat", "col.seat", 4, 7, drop=4),
@@ -85,6 +87,9 @@ class QueueScreen(AppScreen[None]):
             key_display="[",
             show=False,
         ),
+        # Only on a desk over several halls (check_action hides them on a hall laptop).
+        Binding("h", "cycle_hall", "key.filter_hall", id="filter-hall"),
+        Binding("H", "choose_hall", "key.choose_hall", id="choose-hall", show=False),
         Binding("c", "sessions", "key.sessions", id="sessions"),
         Binding("e", "escalations", "key.escalations", id="escalations"),
         Binding("b", "breaches", "key.breaches", id="breaches"),
@@ -104,6 +109,9 @@ class QueueScreen(AppScreen[None]):
         self.last_saved = ""
         self.visible_tickets: dict[str, Ticket] = {}
         self.seen_generation = 0  # the database change generation this table shows
+        # A desk over several halls: None shows them all, a code shows that hall only.
+        self.multi_hall = False
+        self.hall_filter: str | None = None
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -117,7 +125,7 @@ class QueueScreen(AppScreen[None]):
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
-        self.query_state = replace(self.query_state, hall_code=self.ctx.config.hall)
+        self.follow_scope()
         self.populate()
         self.set_interval(60, self.tick_ages)  # ages move on
         self.set_interval(1, self.tick_countdowns)  # live SLA clocks, visible rows only
@@ -138,7 +146,26 @@ class QueueScreen(AppScreen[None]):
 
     # ------------------------------------------------------------------ data
 
+    def follow_scope(self) -> None:
+        """One hall: that hall's queue, as always. Several (the scope a sync brought down):
+        every hall, or the one the hall filter picked."""
+        multi = self.ctx.desk.multi_hall()
+        if multi != self.multi_hall:
+            self.multi_hall = multi
+            self.hall_filter = None
+            self.refresh_bindings()
+        hall = self.hall_filter if multi else self.ctx.config.hall
+        if hall != self.query_state.hall_code:
+            self.query_state = replace(self.query_state, hall_code=hall, offset=0)
+
+    @property
+    def columns(self) -> tuple[ColumnSpec, ...]:
+        if self.multi_hall:
+            return QUEUE_COLUMNS
+        return tuple(c for c in QUEUE_COLUMNS if c.key != "hall")
+
     def reload(self, keep_cursor: bool = True) -> None:
+        self.follow_scope()
         table = self.query_one("#queue", DataTable)
         selected = self.selected_ref() if keep_cursor else None
         page = self.ctx.desk.queue(self.query_state)
@@ -167,6 +194,7 @@ class QueueScreen(AppScreen[None]):
         """Every column's text for one ticket, before the layout picks and cuts."""
         return {
             "ref": t.ref,
+            "hall": t.hall_code,
             "age": age_text(t.created_at, now),
             "due": self.due_cell(t, now),
             "seat": t.seat,
@@ -184,7 +212,7 @@ class QueueScreen(AppScreen[None]):
             for key, cell in cells.items():
                 size = cell.cell_length if isinstance(cell, Content) else len(cell)
                 natural[key] = max(natural[key], size)
-        layout = fit_columns(QUEUE_COLUMNS, self.app.size.width, natural)
+        layout = fit_columns(self.columns, self.app.size.width, natural)
         if layout == self.column_layout:
             table.clear()
             return
@@ -301,6 +329,9 @@ class QueueScreen(AppScreen[None]):
             summary = tr("queue.summary", first=first, last=last, total=page.total)
         else:
             summary = ""
+        if self.multi_hall:
+            hall = q.hall_code or tr("queue.all_halls")
+            filters = f"{tr('queue.hall_filter', hall=hall)} · {filters}"
         search = f" · /{q.search}" if q.search else ""
         self.query_one("#queue-filters", Static).update(
             data_text(f"{tr('queue.title')} · {filters}{search}   {summary}")
@@ -311,7 +342,8 @@ class QueueScreen(AppScreen[None]):
             unfiltered = q.statuses == OPEN_STATUSES and not q.priorities and not q.search
             if unfiltered:
                 hint = tr("queue.empty_hint", key=self._new_ticket_key())
-                message = f"{tr('queue.empty_title')}\n\n{hint}"
+                title = tr("queue.empty_title_multi" if self.multi_hall else "queue.empty_title")
+                message = f"{title}\n\n{hint}"
             else:
                 message = tr("queue.no_match")
             empty.update(data_text(message, single_line=False))
@@ -362,7 +394,7 @@ class QueueScreen(AppScreen[None]):
                 self.notify(ui("queue.saved", ref=ref))
             self.query_one("#queue", DataTable).focus()
 
-        self.app.push_screen(NewTicketScreen(), saved)
+        self.app.push_screen(NewTicketScreen(hall=self.hall_filter), saved)
 
     @on(DataTable.RowSelected, "#queue")
     def open_ticket(self, event: DataTable.RowSelected) -> None:
@@ -405,6 +437,53 @@ class QueueScreen(AppScreen[None]):
         self.query_state = replace(
             self.query_state, priorities=PRIORITY_FILTERS[self.priority_filter], offset=0
         )
+        self.reload(keep_cursor=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cycle_hall", "choose_hall"):
+            return self.multi_hall  # False: not a key of a one-hall desk at all
+        return True
+
+    def action_cycle_hall(self) -> None:
+        """All halls → each hall in the scope → all halls."""
+        order: list[str | None] = [None, *self.ctx.desk.scope_halls()]
+        current = order.index(self.hall_filter) if self.hall_filter in order else 0
+        self.set_hall_filter(order[(current + 1) % len(order)])
+
+    def action_choose_hall(self) -> None:
+        from classroom_support.screens.prompts import TextPrompt
+
+        halls = self.ctx.desk.scope_halls()
+
+        def chosen(code: str | None) -> None:
+            if code is None:
+                return
+            code = code.strip().upper()
+            if not code:
+                self.set_hall_filter(None)
+                return
+            match = [h for h in halls if h.upper() == code] or [
+                h for h in halls if h.upper().startswith(code)
+            ]
+            if len(match) != 1:
+                self.notify(
+                    data_text(tr("queue.hall_unknown", hall=code, halls=", ".join(halls))),
+                    severity="warning",
+                )
+                self.app.bell()
+                return
+            self.set_hall_filter(match[0])
+
+        self.app.push_screen(
+            TextPrompt(
+                tr("queue.hall_prompt", halls=", ".join(halls)), initial=self.hall_filter or ""
+            ),
+            chosen,
+        )
+
+    def set_hall_filter(self, hall: str | None) -> None:
+        self.hall_filter = hall
+        self.query_state = replace(self.query_state, hall_code=hall, offset=0)
         self.reload(keep_cursor=False)
 
     def action_cycle_sort(self) -> None:

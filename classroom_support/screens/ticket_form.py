@@ -21,6 +21,7 @@ from textual.widgets import Input, Label, Static
 from classroom_support.db import StorageError
 from classroom_support.drafts import TicketDraftFile, local_time
 from classroom_support.i18n import tr, ui
+from classroom_support.permissions import CONTACT_CENTRE
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
     CALLER_CHANNELS,
@@ -55,26 +56,51 @@ class NewTicketScreen(AppScreen[str | None]):
     # is an fsync), at once when a save fails, and when the screen goes away unsaved.
     DRAFT_DELAY_S = 1.0
 
+    def __init__(self, hall: str | None = None) -> None:
+        super().__init__()
+        self.preset_hall = hall or ""  # the queue's hall filter, on a desk over several halls
+
     def compose(self) -> ComposeResult:
         ctx = self.ctx
-        current = ctx.sessions.current()
-        self.session_id = current.id if current else None
-        session_text = current.course if current else tr("header.no_session")
+        # A desk over several halls files for any of them: the form asks which. The hall's
+        # course session is not known here, so none is attached.
+        self.multi_hall = ctx.desk.multi_hall()
+        self.role = ctx.desk.scope().role
         now = ctx.clock.now().astimezone(ctx.config.zone).strftime("%Y-%m-%d %H:%M")
         yield Static(data_text(tr("form.title")), id="form-title")
-        yield Static(
-            data_text(
-                tr(
-                    "form.context",
-                    hall=tr("header.hall", hall=ctx.config.hall),
-                    session=session_text,
-                    time=now,
-                    channel=tr("channel.in_hall"),
-                )
-            ),
-            id="form-context",
-        )
+        if self.multi_hall:
+            self.session_id = None
+            context = tr("form.context_multi", time=now)
+        else:
+            current = ctx.sessions.current()
+            self.session_id = current.id if current else None
+            context = tr(
+                "form.context",
+                hall=tr("header.hall", hall=ctx.config.hall),
+                session=current.course if current else tr("header.no_session"),
+                time=now,
+                channel=tr("channel.in_hall"),
+            )
+        yield Static(data_text(context), id="form-context")
+        # The contact centre takes calls: phone by default, the caller's number asked next.
+        default_channel = "phone" if self.role == CONTACT_CENTRE else "in_hall"
+        caller_first = self.multi_hall and default_channel in CALLER_CHANNELS
+        caller_hidden = "" if default_channel in CALLER_CHANNELS else " hidden"
         with VerticalScroll(id="form-body"):
+            if self.multi_hall:
+                example = (ctx.desk.scope_halls() or (ctx.config.hall,))[0]
+                yield from self.row(
+                    "hall",
+                    ui("field.hall") + " *",
+                    FormInput(
+                        self.preset_hall,
+                        placeholder=ui("form.hall_placeholder", hall=example),
+                        id="hall",
+                        compact=True,
+                    ),
+                )
+            if caller_first:
+                yield from self.caller_row(caller_hidden)
             yield from self.row(
                 "title",
                 ui("field.title") + " *",
@@ -98,14 +124,10 @@ class NewTicketScreen(AppScreen[str | None]):
             yield from self.row(
                 "channel",
                 ui("field.channel"),
-                KeyChoice(CHANNELS, "channel", "in_hall", id="channel"),
+                KeyChoice(CHANNELS, "channel", default_channel, id="channel"),
             )
-            yield from self.row(
-                "caller_number",
-                ui("field.caller_number"),
-                FormInput(id="caller_number", compact=True),
-                classes="caller hidden",
-            )
+            if not caller_first:
+                yield from self.caller_row(caller_hidden)
             yield from self.row(
                 "remote_session_id",
                 ui("field.remote_session_id"),
@@ -126,6 +148,14 @@ class NewTicketScreen(AppScreen[str | None]):
         yield Static(data_text(tr("form.keys_hint")), id="form-hint")
         yield LocalizedFooter()
 
+    def caller_row(self, hidden: str) -> ComposeResult:
+        yield from self.row(
+            "caller_number",
+            ui("field.caller_number"),
+            FormInput(id="caller_number", compact=True),
+            classes=f"caller{hidden}",
+        )
+
     def row(self, name: str, label: str, field: Widget, classes: str = "") -> ComposeResult:
         with Horizontal(classes=f"form-row {classes}".strip(), id=f"row-{name}"):
             yield Label(label, classes="field-label")
@@ -139,7 +169,18 @@ class NewTicketScreen(AppScreen[str | None]):
         self.restore_draft()
 
     def populate(self) -> None:
-        self.query_one("#title", Input).focus()
+        first = "#title"
+        if self.multi_hall:
+            first = "#hall" if not self.preset_hall else self.after_hall()
+        self.query_one(first, Input).focus()
+
+    def after_hall(self) -> str:
+        caller = self.query_one("#caller_number", Input)
+        return "#caller_number" if caller.parent and caller.parent.display else "#title"
+
+    @property
+    def text_fields(self) -> tuple[str, ...]:
+        return ("hall", *TEXT_FIELDS) if self.multi_hall else TEXT_FIELDS
 
     def save_state(self) -> dict[str, Any]:
         return {"values": self.collect(), "focused": self.focused_id()}
@@ -154,14 +195,15 @@ class NewTicketScreen(AppScreen[str | None]):
         return focused.id if focused is not None and focused.screen is self else None
 
     def collect(self) -> dict[str, str]:
-        values = {name: self.query_one(f"#{name}", Input).value for name in TEXT_FIELDS}
+        values = {name: self.query_one(f"#{name}", Input).value for name in self.text_fields}
         for name in ("category", "priority", "channel"):
             values[name] = self.query_one(f"#{name}", KeyChoice).value
         return values
 
     def restore(self, values: dict[str, str]) -> None:
-        for name in TEXT_FIELDS:
-            self.query_one(f"#{name}", Input).value = values[name]
+        for name in self.text_fields:
+            if name in values:
+                self.query_one(f"#{name}", Input).value = values[name]
         for name in ("category", "priority", "channel"):
             self.query_one(f"#{name}", KeyChoice).value = values[name]
 
@@ -180,7 +222,7 @@ class NewTicketScreen(AppScreen[str | None]):
             return
         values = self.collect()
         for name, value in kept["values"].items():
-            if name in TEXT_FIELDS or value in CHOICES.get(name, ()):
+            if name in self.text_fields or value in CHOICES.get(name, ()):
                 values[name] = value
         self.restore(values)
         self.query_one("#form-error", Static).update(
@@ -206,7 +248,7 @@ class NewTicketScreen(AppScreen[str | None]):
         values = getattr(self, "_typed", None)
         if self._finished or values is None:
             return
-        if any(values[name].strip() for name in TEXT_FIELDS):
+        if any(values[name].strip() for name in TEXT_FIELDS):  # a hall alone is no draft
             self.drafts.keep(values)  # False on a full disk: the form still holds the text
         else:
             self.drafts.clear()
@@ -237,6 +279,21 @@ class NewTicketScreen(AppScreen[str | None]):
     def save_now(self) -> None:
         values = self.collect()
         channel = values["channel"]
+        hall: str | None = None
+        if self.multi_hall:
+            hall = self.scope_hall(values["hall"])
+            if hall is None:
+                key = "error.required" if not values["hall"].strip() else "error.choice"
+                error = ValidationError(
+                    "hall",
+                    key,
+                    value=values["hall"].strip(),
+                    choices=", ".join(self.ctx.desk.scope_halls()),
+                )
+                self.query_one("#form-error", Static).update(data_text(str(error)))
+                self.query_one("#hall", Input).focus()
+                self.app.bell()
+                return
         draft = TicketDraft(
             title=values["title"],
             seat=values["seat"],
@@ -248,12 +305,13 @@ class NewTicketScreen(AppScreen[str | None]):
             caller_number=values["caller_number"] if channel in CALLER_CHANNELS else "",
             remote_session_id=values["remote_session_id"] if channel in REMOTE_CHANNELS else "",
             session_id=self.session_id,
+            hall_code=hall,
         )
         try:
             ticket = self.ctx.desk.create(draft)
         except ValidationError as exc:
             self.query_one("#form-error", Static).update(data_text(str(exc)))
-            if exc.field in TEXT_FIELDS:
+            if exc.field in self.text_fields:
                 self.query_one(f"#{exc.field}", Input).focus()
             self.app.bell()
             return
@@ -266,9 +324,14 @@ class NewTicketScreen(AppScreen[str | None]):
             return
         self.finish(ticket.ref)
 
+    def scope_hall(self, typed: str) -> str | None:
+        """The scope's hall code the typed text names (any letter case), None if none."""
+        code = typed.strip().upper()
+        return next((h for h in self.ctx.desk.scope_halls() if h.upper() == code), None)
+
     def action_cancel(self) -> None:
         # Typed text is never thrown away by one stray Esc.
-        typed = any(self.collect()[name].strip() for name in TEXT_FIELDS)
+        typed = any(self.collect()[name].strip() for name in TEXT_FIELDS)  # not the hall
         if typed and not getattr(self, "_discard_armed", False):
             self._discard_armed = True
             self.query_one("#form-error", Static).update(data_text(tr("form.discard_confirm")))
