@@ -19,6 +19,9 @@ from classroom_support.i18n import tr
 # Options whose value may start with "-" (a negative duration): argparse would read it as an
 # option and print its usage; joined as `--target=-3h` it reaches our own one-line check.
 _VALUE_OPTIONS = ("--target", "--weeks")
+# Free-text options of the ticket actions: "-x" is their text, but "--json" after a forgotten
+# value stays an option (argparse then says the value is missing).
+_TEXT_OPTIONS = ("--reason", "--summary", "--note", "--what", "--action", "--owner")
 
 
 def join_dashed_values(argv: Sequence[str]) -> list[str]:
@@ -27,8 +30,11 @@ def join_dashed_values(argv: Sequence[str]) -> list[str]:
     i = 0
     while i < len(items):
         item = items[i]
-        if item in _VALUE_OPTIONS and i + 1 < len(items) and items[i + 1].startswith("-"):
-            out.append(f"{item}={items[i + 1]}")
+        following = items[i + 1] if i + 1 < len(items) else ""
+        if (item in _VALUE_OPTIONS and following.startswith("-")) or (
+            item in _TEXT_OPTIONS and following.startswith("-") and not following.startswith("--")
+        ):
+            out.append(f"{item}={following}")
             i += 2
             continue
         out.append(item)

@@ -47,9 +47,8 @@ def _text(name: str, help_text: str) -> Callable[[argparse.ArgumentParser], obje
     return lambda p: p.add_argument(f"--{name}", default="", help=help_text)
 
 
-def _positional(name: str, help_text: str, *, optional: bool = False) -> Callable[..., object]:
-    if optional:
-        return lambda p: p.add_argument(name, nargs="?", default="", help=help_text)
+def _positional(name: str, help_text: str) -> Callable[[argparse.ArgumentParser], object]:
+    # Never nargs="?": argparse would fill it with "" at REF and refuse the text after an option.
     return lambda p: p.add_argument(name, help=help_text)
 
 
@@ -96,14 +95,14 @@ ACTIONS: tuple[TicketAction, ...] = (
         "respond",
         "record the first response (stops the first-response clock)",
         "event.responded",
-        _positional("message", "what the trainee was told (may be empty)", optional=True),
+        _positional("message", 'what the trainee was told ("" for nothing)'),
         lambda desk, a: desk.respond(a.ref, a.message),
     ),
     TicketAction(
         "note",
         "add a note to the history",
         "event.note",
-        _positional("text", "the note", optional=True),
+        _positional("text", "the note"),
         lambda desk, a: desk.add_note(a.ref, a.text),
     ),
     TicketAction(

@@ -245,7 +245,7 @@ def test_each_command_calls_the_method_the_key_calls(
         (["category", "{ref}", "coffee"], 2, "Category: 'coffee' is not one of"),
         (["note", "{ref}", ""], 2, "Note is required"),
         (["note", "{ref}", "   "], 2, "Note is required"),
-        (["note", "{ref}"], 2, "Note is required"),
+        (["note", "{ref}"], 2, "missing: text"),
         (["reopen", "{ref}"], 2, "Reason is required"),
         (["assign", "{ref}", "x" * 201], 2, "Assignee is too long (201 characters"),
         (["resume", "{ref}"], 4, "Cannot resume a ticket that is 'New'"),
@@ -253,8 +253,8 @@ def test_each_command_calls_the_method_the_key_calls(
         (["reopen", "{ref}", "--reason", "x"], 4, "Cannot reopen a ticket that is 'New'"),
         (["rca", "{ref}", "--cause", "skills", "--what", "w", "--action", "a", "--owner", "o"],
          4, "Only a ticket whose SLA was breached"),
-        (["respond"], 2, "tickets respond: missing: ref (see classroom-support tickets respond "
-         "--help)"),
+        (["respond"], 2, "tickets respond: missing: ref, message "
+         "(see classroom-support tickets respond --help)"),
         (["assign", "{ref}"], 2, "missing: assignee"),
         (["respond", "{ref}", "On", "my", "way"], 2, "not understood: my way (put text with"),
         (["pause", "{ref}", "--reason"], 2, "--reason needs a value"),
@@ -272,6 +272,21 @@ def test_bad_input_is_one_line_and_an_exit_code(
     line = one_line(err)
     assert line.startswith("classroom-support: ") and message in line
     assert desk.kinds(ref) == before  # nothing written
+
+
+def test_text_that_starts_with_a_dash_or_follows_an_option(
+    capsys: pytest.CaptureFixture[str], desk: Desk
+) -> None:
+    ref = desk.ticket()
+    data = run_json(capsys, desk, "tickets", "respond", "--json", ref, "--lang", "en", "")
+    assert data["events"][-1]["payload"] == {"message": ""}
+    assert run_json(capsys, desk, "tickets", "pause", ref, "--reason", "-")["status"] == "waiting"
+    # After `--` everything is text, so the options come first.
+    assert main([*desk.paths, "tickets", "note", ref, "--json", "--", "-x"]) == 0
+    assert json.loads(capsys.readouterr().out)["events"][-1]["payload"] == {"text": "-x"}
+    data = run_json(capsys, desk, "tickets", "resolve", ref, "--summary", "-5 V rail replaced")
+    assert data["events"][-1]["payload"] == {"summary": "-5 V rail replaced"}
+    assert desk.kinds(ref) == ["created", "responded", "paused", "note", "resolved"]
 
 
 def test_answered_twice_is_refused(capsys: pytest.CaptureFixture[str], desk: Desk) -> None:
