@@ -49,6 +49,7 @@ EVENT_KINDS = (
     "sla_breached",
     "escalated",
     "rca_recorded",
+    "edited",
 )
 SLA_CLOCKS = ("first_response", "resolution")
 RCA_CAUSES = ("staffing", "skills", "equipment", "process", "external", "communication", "other")
@@ -57,6 +58,15 @@ RCA_CAUSES = ("staffing", "skills", "equipment", "process", "external", "communi
 MAX_TITLE = 2000
 MAX_SHORT = 200
 MAX_NOTE = 10_000
+# The ticket's own text, as the new-ticket form takes it (and as edits change it).
+TEXT_LIMITS = {
+    "title": MAX_TITLE,
+    "seat": MAX_SHORT,
+    "trainee_name": MAX_SHORT,
+    "trainee_contact": MAX_SHORT,
+    "caller_number": MAX_SHORT,
+    "remote_session_id": MAX_SHORT,
+}
 
 # Reference prefixes avoid letters that are misheard or misread aloud (0/O, 1/I/L, 5/S, 8/B...).
 REF_ALPHABET = "ACDEFHJKMNPRTVWXY34679"
@@ -108,15 +118,20 @@ def _check_len(field_name: str, value: str, limit: int) -> None:
         raise ValidationError(field_name, "error.too_long", length=len(value), limit=limit)
 
 
+def check_text(values: dict[str, str]) -> None:
+    """The form's rules for the ticket's text (new tickets and edits alike): the problem is
+    required, every field within its limit. ValidationError names the first bad field."""
+    if "title" in values and not values["title"].strip():
+        raise ValidationError("title", "error.required")
+    for name, value in values.items():
+        _check_len(name, value, TEXT_LIMITS[name])
+
+
 def validate_draft(draft: TicketDraft, config: Config, halls: Sequence[str] = ()) -> TicketDraft:
     """The draft as it will be stored, or ValidationError naming the first bad field. `halls`
     are the codes this desk may file for besides the configured ones (a desk over several
     halls learns them from its scope and from the tickets it holds)."""
-    if not draft.title.strip():
-        raise ValidationError("title", "error.required")
-    _check_len("title", draft.title, MAX_TITLE)
-    for name in ("seat", "trainee_name", "trainee_contact", "caller_number", "remote_session_id"):
-        _check_len(name, getattr(draft, name), MAX_SHORT)
+    check_text({name: getattr(draft, name) for name in TEXT_LIMITS})
     if draft.category not in CATEGORIES:
         raise ValidationError(
             "category", "error.choice", value=draft.category, choices=", ".join(CATEGORIES)
@@ -208,6 +223,12 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
         ticket.rca_action = str(data.get("action", ""))
         ticket.rca_owner = str(data.get("owner", ""))
         ticket.rca_at = at
+    elif kind == "edited":
+        # The edit rules live beside the command that writes them (imported here, not at
+        # the top: that module builds on this one).
+        from classroom_support.ticket_edits import apply_edit
+
+        apply_edit(ticket, data)
     elif kind == "assigned":
         _require_not_closed(status)
         ticket.assignee = str(data.get("assignee", ""))

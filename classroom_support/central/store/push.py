@@ -34,6 +34,7 @@ from classroom_support.syncwire import (
     light_to_wire,
     same_event,
 )
+from classroom_support.ticket_edits import edit_problem
 from classroom_support.tickets import (
     CATEGORIES,
     CHANNELS,
@@ -215,6 +216,10 @@ class PushMixin(RowMergeMixin):
             if hall is None or not device.covers(hall):
                 # Same answer for "no such ticket" and "another hall's ticket": no probing.
                 return "unknown_ticket: the server has no such ticket in this device's halls", ""
+            if kind == "edited":
+                problem = edit_problem(payload)  # the new-ticket form's limits (ticket_edits)
+                if problem:
+                    return f"bad_payload: {problem}", ""
             return "", hall
         if ticket_id in known:
             return "ticket_exists: a second 'created' event for this ticket", ""
