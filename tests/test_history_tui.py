@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from classroom_support.app import ClassroomSupportApp
+from classroom_support.i18n import display
 from classroom_support.screens.history import HistoryEntryScreen
 from classroom_support.screens.ticket_detail import TicketDetailScreen
+from classroom_support.screens.ticket_edit import TicketEditForm
 from classroom_support.tickets import TicketDraft
 
 MakeApp = Callable[..., ClassroomSupportApp]
@@ -84,3 +86,69 @@ async def test_every_field_of_a_created_entry_and_an_empty_one(make_app: MakeApp
         await pilot.pause()
         assert isinstance(app.screen, HistoryEntryScreen)
         assert "No details" in str(app.screen.query_one(".entry-text-none", Static).render())
+
+
+async def test_edit_the_seat_and_history_keeps_the_old_value(make_app: MakeApp) -> None:
+    app = make_app()
+    ref = app.ctx.desk.create(TicketDraft(title="PC will not boot", seat="12")).ref
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketEditForm)
+        for name in ("title", "seat", "trainee_name", "trainee_contact"):
+            field = app.screen.query_one(f"#{name}", Input)
+            assert field.region.bottom <= 24 and field.region.width >= 20, name
+        assert app.screen.query_one("#seat", Input).value == "12"
+        await pilot.press("tab", "backspace", "backspace", *"14", "tab", *"Huda", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketDetailScreen)
+        ticket = app.ctx.desk.get(ref)
+        assert (ticket.title, ticket.seat, ticket.trainee_name) == (
+            "PC will not boot",
+            "14",
+            "Huda",
+        )
+        table = app.screen.query_one("#timeline", DataTable)
+        last = [str(c) for c in table.get_row_at(table.row_count - 1)]
+        assert last[1] == "Edited"
+        assert last[3].startswith("Seat / PC: 12 → 14")  # the rest is cut at 80 columns
+        assert "Seat / PC: 14" in " ".join(
+            str(w.render()) for w in app.screen.query(".detail-field").results(Static)
+        )
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryEntryScreen)
+        labels = [str(w.render()) for w in app.screen.query(".entry-label").results(Static)]
+        assert labels == [
+            "Seat / PC (before):",
+            "Seat / PC (after):",
+            "Trainee name (before):",
+            "Trainee name (after):",
+        ]
+        assert entry_text(app).splitlines() == ["12", "14", "—", "Huda"]
+
+
+async def test_an_edit_that_breaks_the_forms_rules_is_refused_in_place(
+    make_app: MakeApp,
+) -> None:
+    app = make_app(language="ar")
+    ref = app.ctx.desk.create(TicketDraft(title="لا يعمل جهاز العرض")).ref
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "e")
+        await pilot.pause()
+        title = app.screen.query_one("#title", Input)
+        title.value = "   "
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketEditForm)  # still open, the text kept
+        assert str(app.screen.query_one("#edit-error", Static).render()) == display("المشكلة مطلوب")
+        assert app.focused is title
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.ctx.desk.get(ref).title == "لا يعمل جهاز العرض"
+        assert len(app.ctx.desk.history(app.ctx.desk.get(ref).id)) == 1
+        # Unchanged values: nothing is written.
+        await pilot.press("e", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketDetailScreen)
+        assert len(app.ctx.desk.history(app.ctx.desk.get(ref).id)) == 1

@@ -74,11 +74,30 @@ def _value(config: Config, key: str, value: Any) -> str:
     return str(value)
 
 
+def _changes(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, old, new) for each change an `edited` event records (ticket_edits.py)."""
+    changes = payload.get("changes")
+    if not isinstance(changes, dict):
+        return []
+    return [
+        (str(name), str(change.get("old", "")), str(change.get("new", "")))
+        for name, change in changes.items()
+        if isinstance(change, dict)
+    ]
+
+
 def entry_fields(config: Config, kind: str, payload: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, full text) for every field of one history entry, in payload order."""
     if kind == "created":
         keys = [k for k in CREATED_KEYS if payload.get(k)]
         return [(tr(f"field.{k}"), _value(config, k, payload[k])) for k in keys]
+    if kind == "edited":
+        fields: list[tuple[str, str]] = []
+        for name, old, new in _changes(payload):
+            label = tr(f"field.{name}")
+            fields.append((tr("history.before", field=label), old or "—"))
+            fields.append((tr("history.after", field=label), new or "—"))
+        return fields
     return [
         (tr(DETAIL_KEYS[key]), _value(config, key, value))
         for key, value in payload.items()
@@ -90,6 +109,11 @@ def summary(config: Config, kind: str, payload: dict[str, Any]) -> str:
     """The one line a History row shows (the table cuts it to its column)."""
     if kind == "created":
         return str(payload.get("title", ""))
+    if kind == "edited":  # "Seat / PC: 12 → 14": the old value stays in sight
+        return " · ".join(
+            tr("history.change", field=tr(f"field.{name}"), old=old or "—", new=new or "—")
+            for name, old, new in _changes(payload)
+        )
     return " · ".join(f"{label}: {text}" for label, text in entry_fields(config, kind, payload))
 
 

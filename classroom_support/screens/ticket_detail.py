@@ -24,6 +24,7 @@ from classroom_support.screens.history import (
     summary,
 )
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
+from classroom_support.ticket_edits import EDITABLE_STATUSES
 from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError, can_verify
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.row_table import RowTable
@@ -42,6 +43,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "verify": ("resolved",),
     "reopen": ("resolved", "verified"),
     "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
+    "edit": EDITABLE_STATUSES,
 }
 
 # At 80 columns What and By narrow so Details keeps 20 (columns.py).
@@ -69,6 +71,7 @@ class TicketDetailScreen(AppScreen[None]):
         Binding("a", "assign", "key.assign", id="assign"),
         Binding("p", "priority", "key.priority", id="set-priority"),
         Binding("c", "category", "key.category", id="set-category"),
+        Binding("e", "edit", "key.edit", id="edit-ticket"),
         Binding("w", "pause", "key.pause", id="pause"),
         Binding("u", "resume", "key.resume", id="resume"),
         Binding("x", "resolve", "key.resolve", id="resolve"),
@@ -394,6 +397,16 @@ class TicketDetailScreen(AppScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_edit(self) -> None:
+        from classroom_support.screens.ticket_edit import TicketEditForm
+
+        def done(saved: Ticket | None) -> None:
+            if saved is not None:
+                self.notify(data_text(tr("detail.done", ref=self.ref, what=tr("event.edited"))))
+                self.load()
+
+        self.app.push_screen(TicketEditForm(self.ctx.desk.get(self.ref)), done)
 
     @on(DataTable.RowSelected, "#timeline")
     def row_chosen(self, event: DataTable.RowSelected) -> None:
