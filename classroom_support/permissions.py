@@ -39,10 +39,20 @@ ALLOWED: dict[str, frozenset[str]] = {
             "resumed",
             "resolved",
             "route",
+            "edited",
         }
     ),
     CONTACT_CENTRE: frozenset(
-        {"created", "responded", "note", "assigned", "priority_set", "category_set", "route"}
+        {
+            "created",
+            "responded",
+            "note",
+            "assigned",
+            "priority_set",
+            "category_set",
+            "route",
+            "edited",
+        }
     ),
     LEVEL2: frozenset(
         {

@@ -21,7 +21,6 @@ from classroom_support.tickets import (
     TicketDesk,
     TicketError,
     ValidationError,
-    apply_event,
     check_text,
 )
 
@@ -70,19 +69,14 @@ def edit_ticket(desk: TicketDesk, ref: str, values: Mapping[str, str]) -> Ticket
     if unknown:
         raise ValidationError(unknown[0], "error.not_editable")
     check_text(dict(values))
-    if desk.before_change is not None:
-        desk.before_change(ref)
-    with desk.db.write() as s:
-        ticket = desk._find(s, ref)
-        changes = {
-            name: {"old": getattr(ticket, name), "new": value}
-            for name, value in values.items()
-            if getattr(ticket, name) != value
-        }
-        if not changes:
-            raise NothingChanged("error.nothing_changed", ref=ticket.ref)
-        event = desk.new_event(s, ticket.id, "edited", {"changes": changes})
-        apply_event(ticket, event)  # raises (closed ticket) before anything is written
-        s.add(event)
-        s.add(ticket)
-    return ticket
+    ticket = desk.get(ref)
+    changes = {
+        name: {"old": getattr(ticket, name), "new": value}
+        for name, value in values.items()
+        if getattr(ticket, name) != value
+    }
+    if not changes:
+        raise NothingChanged("error.nothing_changed", ref=ticket.ref)
+    # Written like every other action (the desk's checks, one transaction); the old values
+    # are what this desk showed, and the fold applies only the new ones.
+    return desk._act(ticket.ref, "edited", {"changes": changes})
