@@ -6,24 +6,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
 
 from classroom_support.app import ClassroomSupportApp
+from classroom_support.screens.sessions import SessionForm
+from classroom_support.screens.sla_screens import ClosureForm, RcaForm
+from classroom_support.screens.sync_log import SyncSetupScreen
 from classroom_support.screens.ticket_detail import TicketDetailScreen
 
 MakeApp = Callable[..., ClassroomSupportApp]
 
 
 def shown(widget: Widget) -> bool:
-    """The widget is drawn, whole, inside the screen and inside every scrolling ancestor."""
+    """The widget is drawn, whole, inside the screen and inside every container."""
     region = widget.region
     if region.height == 0 or widget.screen.region.intersection(region) != region:
         return False
+    # Every container clips to its content (inside its border, padding and scrollbars).
     return all(
-        ancestor.region.intersection(region) == region
+        ancestor.scrollable_content_region.intersection(region) == region
         for ancestor in widget.ancestors
-        if isinstance(ancestor, Widget) and ancestor.is_scrollable
+        if isinstance(ancestor, Widget) and not isinstance(ancestor, Screen)
     )
 
 
@@ -88,3 +94,63 @@ async def test_at_120x36_the_fields_fit_and_tab_stays_on_the_history(make_app: M
         assert shown(screen.query_one("#detail-clocks"))
         await pilot.press("tab")
         assert app.focused is screen.query_one("#timeline")
+
+
+async def tab_through(pilot: Pilot[object], ids: list[str]) -> None:
+    """Tab from the first field to the last: each, when focused, is whole on screen."""
+    app = pilot.app
+    for index, field_id in enumerate(ids):
+        if index:
+            await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == field_id
+        assert shown(app.focused), field_id
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_session_dialog_every_field_and_the_error(make_app: MakeApp, language: str) -> None:
+    app = make_app(language=language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, SessionForm)
+        await pilot.press(*"Excel")
+        await tab_through(pilot, ["course", "trainer", "day", "start", "end"])
+        await pilot.press(*"12:00")
+        await pilot.press("shift+tab", *"25:00", "ctrl+s")  # Start is not a time
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "start"
+        assert shown(app.focused)
+        error = app.screen.query_one("#session-error")
+        assert "25:00" in str(error.render())
+        assert shown(error)
+        assert all(shown(w) for w in app.screen.query(".prompt-hint"))
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_rca_form_owner_and_the_hint(make_app: MakeApp, language: str) -> None:
+    app = make_app(language=language, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "R")  # the first ticket is breached
+        await pilot.pause()
+        assert isinstance(app.screen, RcaForm)
+        await tab_through(pilot, ["rca_cause", "rca_what", "rca_action", "rca_owner"])
+        assert all(shown(w) for w in app.screen.query(".prompt-hint"))
+        assert shown(app.screen.query_one("#rca-error"))
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_holiday_and_sync_setup_dialogs(make_app: MakeApp, language: str) -> None:
+    app = make_app(language=language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "h", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, ClosureForm)
+        await tab_through(pilot, ["name", "start", "end"])
+        assert all(shown(w) for w in app.screen.query(".prompt-hint"))
+        await pilot.press("escape", "escape", "escape", "f6", "u")
+        await pilot.pause()
+        assert isinstance(app.screen, SyncSetupScreen)
+        await pilot.press("shift+tab")  # the token field has focus when an address is known
+        await tab_through(pilot, ["sync-url", "sync-token"])
+        assert all(shown(w) for w in app.screen.query(".prompt-hint"))

@@ -5,12 +5,26 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
 
 from classroom_support.i18n import tr
 from classroom_support.widgets import FormInput, KeyChoice, data_text
+
+
+class DialogBody(VerticalScroll, can_focus=False):
+    """A dialog's box. When it does not fit (80x24) it scrolls, and moving focus to a field
+    scrolls that field into view; it is never a Tab stop itself."""
+
+
+def field_row(label: str, field: Widget) -> ComposeResult:
+    """A label and its field on one line, as in the new-ticket form: a dialog with five
+    fields fits 80x24."""
+    with Horizontal(classes="form-row"):
+        yield Label(label, classes="field-label")
+        yield field
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -26,7 +40,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.error = error  # why it is asked again (e.g. the last answer could not be saved)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
             yield FormInput(value=self.initial, id="prompt-input", enter_submits=True)
             yield Static(data_text(self.error), id="prompt-error")
@@ -63,7 +77,7 @@ class ChoicePrompt(ModalScreen[str | None]):
         self._ready = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
             yield KeyChoice(self.options, self.label_prefix, self.value, id="choice")
             yield Static(data_text(tr("form.choice_hint")), classes="prompt-hint")
@@ -100,7 +114,7 @@ class ConfirmPrompt(ModalScreen[bool]):
         self.yes = yes  # what Y/Enter does, translated; "Delete" when not given
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(data_text(self.question), classes="prompt-title")
             yield Static(
                 data_text(

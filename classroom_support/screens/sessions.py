@@ -7,15 +7,14 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Static
 
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import CourseSession
 from classroom_support.screens.base import AppScreen
-from classroom_support.screens.prompts import ConfirmPrompt
+from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import ValidationError
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
@@ -176,18 +175,21 @@ class SessionForm(ModalScreen[bool]):
             "start": ui("sessions.time_placeholder"),
             "end": ui("sessions.time_placeholder"),
         }
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(
                 data_text(tr("sessions.edit" if self.row else "sessions.add")),
                 classes="prompt-title",
             )
             for name in SESSION_FIELDS:
-                yield Label(ui(f"field.{name}"), classes="field-label")
-                yield FormInput(
-                    values[name],
-                    placeholder=placeholders.get(name, ""),
-                    id=name,
-                    enter_submits=name == SESSION_FIELDS[-1],
+                yield from field_row(
+                    ui(f"field.{name}"),
+                    FormInput(
+                        values[name],
+                        placeholder=placeholders.get(name, ""),
+                        id=name,
+                        enter_submits=name == SESSION_FIELDS[-1],
+                        compact=True,
+                    ),
                 )
             yield Static(id="session-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")

@@ -8,16 +8,15 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Static
 
 from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.reports import breach_rows, write_breach_csv
 from classroom_support.screens.base import AppScreen
-from classroom_support.screens.prompts import ConfirmPrompt
+from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import RCA_CAUSES, TicketError, ValidationError
 from classroom_support.widgets import (
@@ -254,14 +253,23 @@ class RcaForm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         ticket: Ticket = self.ctx.desk.get(self.ref)
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(data_text(tr("rca.title", ref=self.ref)), classes="prompt-title")
             yield Static(data_text(ticket.title, limit=200), classes="prompt-hint")
-            yield Label(ui("field.rca_cause"), classes="field-label")
-            yield KeyChoice(RCA_CAUSES, "rca", ticket.rca_cause or "other", id="rca_cause")
+            yield from field_row(
+                ui("field.rca_cause"),
+                KeyChoice(RCA_CAUSES, "rca", ticket.rca_cause or "other", id="rca_cause"),
+            )
             for name in ("rca_what", "rca_action", "rca_owner"):
-                yield Label(ui(f"field.{name}"), classes="field-label")
-                yield FormInput(getattr(ticket, name), id=name, enter_submits=name == "rca_owner")
+                yield from field_row(
+                    ui(f"field.{name}"),
+                    FormInput(
+                        getattr(ticket, name),
+                        id=name,
+                        enter_submits=name == "rca_owner",
+                        compact=True,
+                    ),
+                )
             yield Static(id="rca-error")
             yield Static(data_text(tr("rca.hint")), classes="prompt-hint")
 
@@ -393,18 +401,21 @@ class ClosureForm(ModalScreen[ClosureDraft | None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(data_text(tr("closures.add")), classes="prompt-title")
             for name, label in (
                 ("name", "field.name"),
                 ("start", "field.day"),
                 ("end", "field.end_day"),
             ):
-                yield Label(ui(label), classes="field-label")
-                yield FormInput(
-                    id=name,
-                    placeholder="YYYY-MM-DD" if name != "name" else "",
-                    enter_submits=name == "end",
+                yield from field_row(
+                    ui(label),
+                    FormInput(
+                        id=name,
+                        placeholder="YYYY-MM-DD" if name != "name" else "",
+                        enter_submits=name == "end",
+                        compact=True,
+                    ),
                 )
             yield Static(id="closure-error")
             yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")

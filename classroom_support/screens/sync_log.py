@@ -10,13 +10,13 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Static
 
 from classroom_support.db import StorageError
 from classroom_support.i18n import CATALOGS, tr, ui
 from classroom_support.screens.base import AppScreen
+from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.sync import SyncStatus, token_hint
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
 
@@ -203,16 +203,18 @@ class SyncSetupScreen(ModalScreen[bool]):
         client = app.sync_client
         url = client.state().central_url or app.ctx.config.central_url
         token = client.token()
-        with Vertical(classes="prompt"):
+        with DialogBody(classes="prompt"):
             yield Static(data_text(tr("setup.title")), classes="prompt-title")
-            yield Label(ui("setup.url"), classes="field-label")
-            yield FormInput(url, id="sync-url")
-            yield Label(ui("setup.token"), classes="field-label")
-            yield FormInput(
-                id="sync-token",
-                password=True,
-                placeholder=tr("setup.token_kept", hint=token_hint(token)) if token else "",
-                enter_submits=True,
+            yield from field_row(ui("setup.url"), FormInput(url, id="sync-url", compact=True))
+            yield from field_row(
+                ui("setup.token"),
+                FormInput(
+                    id="sync-token",
+                    password=True,
+                    placeholder=tr("setup.token_kept", hint=token_hint(token)) if token else "",
+                    enter_submits=True,
+                    compact=True,
+                ),
             )
             yield Static(id="setup-error")
             yield Static(data_text(tr("setup.hint")), classes="prompt-hint")

@@ -50,7 +50,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 HISTORY_COLUMNS = (
     ColumnSpec("when", "field.when", 16, 16),
     ColumnSpec("what", "field.what", 16, 26),
-    ColumnSpec("actor", "field.actor", 11, 14),
+    ColumnSpec("actor", "field.actor", 12, 14),
     ColumnSpec("details", "field.details", 20, 20, flex=True),
 )
 
