@@ -127,6 +127,7 @@ MESSAGES: dict[str, str] = {
     "header.session": "منعقدة الآن: {course} (حتى {end})",
     "header.offline": "○ غير متصل — المزامنة غير مهيأة",
     "key.help": "مساعدة",
+    "key.palette": "الأوامر",
     "key.quit": "خروج",
     "key.language": "English",
     "key.new_ticket": "جديدة",

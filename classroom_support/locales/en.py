@@ -127,6 +127,7 @@ MESSAGES: dict[str, str] = {
     "header.session": "In session: {course} (until {end})",
     "header.offline": "○ offline — sync not set up",
     "key.help": "Help",
+    "key.palette": "Commands",
     "key.quit": "Quit",
     "key.language": "عربي",
     "key.new_ticket": "New",

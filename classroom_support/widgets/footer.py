@@ -2,20 +2,87 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
+from textual.events import Resize
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from classroom_support.i18n import ui
 
+PALETTE = "-command-palette"
+KEPT = ("quit", "help")  # binding ids the footer never leaves out
+
+
+def key_width(key: FooterKey) -> int:
+    """Cells a compact key takes: "k Description" and the one-cell gap after it."""
+    width = cell_len(key.key_display)
+    if key.description:
+        width += 1 + cell_len(key.description)
+    return width + 1
+
 
 class LocalizedFooter(Footer):
+    # Textual's compact footer gives every key a one-cell right margin, the command-palette key
+    # too; docked at the right edge, that margin let the keys scrolled under it show through
+    # ("paletteQ"). Without it the key ends at the edge.
+    DEFAULT_CSS = """
+    LocalizedFooter.-compact FooterKey.-command-palette {
+        margin-right: 0;
+    }
+    """
+
     def __init__(self) -> None:
         # Compact: the queue has many keys, and every one should be visible at 120 columns.
         super().__init__(compact=True)
+        self._drawn_width = 0
 
     def compose(self) -> ComposeResult:
+        keys: list[Widget] = []
+        palette: list[FooterKey] = []
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and widget.description:
-                widget.description = ui(widget.description)
-            yield widget
+            if isinstance(widget, FooterKey):
+                if widget.has_class(PALETTE):
+                    widget.description = ui("key.palette")
+                    palette.append(widget)
+                    continue
+                if widget.description:
+                    widget.description = ui(widget.description)
+            keys.append(widget)
+        self._drawn_width = width = self.size.width
+        if width:
+            # The palette key is its left border and no gap after it; the last key's gap may
+            # lie under that border.
+            keys = self.fitting(keys, width + 1 - sum(key_width(p) for p in palette))
+        yield from keys
+        yield from palette
+
+    def fitting(self, keys: list[Widget], room: int) -> list[Widget]:
+        """Only whole keys: one cut in the middle ("b ▏", "k Arti▏") reads as a wrong word.
+        Quit and Help stay; the screen's last keys (and the language key) give way first.
+        Those left out are still in help (F1) and the command palette."""
+        app_keys = {
+            key
+            for key, (node, binding, *_rest) in self.screen.active_bindings.items()
+            if node is self.app and binding.id in KEPT
+        }
+
+        def need(widget: Widget) -> int:
+            return key_width(widget) if isinstance(widget, FooterKey) else 0
+
+        room -= sum(need(w) for w in keys if isinstance(w, FooterKey) and w.key in app_keys)
+        shown: list[Widget] = []
+        for widget in keys:
+            if isinstance(widget, FooterKey) and widget.key in app_keys:
+                shown.append(widget)
+            elif room >= need(widget) > 0 or (need(widget) == 0 and room > 0):
+                room -= need(widget)
+                shown.append(widget)
+            else:
+                room = -1  # keep the order: nothing after a key that was left out
+        return shown
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._drawn_width:
+            self.call_after_refresh(self.recompose)

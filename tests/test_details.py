@@ -1,0 +1,59 @@
+"""Details that read wrong: each small text a technician meets, checked where it is drawn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from classroom_support.app import ClassroomSupportApp
+from classroom_support.i18n import tr
+
+MakeApp = Callable[..., ClassroomSupportApp]
+
+
+def footer_line(app: ClassroomSupportApp) -> str:
+    return app.screen._compositor.render_strips()[-1].text
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("width", [80, 100, 120])
+async def test_footer_shows_whole_keys_and_a_translated_palette_key(
+    make_app: MakeApp, language: str, width: int
+) -> None:
+    app = make_app(language=language, demo=True)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.query(FooterKey))
+        palette = next(k for k in keys if k.has_class("-command-palette"))
+        assert palette.description != "palette"
+        assert tr("key.palette") != "palette"
+        # The palette key reaches the right edge: nothing scrolled under it shows through.
+        assert palette.region.right == footer.region.right == width
+        assert footer_line(app).rstrip().endswith(palette.render().plain.rstrip())
+        # Every other key is whole, left of the palette key; Quit and Help are among them.
+        others = [k for k in keys if k is not palette]
+        for key in others:
+            assert key.region.right <= palette.region.x, key.description
+        shown = {k.key for k in others}
+        assert {"ctrl+q", "f1"} <= shown
+
+
+async def test_footer_fits_its_keys_again_after_a_resize(make_app: MakeApp) -> None:
+    app = make_app(demo=True)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        assert "k Articles" in footer_line(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        line = footer_line(app)
+        assert "Articles" not in line and "Escalations" not in line
+        assert line.rstrip().endswith(tr("key.palette"))
+        await pilot.resize_terminal(120, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert "k Articles" in footer_line(app)
