@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from textual.widgets import Footer
+from textual.binding import Binding
+from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.i18n import tr
+from classroom_support.screens.sync_log import SyncLogScreen, SyncSetupScreen
 
 MakeApp = Callable[..., ClassroomSupportApp]
 
@@ -57,3 +60,35 @@ async def test_footer_fits_its_keys_again_after_a_resize(make_app: MakeApp) -> N
         await pilot.pause()
         await pilot.pause()
         assert "k Articles" in footer_line(app)
+
+
+def title_text(app: ClassroomSupportApp) -> str:
+    return str(app.screen.query_one("#sla-title", Static).render())
+
+
+async def test_sync_log_names_the_keys_that_work(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        assert isinstance(app.screen, SyncLogScreen)
+        title = title_text(app)
+        assert "F5 sync now" in title and "r retry parked" in title and "u set up" in title
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, SyncSetupScreen)
+
+
+async def test_sync_log_title_follows_the_keymap(make_app: MakeApp) -> None:
+    app = make_app(config='[ui]\nlanguage = "en"\n[keymap]\nsync-setup = "s"\n')
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        assert "s set up" in title_text(app)
+
+
+def test_readme_names_the_sync_log_keys() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    keys = {b.id: b.key for b in SyncLogScreen.BINDINGS if isinstance(b, Binding)}
+    assert f"`{keys['sync-retry-parked']}` retries them" in readme
+    assert f"`{keys['sync-setup']}` changes the server" in readme

@@ -466,7 +466,7 @@ MESSAGES: dict[str, str] = {
     "sync.outcome.conflict": "تعارض في الإعداد",
     "sync.outcome.error": "خطأ",
     "sync.outcome.never": "لم تتم المزامنة قط",
-    "synclog.title": "المزامنة مع الخادم المركزي · F5 مزامنة الآن · R إعادة المعلّقة · U الإعداد",
+    "synclog.title": "المزامنة مع الخادم المركزي · {sync} مزامنة الآن · {retry} إعادة المعلّقة · {setup} الإعداد",
     "synclog.parked_title": "المعلّقة: رفضها الخادم، ولن تُرسل ثانية حتى تُعاد",
     "synclog.at": "الوقت",
     "synclog.step": "الخطوة",

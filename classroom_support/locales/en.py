@@ -466,7 +466,7 @@ MESSAGES: dict[str, str] = {
     "sync.outcome.conflict": "setup conflict",
     "sync.outcome.error": "error",
     "sync.outcome.never": "never synced",
-    "synclog.title": "Sync with the central server · F5 sync now · R retry parked · U set up",
+    "synclog.title": "Sync with the central server · {sync} sync now · {retry} retry parked · {setup} set up",
     "synclog.parked_title": "Parked: refused by the server, not sent again until retried",
     "synclog.at": "Time",
     "synclog.step": "Step",

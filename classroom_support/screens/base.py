@@ -40,6 +40,15 @@ class AppScreen(Screen[ResultType]):
     def populate(self) -> None:
         """Fill tables and dynamic text from the database."""
 
+    def key_label(self, binding_id: str, default: str) -> str:
+        """The key bound to `binding_id` as the footer shows it ("r", "F5"), after `[keymap]`:
+        a hint that names a key names the one that works."""
+        for active in self.active_bindings.values():  # the keymap is applied here
+            if active.binding.id == binding_id:
+                label = self.app.get_key_display(active.binding)
+                return label.upper() if label[1:].isdigit() else label
+        return default
+
     def refusal(self, action: str) -> str | None:
         """Why `action` is dimmed right now (translated); None for the generic reason."""
         return None

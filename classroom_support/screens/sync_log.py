@@ -49,7 +49,7 @@ class SyncLogScreen(AppScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
-        yield Static(data_text(tr("synclog.title")), id="sla-title")
+        yield Static(id="sla-title")
         yield Static(id="sync-summary")
         yield DataTable(id="sync-log", cursor_type="row", zebra_stripes=True)
         yield Static(data_text(tr("synclog.parked_title")), id="sync-parked-title")
@@ -61,6 +61,13 @@ class SyncLogScreen(AppScreen[None]):
         self.populate()
 
     def populate(self) -> None:
+        title = tr(
+            "synclog.title",
+            sync=self.key_label("sync-now", "F5"),
+            retry=self.key_label("sync-retry-parked", "r"),
+            setup=self.key_label("sync-setup", "u"),
+        )
+        self.query_one("#sla-title", Static).update(data_text(title))
         log_table = self.query_one("#sync-log", DataTable)
         for key, label, width in (
             ("at", "synclog.at", 19),
