@@ -74,6 +74,8 @@ async def test_sync_log_names_the_keys_that_work(make_app: MakeApp) -> None:
         assert isinstance(app.screen, SyncLogScreen)
         title = title_text(app)
         assert "F5 sync now" in title and "r retry parked" in title and "u set up" in title
+        summary = str(app.screen.query_one("#sync-summary", Static).render())
+        assert "Press u or F5" in summary
         await pilot.press("u")
         await pilot.pause()
         assert isinstance(app.screen, SyncSetupScreen)
@@ -85,6 +87,7 @@ async def test_sync_log_title_follows_the_keymap(make_app: MakeApp) -> None:
         await pilot.press("f6")
         await pilot.pause()
         assert "s set up" in title_text(app)
+        assert "Press s or F5" in str(app.screen.query_one("#sync-summary", Static).render())
 
 
 def test_readme_names_the_sync_log_keys() -> None:

@@ -491,7 +491,7 @@ MESSAGES: dict[str, str] = {
     "synclog.step.run": "تشغيل",
     "synclog.step.reset": "إعادة ضبط",
     "synclog.no_parked": "لا شيء معلّق.",
-    "synclog.not_configured": "المزامنة غير مهيأة. اضغط U أو F5 لإدخال عنوان الخادم المركزي ورمز هذا الجهاز.",
+    "synclog.not_configured": "المزامنة غير مهيأة. اضغط {setup} أو {sync} لإدخال عنوان الخادم المركزي ورمز هذا الجهاز.",
     "synclog.server": "الخادم: {url} · هذا الجهاز: {device} · القاعات: {halls}",
     "synclog.state": "آخر نتيجة: {result} · آخر مزامنة ناجحة: {last} · آخر محاولة: {attempt}",
     "synclog.counts": "بانتظار الإرسال: {pending} · معلّقة: {parked} · المؤشر: {cursor} · ساعة الخادم ناقص ساعتنا: {skew} ث",

@@ -491,7 +491,7 @@ MESSAGES: dict[str, str] = {
     "synclog.step.run": "run",
     "synclog.step.reset": "reset",
     "synclog.no_parked": "Nothing parked.",
-    "synclog.not_configured": "Sync is not set up. Press U or F5 to enter the central server's address and this laptop's token.",
+    "synclog.not_configured": "Sync is not set up. Press {setup} or {sync} to enter the central server's address and this laptop's token.",
     "synclog.server": "Server: {url} · this laptop: {device} · halls: {halls}",
     "synclog.state": "Last result: {result} · last successful sync: {last} · last attempt: {attempt}",
     "synclog.counts": "Waiting to send: {pending} · parked: {parked} · cursor: {cursor} · server clock minus ours: {skew} s",

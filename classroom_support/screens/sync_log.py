@@ -61,12 +61,12 @@ class SyncLogScreen(AppScreen[None]):
         self.populate()
 
     def populate(self) -> None:
-        title = tr(
-            "synclog.title",
-            sync=self.key_label("sync-now", "F5"),
-            retry=self.key_label("sync-retry-parked", "r"),
-            setup=self.key_label("sync-setup", "u"),
-        )
+        self.keys = {
+            "sync": self.key_label("sync-now", "F5"),
+            "retry": self.key_label("sync-retry-parked", "r"),
+            "setup": self.key_label("sync-setup", "u"),
+        }
+        title = tr("synclog.title", **self.keys)
         self.query_one("#sla-title", Static).update(data_text(title))
         log_table = self.query_one("#sync-log", DataTable)
         for key, label, width in (
@@ -138,7 +138,7 @@ class SyncLogScreen(AppScreen[None]):
 
     def summary(self, status: SyncStatus, zone: Any) -> str:
         if not status.configured:
-            return tr("synclog.not_configured")
+            return tr("synclog.not_configured", sync=self.keys["sync"], setup=self.keys["setup"])
         lines = [
             tr(
                 "synclog.server",
