@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.binding import Binding
@@ -13,12 +14,24 @@ from textual.widgets._footer import FooterKey
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.i18n import tr
 from classroom_support.screens.sync_log import SyncLogScreen, SyncSetupScreen
+from classroom_support.widgets import LocalizedFooter
 
 MakeApp = Callable[..., ClassroomSupportApp]
 
 
 def footer_line(app: ClassroomSupportApp) -> str:
     return app.screen._compositor.render_strips()[-1].text
+
+
+async def settle_footer(pilot: Any, app: ClassroomSupportApp) -> None:
+    """The footer recomposes after the bindings or the width change: wait until its keys are
+    laid out for the current width."""
+    for _ in range(50):
+        await pilot.pause()
+        footer = app.screen.query_one(LocalizedFooter)
+        keys = list(footer.query(FooterKey))
+        if footer._drawn_width == app.size.width and keys and all(k.region for k in keys):
+            return
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -28,7 +41,7 @@ async def test_footer_shows_whole_keys_and_a_translated_palette_key(
 ) -> None:
     app = make_app(language=language, demo=True)
     async with app.run_test(size=(width, 24)) as pilot:
-        await pilot.pause()
+        await settle_footer(pilot, app)
         footer = app.screen.query_one(Footer)
         keys = list(footer.query(FooterKey))
         palette = next(k for k in keys if k.has_class("-command-palette"))
@@ -48,17 +61,15 @@ async def test_footer_shows_whole_keys_and_a_translated_palette_key(
 async def test_footer_fits_its_keys_again_after_a_resize(make_app: MakeApp) -> None:
     app = make_app(demo=True)
     async with app.run_test(size=(120, 24)) as pilot:
-        await pilot.pause()
+        await settle_footer(pilot, app)
         assert "k Articles" in footer_line(app)
         await pilot.resize_terminal(80, 24)
-        await pilot.pause()
-        await pilot.pause()
+        await settle_footer(pilot, app)
         line = footer_line(app)
         assert "Articles" not in line and "Escalations" not in line
         assert line.rstrip().endswith(tr("key.palette"))
         await pilot.resize_terminal(120, 24)
-        await pilot.pause()
-        await pilot.pause()
+        await settle_footer(pilot, app)
         assert "k Articles" in footer_line(app)
 
 
