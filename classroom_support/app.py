@@ -18,15 +18,17 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from classroom_support import i18n
+from classroom_support.app_sync import LiveUpdates
 from classroom_support.context import AppContext
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.monitor import MonitorResult
 from classroom_support.screens.queue import QueueScreen
-from classroom_support.sync import SyncClient, SyncReport, SyncStatus
+from classroom_support.sync import LiveResult, SyncClient, SyncReport, SyncStatus
 from classroom_support.widgets import data_text, paste_parser
 
 SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
+FIRST_SYNC_S = 5  # the first scheduled run, after start-up
 
 
 def styles_dir() -> Path:
@@ -38,7 +40,7 @@ def styles_dir() -> Path:
     raise FileNotFoundError("styles/app.tcss is missing from this installation")
 
 
-class ClassroomSupportApp(App[None]):
+class ClassroomSupportApp(LiveUpdates, App[None]):
     CSS_PATH = [styles_dir() / "app.tcss"]
     TITLE = "classroom-support"
     BINDINGS = [
@@ -74,6 +76,7 @@ class ClassroomSupportApp(App[None]):
             ctx.db, ctx.config, ctx.clock, on_device_change=self._device_changed
         )
         self.sync_progress: tuple[str, int, int] | None = None
+        self.sync_interval: float = SYNC_INTERVAL_S  # the periodic sync; live waits in between
         self._sync_status: tuple[float, SyncStatus | None] = (0.0, None)
         self._storage_trouble: str | None = None  # last StorageError kind the monitor hit
 
@@ -93,6 +96,7 @@ class ClassroomSupportApp(App[None]):
             self.set_keymap(self.ctx.config.keymap)
         self.set_class(i18n.is_rtl(), "-rtl")
         self.ctx.sla.listeners.append(self.on_calendar_result)
+        self.ctx.desk.after_change = self.local_change  # send a change up soon after it
         self.push_screen(QueueScreen())
         self.offer_kept_draft()
         if self.monitor:
@@ -131,9 +135,9 @@ class ClassroomSupportApp(App[None]):
         self.scheduler.add_job(
             self.scheduled_sync,
             "interval",
-            seconds=SYNC_INTERVAL_S,
+            seconds=self.sync_interval,
             id="sync",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            next_run_time=datetime.now(UTC) + timedelta(seconds=FIRST_SYNC_S),
             coalesce=True,
             misfire_grace_time=None,
             max_instances=1,
@@ -141,6 +145,7 @@ class ClassroomSupportApp(App[None]):
         self.scheduler.start()
 
     def on_unmount(self) -> None:
+        self.ctx.desk.after_change = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
 
@@ -209,15 +214,10 @@ class ClassroomSupportApp(App[None]):
 
     def sync_finished(self, report: SyncReport, manual: bool) -> None:
         self.sync_progress = None
-        self._sync_status = (0.0, None)
-        if report.calendar_changed:
-            self.ctx.sla.calendar_changed()  # courses or holidays came down: deadlines move
-        if report.changed_tickets or report.pulled:
-            self.refresh_queue()
-        for screen in self.screen_stack:
-            if screen.__class__.__name__ == "SyncLogScreen":
-                screen.reload()  # type: ignore[attr-defined]
-        self.refresh_headers()
+        self.show_pulled(report.calendar_changed, bool(report.changed_tickets or report.pulled))
+        if report.online:
+            self.start_live()  # and keep a waiting pull open until something fails
+        self.sync_again_if_asked()
         if report.outcome in ("waiting", "running"):
             return
         counts = {"pushed": report.pushed, "pulled": report.pulled, "parked": report.parked_total}
@@ -234,16 +234,32 @@ class ClassroomSupportApp(App[None]):
                 timeout=10,
             )
 
+    def show_pulled(self, calendar_changed: bool, changed: bool) -> None:
+        """After a run or a live page: redraw what the pulled changes touch."""
+        self._sync_status = (0.0, None)
+        if calendar_changed:
+            self.ctx.sla.calendar_changed()  # courses or holidays came down: deadlines move
+        if changed:
+            self.refresh_queue()
+        for screen in self.screen_stack:
+            if screen.__class__.__name__ == "SyncLogScreen":
+                screen.reload()  # type: ignore[attr-defined]
+        self.refresh_headers()
+
     @on(Worker.StateChanged)
     def _sync_worker_failed(self, event: Worker.StateChanged) -> None:
         # The client reports failures in its result; an exception here is a bug: say so,
         # keep the app running (exit_on_error=False), and let the next run try again.
-        if event.worker.group == "sync" and event.state == WorkerState.ERROR:
+        if event.worker.group not in ("sync", "live") or event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "sync":
             self.sync_progress = None
-            self.notify(
-                data_text(tr("sync.crashed", error=str(event.worker.error)[:200])),
-                severity="error",
-            )
+        else:
+            self.live_failed(LiveResult("error", str(event.worker.error)[:300]))
+        self.notify(
+            data_text(tr("sync.crashed", error=str(event.worker.error)[:200])),
+            severity="error",
+        )
 
     def refresh_headers(self) -> None:
         from classroom_support.widgets.header import HallHeader

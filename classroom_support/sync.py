@@ -8,7 +8,8 @@ is applied together with the new cursor in one local transaction. See docs/sync-
 
 `SyncClient` is the orchestrator (setup, status, one run, hello, the sync log); its parts live
 beside it: `sync_transport` (URL, token, HTTP, retries, backoff, skew), `sync_push` (rows and
-the outbox, parking) and `sync_pull` (pages, merge, re-fold).
+the outbox, parking), `sync_pull` (pages, merge, re-fold) and `sync_live` (the waiting pull
+an online desk keeps open for live updates).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from classroom_support.models import (
     Ticket,
     TicketEvent,
 )
-from classroom_support.sync_pull import Pulling, take_scope
+from classroom_support.sync_live import LIVE_WAIT_S, LiveResult, Waiting
+from classroom_support.sync_pull import take_scope
 from classroom_support.sync_push import Pushing, _parked, pending_count
 from classroom_support.sync_transport import (
     API_PREFIX,
@@ -69,12 +71,14 @@ __all__ = [
     "EXIT_PARKED",
     "EXIT_SETUP",
     "ITEM_STATUSES",
+    "LIVE_WAIT_S",
     "LOG_KEPT",
     "OUTCOME_EXIT",
     "PENDING_CAP",
     "SKEW_WARNING_MS",
     "TOKEN_SUFFIX",
     "Backoff",
+    "LiveResult",
     "Progress",
     "SyncClient",
     "SyncError",
@@ -202,10 +206,11 @@ class SyncStatus:
 # --------------------------------------------------------------------------- the client
 
 
-class SyncClient(Pushing, Pulling):
+class SyncClient(Pushing, Waiting):
     """One laptop database's sync with the central server. Thread-safe: one run at a time
     per client; runs from several processes on one database are safe too (idempotent
-    writes, and the cursor only moves forward)."""
+    writes, and the cursor only moves forward). A waiting pull (`wait_for_changes`, async)
+    may run beside a run for the same reasons."""
 
     def __init__(
         self,
@@ -215,6 +220,7 @@ class SyncClient(Pushing, Pulling):
         *,
         token_file: Path | None = None,
         transport: httpx.BaseTransport | None = None,
+        live_transport: httpx.AsyncBaseTransport | None = None,
         verify: bool = True,
         timeout: httpx.Timeout | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -230,6 +236,7 @@ class SyncClient(Pushing, Pulling):
         self.clock = clock
         self.token_file = token_file or token_path(db.path)
         self.transport = transport
+        self.live_transport = live_transport
         self.verify = verify
         self.timeout = timeout or httpx.Timeout(30.0, connect=10.0, pool=10.0)
         self.sleep = sleep

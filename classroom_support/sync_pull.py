@@ -94,9 +94,10 @@ class Pulling(Transport):
             if int(data["cursor"]) <= cursor or rounds > 100_000:
                 raise SyncError("error", "the server's cursor did not advance")
 
-    def _apply_page(self, data: dict[str, Any], report: SyncReport) -> None:
+    def _apply_page(self, data: dict[str, Any], report: SyncReport, step: str = "pull") -> None:
         """Insert-if-absent by id, the server's copy winning; re-fold every touched ticket
-        from ALL its events; merge rows; move the cursor. One transaction."""
+        from ALL its events; merge rows; move the cursor. One transaction. `step` names it in
+        the sync log (`live` for a page a waiting pull brought)."""
         touched: set[str] = set()
         calendar = False
         with self.db.write() as s:
@@ -144,7 +145,7 @@ class Pulling(Transport):
             )
             self._log(
                 s,
-                "pull",
+                step,
                 "ok",
                 received=len(wires) + rows,
                 cursor=state.cursor,

@@ -420,6 +420,8 @@ class TicketDesk:
         self._device: DeviceIdentity | None = None
         # Called with the ref before every change, so SLA facts are recorded first (monitor.py).
         self.before_change: Callable[[str], object] | None = None
+        # Called with the ref after a change was committed (the TUI sends it up soon after).
+        self.after_change: Callable[[str], object] | None = None
 
     # ---- identity
 
@@ -544,6 +546,8 @@ class TicketDesk:
             s.add(ticket)
             s.flush()  # the ticket row must exist before its event (foreign key)
             s.add(event)
+        if self.after_change is not None:
+            self.after_change(ref)
         return ticket
 
     def _act(self, ref: str, kind: str, payload: dict[str, Any]) -> Ticket:
@@ -555,6 +559,8 @@ class TicketDesk:
             apply_event(ticket, event)  # raises before anything is written
             s.add(event)
             s.add(ticket)
+        if self.after_change is not None:
+            self.after_change(ref)
         return ticket
 
     def respond(self, ref: str, message: str) -> Ticket:

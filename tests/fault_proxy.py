@@ -11,12 +11,14 @@ the response back. Faults, one per request, consumed in order:
     reset_after    forward, then RST without answering
     truncate       forward, then send half of the answer and close
     502_after      forward (the server commits), answer 502 instead
-    500 / 502 / 503 / 429   answer that status without forwarding (503 and 429 carry
-                   Retry-After: 1)
+    400 / 404 / 500 / 502 / 503 / 429   answer that status without forwarding (503 and 429
+                   carry Retry-After: 1)
     delay:SECONDS  wait, then forward
 
 `latency` adds a fixed delay to every request (benchmarks); `down` resets every connection
-(a laptop without network). Everything is bounded: threads are daemons, sockets time out.
+(a laptop without network); `when[needle] = fault` applies a fault to every request whose
+request line holds `needle` (not consumed: e.g. `b"wait="` for a server that refuses waiting
+pulls). Everything is bounded: threads are daemons, sockets time out.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def _canned(status: int, reason: str, retry_after: bool) -> bytes:
 
 
 CANNED = {
+    "400": (400, "Bad Request", False),
+    "404": (404, "Not Found", False),
     "500": (500, "Internal Server Error", False),
     "502": (502, "Bad Gateway", False),
     "503": (503, "Service Unavailable", True),
@@ -86,6 +90,8 @@ class FaultyProxy:
         self.faults: deque[str] = deque()
         self.latency = 0.0
         self.down = False
+        self.when: dict[bytes, str] = {}
+        self.upstream_timeout = IO_TIMEOUT  # longer for waiting pulls (`pull?wait=S`)
         self.requests = 0
         self.forwarded = 0
         self.applied: list[str] = []
@@ -135,10 +141,14 @@ class FaultyProxy:
                 self._clients.add(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    def _next_fault(self) -> str:
+    def _next_fault(self, request: bytes) -> str:
+        line = request.split(b"\r\n", 1)[0]
         with self._lock:
             self.requests += 1
-            fault = "reset" if self.down else (self.faults.popleft() if self.faults else "")
+            ruled = next((f for needle, f in self.when.items() if needle in line), "")
+            fault = (
+                "reset" if self.down else ruled or (self.faults.popleft() if self.faults else "")
+            )
             if fault:
                 self.applied.append(fault)
             return fault
@@ -155,7 +165,7 @@ class FaultyProxy:
                     return
                 if request is None:
                     return
-                fault = self._next_fault()
+                fault = self._next_fault(request)
                 if self.latency:
                     time.sleep(self.latency)
                 if fault == "drop_before":
@@ -193,7 +203,7 @@ class FaultyProxy:
                 conn.close()
 
     def _forward(self, request: bytes) -> bytes | None:
-        with socket.create_connection(self.upstream, timeout=IO_TIMEOUT) as upstream:
+        with socket.create_connection(self.upstream, timeout=self.upstream_timeout) as upstream:
             upstream.sendall(request)
             response = _read_message(upstream)
         with self._lock:

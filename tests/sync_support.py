@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from central_process import CentralProcess
 from fault_proxy import FaultyProxy
 from sqlmodel import col, select
 
@@ -121,6 +124,46 @@ def proxy(live_server: tuple[LiveServer, SwappableApp]) -> Iterator[FaultyProxy]
     server, _ = live_server
     with FaultyProxy(server.port) as p:
         yield p
+
+
+@dataclass
+class ServedCentral:
+    """A real `central serve` process (with its change feed, so `pull?wait=S` waits) and a
+    store on the same database for registering devices."""
+
+    store: CentralStore
+    process: CentralProcess
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def add_device(self, *halls: str, name: str = "") -> str:
+        _device, token = self.store.add_device(name or f"desk {'+'.join(halls)}", halls)
+        return token
+
+    def waiting(self) -> int:
+        """Pulls the server holds waiting right now (its `central_pull_waiting` gauge)."""
+        text = httpx.get(self.url + "/metrics", timeout=5.0).text
+        found = re.search(r"^central_pull_waiting(?:\{[^}]*\})? ([0-9.e+-]+)$", text, re.M)
+        return int(float(found.group(1))) if found else 0
+
+
+@pytest.fixture
+def served_central(
+    central_db_url: str, tmp_path: Path, clock: FixedClock
+) -> Iterator[ServedCentral]:
+    """`central serve` on a fresh database of the test's engine (SQLite unless the module
+    runs on both), stopped after the test; the test fails if the server logged an error."""
+    store = CentralStore.open(central_db_url, load_config(None), clock)
+    process = CentralProcess(central_db_url, tmp_path / "serve.log")
+    try:
+        process.start()
+        yield ServedCentral(store, process)
+        assert process.server_errors() == [], process.tail()
+    finally:
+        process.stop()
+        store.close()
 
 
 class Sleeps:

@@ -12,7 +12,7 @@ import classroom_support
 
 PACKAGE = Path(classroom_support.__file__).parent
 # Everything except the Textual front end is headless core, and new modules join automatically.
-FRONT_END = {"app", "screens", "widgets", "__main__"}
+FRONT_END = {"app", "app_sync", "screens", "widgets", "__main__"}
 HEADLESS = sorted(
     f"classroom_support.{p.stem if p.is_file() else p.name}"
     for p in PACKAGE.iterdir()

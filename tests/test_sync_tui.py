@@ -31,6 +31,7 @@ def make_sync_app(make_ctx: Callable[..., AppContext], name: str = "tui") -> Cla
     pin(ctx, "00000000-0000-4000-8000-000000000077", "TUIX")
     app = ClassroomSupportApp(ctx, cursor_blink=False, monitor=False)
     app.sync_client = make_client(ctx, on_device_change=app._device_changed)
+    app.live_enabled = False  # the periodic and manual paths (live: test_sync_live_tui.py)
     return app
 
 
@@ -160,6 +161,7 @@ async def test_scheduled_sync_runs_in_the_background_and_respects_the_backoff(
     pin(ctx, "00000000-0000-4000-8000-000000000078", "SCHD")
     app = ClassroomSupportApp(ctx, cursor_blink=False, monitor=True)
     app.sync_client = make_client(ctx, on_device_change=app._device_changed)
+    app.live_enabled = False
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         job = app.scheduler.get_job("sync")

@@ -1,0 +1,130 @@
+"""Live updates in the TUI: one waiting pull kept open while online, and a push soon after a
+local change. Mixed into `ClassroomSupportApp`; the sync itself is headless (`sync_live`).
+
+- The live wait starts when a sync run ends online and asks again as soon as it is answered,
+  so a ticket filed centrally reaches the queue within the server's wake-up time (well under
+  a second on PostgreSQL, a quarter of a second more on SQLite), not at the next poll.
+- Any failure (offline, an HTTP error, a server that does not wait) ends it: the periodic
+  sync carries on with its own backoff, and a sync run is asked for after a backoff of the
+  live wait's own (capped exponential with full jitter, so desks do not come back in a herd);
+  when that run ends online, the wait starts again.
+- An async worker, so quitting cancels the open request at once (a thread blocked in a 25 s
+  read would hold up the exit: asyncio joins its executor threads when the app's loop ends).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from classroom_support.sync import LIVE_WAIT_S, Backoff, LiveResult
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.timer import Timer
+
+    from classroom_support.context import AppContext
+    from classroom_support.sync import SyncClient
+
+    _Base = App[None]
+else:
+    _Base = object
+
+LIVE_RETRY_BASE_S = 5.0  # first retry within 0-10 s, doubling up to the cap
+LIVE_RETRY_CAP_S = 900.0
+PUSH_DELAY_S = 1.0  # a burst of edits (respond, then resolve) goes up in one run
+
+
+class LiveUpdates(_Base):
+    """The live half of the app's sync wiring (the run worker and the timer are in app.py)."""
+
+    ctx: AppContext
+    sync_client: SyncClient
+    # provided by app.py
+    start_sync: Callable[..., None]
+    show_pulled: Callable[[bool, bool], None]
+    refresh_headers: Callable[[], None]
+    live_wait_s: float = LIVE_WAIT_S
+    # False: only the periodic sync and F5, no waiting pull and no push after a change (the
+    # tests of the periodic path turn it off to stay deterministic)
+    live_enabled: bool = True
+    live_failures: int = 0
+    live_retry_at: float = 0.0  # time.monotonic() before which the wait is not tried again
+    _live_backoff: Backoff | None = None
+    _push_timer: Timer | None = None
+    _sync_again: bool = False  # a local change came while a run was busy: one more run after
+
+    # ------------------------------------------------------------------ the waiting pull
+
+    def live_running(self) -> bool:
+        return any(w.group == "live" and w.is_running for w in self.workers)
+
+    def start_live(self) -> None:
+        """After a sync run that ended online: keep one waiting pull open (if not already)."""
+        if not self.live_enabled or self.live_running():
+            return
+        if time.monotonic() < self.live_retry_at:
+            return  # it failed recently: the retry timer brings it back
+        self.run_worker(
+            self._live_loop, name="live", group="live", exclusive=True, exit_on_error=False
+        )
+
+    def stop_live(self) -> None:
+        for worker in self.workers:
+            if worker.group == "live":
+                worker.cancel()
+
+    async def _live_loop(self) -> LiveResult:
+        while True:
+            result = await self.sync_client.wait_for_changes(self.live_wait_s)
+            if not result.ok:
+                self.live_failed(result)
+                return result
+            self.live_failures = 0
+            if result.outcome == "changed":
+                self.show_pulled(result.calendar_changed, True)
+            else:
+                self.refresh_headers()  # "synced HH:MM" moved on
+
+    def live_failed(self, result: LiveResult) -> None:
+        """The wait ended badly (or its worker crashed): retry it later, after a sync run."""
+        if result.outcome == "not_configured":
+            return  # the next sync run that ends online starts it
+        if self._live_backoff is None:
+            self._live_backoff = Backoff(base=LIVE_RETRY_BASE_S, cap=LIVE_RETRY_CAP_S)
+        self.live_failures += 1
+        delay = self._live_backoff.delay(self.live_failures)
+        self.live_retry_at = time.monotonic() + delay
+        # A run (respecting the periodic sync's own backoff) decides whether we are online;
+        # if it ends online, `sync_finished` starts the wait again.
+        self.set_timer(delay, lambda: self.start_sync(manual=False))
+
+    # ------------------------------------------------------------------ push soon after a change
+
+    def local_change(self, _ref: str) -> None:
+        """The desk committed a change: send it up in a moment (`TicketDesk.after_change`)."""
+        if threading.get_ident() == self._thread_id:
+            self._push_soon()
+        else:
+            self.call_from_thread(self._push_soon)
+
+    def _push_soon(self) -> None:
+        if not self.live_enabled or not self.sync_client.is_configured():
+            return
+        if self._push_timer is not None:
+            self._push_timer.stop()
+        self._push_timer = self.set_timer(PUSH_DELAY_S, self._push_now)
+
+    def _push_now(self) -> None:
+        self._push_timer = None
+        if any(w.group == "sync" and w.is_running for w in self.workers):
+            self._sync_again = True  # that run may have read the outbox already
+            return
+        self.start_sync(manual=False)  # within the periodic backoff it does not even try
+
+    def sync_again_if_asked(self) -> None:
+        if self._sync_again:
+            self._sync_again = False
+            self.start_sync(manual=False)
