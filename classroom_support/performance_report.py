@@ -33,6 +33,7 @@ from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
+from classroom_support.i18n import tr
 from classroom_support.models import Ticket
 from classroom_support.sla_policy import evaluate_clock
 from classroom_support.tickets import PRIORITIES
@@ -346,3 +347,28 @@ def tally(
         )
     )
     return PerformanceReport(now, zone, span, kept, hall)
+
+
+# --------------------------------------------------------------------------- as text
+
+
+def duration_text(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    minutes = round(value.total_seconds() / 60)
+    return tr("age.hours", h=minutes // 60, m=minutes % 60)
+
+
+def share_text(figures: Any) -> str:
+    share = figures.share_within_target
+    if share is None:
+        return "—"
+    return f"{figures.within_target}/{figures.settled}  {share * 100:.0f}%"
+
+
+def group_title(group: Any, hall: str | None = None) -> str:
+    if group.dimension == "all":
+        return tr("report.group.hall", hall=hall) if hall else tr("report.group.all")
+    if group.dimension == "hall":
+        return tr("report.group.hall", hall=group.value)
+    return tr("report.group.priority", priority=tr(f"priority.{group.value}"))

@@ -7,7 +7,6 @@ import csv
 import json
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -81,34 +80,9 @@ def write_csv(report: Any, path: Path) -> int:
     return 0
 
 
-def duration_text(value: timedelta | None) -> str:
-    from classroom_support.i18n import tr
-
-    if value is None:
-        return "—"
-    minutes = round(value.total_seconds() / 60)
-    return tr("age.hours", h=minutes // 60, m=minutes % 60)
-
-
-def share_text(figures: Any) -> str:
-    share = figures.share_within_target
-    if share is None:
-        return "—"
-    return f"{figures.within_target}/{figures.settled}  {share * 100:.0f}%"
-
-
-def group_title(group: Any, hall: str | None = None) -> str:
-    from classroom_support.i18n import tr
-
-    if group.dimension == "all":
-        return tr("report.group.hall", hall=hall) if hall else tr("report.group.all")
-    if group.dimension == "hall":
-        return tr("report.group.hall", hall=group.value)
-    return tr("report.group.priority", priority=tr(f"priority.{group.value}"))
-
-
 def print_table(report: Any, out: TextIO) -> None:
     from classroom_support.i18n import tr
+    from classroom_support.performance_report import duration_text, group_title, share_text
     from classroom_support.textsafe import visible
 
     zone = report.zone

@@ -95,6 +95,8 @@ class QueueScreen(AppScreen[None]):
         Binding("b", "breaches", "key.breaches", id="breaches"),
         Binding("q", "trainee_qr", "key.trainee_qr", id="trainee-qr"),
         Binding("k", "knowledge_base", "key.kb", id="knowledge-base"),
+        # The managers' charts; not in the footer for the same reason as refresh (F1, palette).
+        Binding("g", "charts", "key.charts", id="charts", show=False),
         # Not in the footer: at 120 columns it is full, and this would push Quit and Help off.
         Binding("r", "refresh", "key.refresh", id="refresh-queue", show=False),
         Binding("escape", "clear_search", "key.clear_search", id="clear-search", show=False),
@@ -527,6 +529,11 @@ class QueueScreen(AppScreen[None]):
         from classroom_support.screens.sla_screens import EscalationsScreen
 
         self.app.push_screen(EscalationsScreen(), lambda _: self.reload())
+
+    def action_charts(self) -> None:
+        from classroom_support.screens.charts import ChartsScreen
+
+        self.app.push_screen(ChartsScreen())
 
     def action_breaches(self) -> None:
         from classroom_support.screens.sla_screens import BreachLedgerScreen

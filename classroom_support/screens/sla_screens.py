@@ -34,6 +34,7 @@ class EscalationsScreen(AppScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "key.back", id="escalations-back"),
+        Binding("g", "charts", "key.charts", id="escalations-charts"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -113,6 +114,11 @@ class EscalationsScreen(AppScreen[None]):
         from classroom_support.screens.ticket_detail import TicketDetailScreen
 
         self.app.push_screen(TicketDetailScreen(str(event.row_key.value)), lambda _: self.reload())
+
+    def action_charts(self) -> None:
+        from classroom_support.screens.charts import ChartsScreen
+
+        self.app.push_screen(ChartsScreen())
 
     def action_back(self) -> None:
         self.dismiss(None)
