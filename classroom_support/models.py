@@ -264,3 +264,18 @@ class KbArticleRow(SQLModel, table=True):
     body: str = ""  # Markdown, English
     body_ar: str = ""  # Markdown, Arabic
     updated_at: datetime = utc_column()
+
+
+class PersonRow(SQLModel, table=True):
+    """A person of the staff directory, pulled from the central server (classroom_support/
+    people.py). Read-only on the laptop. `email` and `lang` are empty unless this desk is one
+    the server sends contact details to."""
+
+    __tablename__ = "person"
+
+    id: str = Field(primary_key=True)  # the central server's person id
+    name: str
+    role: str = Field(index=True)
+    halls: str = ""  # comma-separated hall codes
+    email: str = ""
+    lang: str = ""

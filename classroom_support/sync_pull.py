@@ -2,7 +2,8 @@
 
 Events are inserted if absent by id (the server's copy winning over a different local copy) and
 every touched ticket is re-folded from ALL its events; sessions and closures merge by their
-version; the roster and knowledge base are the centre's. One local transaction per page.
+version; the roster, knowledge base and staff directory are the centre's. One local
+transaction per page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from classroom_support.models import (
     CourseSession,
     KbArticleRow,
     MetaEntry,
+    PersonRow,
     RosterEntry,
     SyncParked,
     SyncState,
@@ -132,6 +134,8 @@ class Pulling(Transport):
                 s.merge(MetaEntry(key="roster_source", value="central"))
             articles = data.get("kb", [])
             self._merge_kb(s, articles)
+            people = data.get("people", [])
+            self._merge_people(s, people)
             if isinstance(data.get("device"), dict):
                 take_scope(state, data["device"])
             new_cursor = int(data["cursor"])
@@ -142,6 +146,7 @@ class Pulling(Transport):
                 + len(data.get("closures", []))
                 + len(roster)
                 + len(articles)
+                + len(people)
             )
             self._log(
                 s,
@@ -185,6 +190,24 @@ class Pulling(Transport):
             row.updated_at = parse_time(wire["updated_at"])
             s.add(row)
             s.flush()
+
+    @staticmethod
+    def _merge_people(s: Session, people: list[dict[str, Any]]) -> None:
+        """The staff directory: the centre's copy replaces ours (read-only here); a tombstone
+        (a removal, or a person this device may no longer see) drops the person."""
+        for wire in people:
+            found = s.get(PersonRow, str(wire["id"]))
+            if wire.get("deleted"):
+                if found is not None:
+                    s.delete(found)
+                continue
+            row = found or PersonRow(id=str(wire["id"]), name="")
+            row.name = str(wire.get("name", ""))
+            row.role = str(wire.get("role", ""))
+            row.halls = ",".join(str(h) for h in wire.get("halls", []))
+            row.email = str(wire.get("email", ""))
+            row.lang = str(wire.get("lang", ""))
+            s.add(row)
 
     def _merge_pulled(self, s: Session, model: Any, table: str, wire: dict[str, Any]) -> bool:
         fields = SESSION_FIELDS if table == "session" else CLOSURE_FIELDS

@@ -126,6 +126,7 @@ def as_before_migrations() -> list[Table]:
             ),
         )
         for table in m.central_metadata.sorted_tables
+        if table.name in frozen.tables  # tables added by later revisions did not exist
     ]
 
 

@@ -25,7 +25,7 @@ from classroom_support.central.store import CentralStore, Device, StoreError
 
 MAX_CURSOR = 2**62
 MAX_WAIT_S = 30.0  # a waiting pull answers within this (proxies time out at 60 s)
-PAGE_LISTS = ("events", "sessions", "closures", "roster", "kb")
+PAGE_LISTS = ("events", "sessions", "closures", "roster", "kb", "people")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "refused as a whole (see code)"},

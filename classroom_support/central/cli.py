@@ -164,9 +164,10 @@ def add_parser(sub: Any) -> None:
     )
     _db_option(check)
 
-    from classroom_support.central import backup, kb_cli
+    from classroom_support.central import backup, kb_cli, people_cli
 
     kb_cli.add_parsers(csub, _db_option)
+    people_cli.add_parsers(csub, _db_option)
     backup.add_parsers(csub, _db_option)
 
 
@@ -284,10 +285,12 @@ def run(args: argparse.Namespace) -> int:
                 return _add_ticket(store, args)
             if args.central_command == "check":
                 return _check(store)
-            from classroom_support.central import kb_cli
+            from classroom_support.central import kb_cli, people_cli
 
             if args.central_command in kb_cli.COMMANDS:
                 return kb_cli.run(args, store)
+            if args.central_command in people_cli.COMMANDS:
+                return people_cli.run(args, store)
         finally:
             store.close()
     except SchemaError as exc:

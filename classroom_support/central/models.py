@@ -142,6 +142,23 @@ roster = Table(
     Column("seq", BigInteger(), nullable=False, index=True),
 )
 
+# The staff directory (central/store/people.py): edits and removals take a server sequence
+# number like sessions do, so the directory flows down with the pull; a removal is a tombstone.
+people = Table(
+    "central_person",
+    central_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("halls", String(1000), nullable=False),  # comma-separated hall codes
+    Column("email", String(254), nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("deleted", Boolean(), nullable=False),
+    Column("seq", BigInteger(), nullable=False, index=True),
+)
+
 meta = Table(
     "central_meta",
     central_metadata,
@@ -215,6 +232,7 @@ __all__ = [
     "form_submissions",
     "kb_articles",
     "meta",
+    "people",
     "roster",
     "sessions",
     "tickets",

@@ -88,7 +88,7 @@ PUSH_BATCH = Histogram(
 )
 PULL_PAGE = Histogram(
     "central_pull_page_items",
-    "Items (events, sessions, closures, roster, articles) per pull page",
+    "Items (events, sessions, closures, roster, articles, people) per pull page",
     buckets=BATCH_BUCKETS,
 )
 PUSHED_EVENTS = Counter(
@@ -133,7 +133,10 @@ def record_push(received: int, results: Iterable[Mapping[str, Any]]) -> None:
 
 def record_pull(page: Mapping[str, Any]) -> None:
     PULL_PAGE.observe(
-        sum(len(page.get(k) or ()) for k in ("events", "sessions", "closures", "roster", "kb"))
+        sum(
+            len(page.get(k) or ())
+            for k in ("events", "sessions", "closures", "roster", "kb", "people")
+        )
     )
 
 

@@ -102,6 +102,21 @@ class KbArticleWire(Wire):
     seq: int
 
 
+class PersonWire(Wire):
+    """A person of the staff directory as this device may see them; `deleted` alone (no name)
+    when the person was removed or is out of the device's scope. `email` and `lang` are empty
+    except on contact-centre and manager desks."""
+
+    id: str
+    name: str = ""
+    role: str = ""
+    halls: list[str] = Field(default_factory=list)
+    email: str = ""
+    lang: str = ""
+    deleted: bool = False
+    seq: int
+
+
 class HelloRequest(Wire):
     device_id: str = ID
     ref_prefix: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
@@ -182,4 +197,7 @@ class PullResponse(Wire):
     roster: list[RosterWire] = Field(default_factory=list)
     kb: list[KbArticleWire] = Field(
         default_factory=list, description="knowledge-base articles, for offline self-help"
+    )
+    people: list[PersonWire] = Field(
+        default_factory=list, description="the staff directory, filtered for this device"
     )

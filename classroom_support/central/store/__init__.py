@@ -13,6 +13,7 @@ One module per concern; `CentralStore` is assembled from them:
     push.py       push: event checks, insert-or-ignore, projection
     rows.py       session/closure rows merged last-writer-wins (push and central edits)
     pull.py       pull: one page of changes after a cursor
+    people.py     the staff directory, and what of it each device may see
     edits.py      tickets filed and changed centrally
     webform.py    the web form's shared state: spent form tokens, the rate-limit counts
     reads.py      plain reads of tickets, events, sessions, closures
@@ -31,6 +32,7 @@ from classroom_support.central.store.edits import EditsMixin
 from classroom_support.central.store.engine import BUSY_TIMEOUT_MS, database_url, make_engine
 from classroom_support.central.store.errors import Conflict, NotFound, StoreError
 from classroom_support.central.store.opening import OpeningMixin
+from classroom_support.central.store.people import PeopleMixin
 from classroom_support.central.store.pull import PullMixin
 from classroom_support.central.store.push import HLC_RE, REF_RE, PushMixin
 from classroom_support.central.store.reads import ReadsMixin
@@ -52,6 +54,7 @@ class CentralStore(
     DevicesMixin,
     PushMixin,
     PullMixin,
+    PeopleMixin,
     SlaRunMixin,
     WebFormMixin,
     EditsMixin,

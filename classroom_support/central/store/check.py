@@ -25,6 +25,7 @@ SEQUENCED = {
     "closure": m.closures,
     "roster": m.roster,
     "kb": m.kb_articles,
+    "person": m.people,
 }
 
 

@@ -1,4 +1,5 @@
-"""Pull: one page of changes after a cursor, in sequence order, for a device's halls."""
+"""Pull: one page of changes after a cursor, in sequence order, for a device's halls (the
+staff directory filtered for the device: central/store/people.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from classroom_support.central import models as m
 from classroom_support.central.store.core import StoreCore
 from classroom_support.central.store.devices import Device
 from classroom_support.central.store.errors import Conflict
+from classroom_support.central.store.people import person_row_to_wire
 from classroom_support.central.store.wire import (
     closure_row_to_wire,
     kb_row_to_wire,
@@ -78,17 +80,26 @@ class PullMixin(StoreCore):
                     .limit(limit)
                 )
             )
+            pe_rows = list(  # every change: out of scope ones go down as bare tombstones
+                conn.execute(
+                    select(m.people)
+                    .where(m.people.c.seq > window[0], m.people.c.seq <= window[1])
+                    .order_by(m.people.c.seq)
+                    .limit(limit)
+                )
+            )
         merged = sorted(
             [(r.seq, "events", r) for r in ev_rows]
             + [(r.seq, "sessions", r) for r in se_rows]
             + [(r.seq, "closures", r) for r in cl_rows]
             + [(r.seq, "roster", r) for r in ro_rows]
-            + [(r.seq, "kb", r) for r in kb_rows],
+            + [(r.seq, "kb", r) for r in kb_rows]
+            + [(r.seq, "people", r) for r in pe_rows],
             key=lambda item: item[0],
         )
         # More to come if any table filled its page, or the tables together overfill it.
         truncated = len(merged) > limit or any(
-            len(rows) >= limit for rows in (ev_rows, se_rows, cl_rows, ro_rows, kb_rows)
+            len(rows) >= limit for rows in (ev_rows, se_rows, cl_rows, ro_rows, kb_rows, pe_rows)
         )
         if truncated:
             merged = merged[:limit]
@@ -101,12 +112,14 @@ class PullMixin(StoreCore):
             "closures": [],
             "roster": [],
             "kb": [],
+            "people": [],
         }
         convert = {
             "sessions": session_row_to_wire,
             "closures": closure_row_to_wire,
             "roster": roster_row_to_wire,
             "kb": kb_row_to_wire,
+            "people": lambda row: person_row_to_wire(row, device),
         }
         for _seq, table, row in merged:
             if table == "events":
