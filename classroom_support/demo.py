@@ -96,6 +96,30 @@ def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
     # What the monitor would have recorded by now: warnings, breaches, escalations.
     ctx.sla.run(notify=False)
     add_starter_articles(ctx)
+    add_demo_people(ctx)
+
+
+# A made-up staff directory: (id, name, role, halls).
+PEOPLE = (
+    ("demo-p1", "أحمد الزهراني", "technician", "A101"),
+    ("demo-p2", "Yusuf Karim", "technician", "A102,B201"),
+    ("demo-p3", "Mona Saleh", "L1", ""),
+    ("demo-p4", "خالد المطيري", "L2", ""),
+    ("demo-p5", "Dana Youssef", "L2", ""),
+    ("demo-p6", "د. هدى الشمري", "training_body_manager", ""),
+    ("demo-p7", "Salem Al-Harbi", "administrative_body_manager", ""),
+    ("demo-p8", "أ. عبدالرحمن القرشي", "general_manager", ""),
+)
+
+
+def add_demo_people(ctx: AppContext) -> None:
+    """A staff directory as if a sync had brought it (names only: a hall laptop gets no
+    e-mail addresses), for the assign picker and the escalations screen."""
+    from classroom_support.models import PersonRow
+
+    with ctx.db.write() as s:
+        for person_id, name, role, halls in PEOPLE:
+            s.merge(PersonRow(id=person_id, name=name, role=role, halls=halls))
 
 
 def add_starter_articles(ctx: AppContext) -> None:

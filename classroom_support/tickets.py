@@ -573,9 +573,14 @@ class TicketDesk:
         _check_len("note", text, MAX_NOTE)
         return self._act(ref, "note", {"text": text})
 
-    def assign(self, ref: str, assignee: str) -> Ticket:
+    def assign(self, ref: str, assignee: str, *, person_id: str = "") -> Ticket:
+        """`person_id`: the staff directory's id when the name was picked from it (kept in
+        the event, so the assignment still names the person after a rename)."""
         _check_len("assignee", assignee, MAX_SHORT)
-        return self._act(ref, "assigned", {"assignee": assignee})
+        payload = {"assignee": assignee}
+        if person_id:
+            payload["person_id"] = person_id
+        return self._act(ref, "assigned", payload)
 
     def set_priority(self, ref: str, priority: str) -> Ticket:
         if priority not in PRIORITIES:

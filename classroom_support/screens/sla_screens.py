@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Static
 from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
+from classroom_support.people import local_people, responsible_text
 from classroom_support.reports import breach_rows, write_breach_csv
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
@@ -74,18 +75,14 @@ class EscalationsScreen(AppScreen[None]):
         who_width, title_width = self.widths()
         table = self.query_one("#escalations", DataTable)
         table.clear()
-        roles = {r.id: r for r in ctx.config.roster}
         now = ctx.clock.now()
         arabic = language() == "ar"
         rows = ctx.desk.escalated()
+        people = local_people(ctx.db)  # the synced staff directory: names where it has them
         for t in rows:
             ladder = ctx.config.escalation
             step = ladder[min(t.escalation_level, len(ladder) - 1)]
-            who = ", ".join(
-                (roles[r].title_ar if arabic and roles[r].title_ar else roles[r].title)
-                for r in step.roles
-                if r in roles
-            ) or (step.name_ar if arabic and step.name_ar else step.name)
+            who = responsible_text(step, t.hall_code, people, ctx.config, arabic)
             clocks = ctx.sla.clocks(t, now)
             over = "—"
             if clocks.first_response.due is not None:

@@ -458,11 +458,28 @@ class TicketDetailScreen(AppScreen[None]):
             required=True,
         )
 
-    def action_assign(self) -> None:
-        self.ask(
-            "detail.prompt.assign",
-            "event.assigned",
-            lambda text: self.ctx.desk.assign(self.ref, text),
+    def action_assign(self, kept: str = "") -> None:
+        """Pick from the synced staff directory (type to filter) or type any name."""
+        from classroom_support.people import local_people
+        from classroom_support.screens.people_picker import Assignment, AssignPicker
+
+        ticket = self.ticket
+        assert ticket is not None
+
+        def picked(choice: Assignment | None) -> None:
+            if choice is None or choice.name == ticket.assignee:
+                return
+
+            def change() -> object:
+                return self.ctx.desk.assign(self.ref, choice.name, person_id=choice.person_id)
+
+            if isinstance(self.run("event.assigned", change), StorageError):
+                self.action_assign(kept=choice.name)  # not written: ask again, name kept
+
+        people = local_people(self.ctx.db)
+        self.app.push_screen(
+            AssignPicker(self.ref, ticket.hall_code, ticket.assignee, people, initial=kept),
+            picked,
         )
 
     def action_pause(self) -> None:
