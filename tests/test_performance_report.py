@@ -140,3 +140,26 @@ def test_json_and_csv_shapes(report_ctx: AppContext) -> None:
     assert rows[0][:3] == ["dimension", "value", "week_start"]
     assert len(rows) == 1 + 4 * len(report.groups)
     assert rows[2] == ["all", "", "2026-11-08", "2026-11-14", "no", "0", "0", "0", "", "0", ""]
+
+
+def test_a_night_response_just_inside_the_period_counts(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """Sunday 01:00 in Riyadh is Saturday 22:00 UTC: the period starts at Sunday 00:00 local,
+    so the database filter must compare in UTC (stored naive) and keep this response."""
+    from report_fixture import at
+
+    from classroom_support.clock import FixedClock
+    from classroom_support.tickets import TicketDraft
+
+    ctx = make_ctx(config=report_config())
+    clock = ctx.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(at("2026-11-21 15:00"))
+    ref = ctx.desk.create(TicketDraft(title="late-night answer")).ref
+    clock.set(at("2026-11-22 01:00"))
+    ctx.desk.respond(ref, "seen it")
+    clock.set(NOW)
+    report = build_report(ctx, weeks=1)
+    # 15:00-16:00 on Saturday is the only working time before the answer: within 6 h.
+    assert figures(report.overall) == [(1, 0, 1.0, 1.0)]
