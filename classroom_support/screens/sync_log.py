@@ -255,6 +255,7 @@ class SyncSetupScreen(ModalScreen[bool]):
             self.query_one("#setup-error", Static).update(data_text(str(exc)))
             self.app.bell()
             return
+        app.stop_live()  # its open wait was asked of the old server or with the old token
         self.notify(
             data_text(tr("setup.saved", url=client.state().central_url, hint=token_hint(token)))
         )
