@@ -1,7 +1,7 @@
-"""Waiting pulls (`GET /sync/pull?wait=S`): what 100 idle desks cost the server, and how fast a
-change reaches them.
+"""Waiting pulls (`GET /sync/pull?wait=S`): what 100 idle desks cost the server, how fast a
+change reaches them, and how fast a web-form ticket reaches a real desk's database.
 
-    .venv/bin/python bench/pull_wait.py                      # both engines, 100 desks, 20 changes
+    .venv/bin/python bench/pull_wait.py          # both engines, 100 desks, 20 changes, 50 forms
     .venv/bin/python bench/pull_wait.py --engines sqlite --desks 50 --idle-seconds 10
 
 Each engine: a fresh central database (SQLite file, or a database on a PostgreSQL cluster this
@@ -18,6 +18,14 @@ is answered.
 - Wake: --changes pushes of one event each by the writer, one at a time, each once every desk
   is parked again; per desk the time from sending the push to having the page with that event
   (so it includes the push itself). Every desk must get every event exactly once.
+- Form to desk: one more desk, the app's own client (`SyncClient.wait_for_changes`, a laptop
+  database of its own, synced once first) keeping its waiting pull open as the TUI does.
+  --tickets trainee web-form posts (GET /form, then POST with its CSRF token, as a phone does),
+  one at a time, each once every desk is parked; per ticket the time from sending the POST to
+  the desk's wait returning with the ticket's row committed in its database. Twice: with that
+  desk alone (before the 100 start), and with the 100 desks waiting too (each ticket then wakes
+  all 101). The POST's own duration is the baseline (`post_ms`): the desk latency is read as
+  a multiple of it.
 
 Results: bench/.data/results/pull_wait-latest.json.
 """
@@ -25,6 +33,8 @@ Results: bench/.data/results/pull_wait-latest.json.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import re
 import sys
@@ -41,6 +51,7 @@ from benchlib import (
     command_line,
     ensure_data_dir,
     machine_info,
+    percentile,
     print_machine,
     summary,
     write_results,
@@ -133,6 +144,102 @@ def created(device_id: str, prefix: str, n: int) -> dict[str, Any]:
     }
 
 
+class LiveDesk(threading.Thread):
+    """The app's live path: a laptop database and `SyncClient.wait_for_changes`, again and
+    again (the TUI's worker, without the TUI), recording when each ticket's row committed."""
+
+    def __init__(self, url: str, token: str, folder: Path) -> None:
+        super().__init__(daemon=True)
+        from classroom_support.context import open_context
+        from classroom_support.sync import SyncClient
+
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "desk.toml"
+        config.write_text('[device]\nhall = "A101"\ntechnician = "bench"\n', encoding="utf-8")
+        self.ctx = open_context(config, folder / "desk.sqlite3")
+        self.client = SyncClient(self.ctx.db, self.ctx.config, self.ctx.clock)
+        self.client.configure(url, token)
+        report = self.client.sync()
+        if not report.online:
+            raise SystemExit(f"the desk could not sync: {report.outcome} {report.message}")
+        self.got: dict[str, float] = {}  # ticket id -> monotonic time its row was committed
+        self.outcomes: dict[str, int] = {}
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()  # type: ignore[assignment]
+        self._started.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._waits()
+
+    def stop(self) -> None:
+        """Cancel the open wait (as quitting the TUI does) and wait for the thread."""
+        self._started.wait(10)
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self.join(timeout=30)
+        self.ctx.close()
+
+    async def _waits(self) -> None:
+        while True:
+            result = await self.client.wait_for_changes(WAIT_S)
+            now = time.monotonic()
+            self.outcomes[result.outcome] = self.outcomes.get(result.outcome, 0) + 1
+            for ticket_id in result.changed_tickets:
+                self.got.setdefault(ticket_id, now)
+            if not result.ok:
+                await asyncio.sleep(0.5)
+
+
+def form_to_desk(
+    url: str, token: str, folder: Path, desks: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    from web_form_client import file_by_web_form
+
+    desk = LiveDesk(url, token, folder)
+    desk.start()
+    latencies: list[float] = []
+    posts: list[float] = []
+    try:
+        with httpx.Client(base_url=url, timeout=30) as form:
+            for n in range(1, args.tickets + 1):
+                until_parked(url, desks + 1)
+                at = time.monotonic()
+                ticket_id = file_by_web_form(form, f"bench form ticket {n}", seat=str(n))
+                posts.append((time.monotonic() - at) * 1000)
+                deadline = time.monotonic() + 30
+                while ticket_id not in desk.got:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the desk never got the form's ticket")
+                    time.sleep(0.005)
+                latencies.append((desk.got[ticket_id] - at) * 1000)
+        with desk.ctx.db.read() as s:
+            from sqlmodel import func, select
+
+            from classroom_support.models import Ticket
+
+            rows = int(s.exec(select(func.count()).select_from(Ticket)).one())
+    finally:
+        desk.stop()
+    return {
+        "tickets": args.tickets,
+        "rows_in_desk_db": rows,
+        "desk_ms": {k: round(v, 1) for k, v in summary(latencies).items()}
+        | {"p95": round(percentile(latencies, 95), 1)},
+        "post_ms": {k: round(v, 1) for k, v in summary(posts).items()}
+        | {"p95": round(percentile(posts, 95), 1)},
+        "desk_over_post_p50": round(percentile(latencies, 50) / percentile(posts, 50), 2),
+        "desk_over_post_p95": round(percentile(latencies, 95) / percentile(posts, 95), 2),
+        "wait_outcomes": desk.outcomes,
+    }
+
+
 def run_case(engine: str, db: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from central_process import CentralProcess
 
@@ -142,7 +249,9 @@ def run_case(engine: str, db: str, folder: Path, args: argparse.Namespace) -> di
     store = CentralStore.open(db, load_config(None))
     tokens = [store.add_device(f"desk {i}", ["A101"])[1] for i in range(args.desks)]
     writer = store.add_device("writer", ["A101"])[1]
-    server = CentralProcess(db, folder / "serve.log")
+    live_tokens = [store.add_device(f"live desk {i}", ["A101"])[1] for i in range(2)]
+    # 50 posts from one address in a minute: above the form's default per-address limit
+    server = CentralProcess(db, folder / "serve.log", extra=["--form-rate", "10000"])
     stop = threading.Event()
     desks: list[Desk] = []
     try:
@@ -163,6 +272,7 @@ def run_case(engine: str, db: str, folder: Path, args: argparse.Namespace) -> di
         time.sleep(args.idle_seconds)
         idle_alone = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
         rss_alone = rss_mib(pid)
+        form_alone = form_to_desk(server.url, live_tokens[0], folder / "desk-alone", 0, args)
         desks = [
             Desk(server.url, token, head, stop, f"127.0.2.{i + 1}")
             for i, token in enumerate(tokens)
@@ -203,6 +313,7 @@ def run_case(engine: str, db: str, folder: Path, args: argparse.Namespace) -> di
                     time.sleep(0.01)
         for event_id, at in sent:
             latencies += [(d.got[event_id] - at) * 1000 for d in desks]
+        form = form_to_desk(server.url, live_tokens[1], folder / "desk", args.desks, args)
         errors = [e for d in desks for e in d.errors]
         return {
             "engine": engine,
@@ -216,6 +327,8 @@ def run_case(engine: str, db: str, folder: Path, args: argparse.Namespace) -> di
             "all_parked_after_s": round(parked_in, 2),
             "wake_ms": {k: round(v, 1) for k, v in summary(latencies).items()},
             "pulls_answered": sum(d.pulls for d in desks),
+            "form_to_desk_alone": form_alone,
+            "form_to_desk": form,
             "errors": errors[:10],
             "server_errors": server.server_errors()[:10],
         }
@@ -232,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--desks", type=int, default=100)
     parser.add_argument("--changes", type=int, default=20)
-    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument("--tickets", type=int, default=50, help="web-form tickets to one desk")
     args = parser.parse_args(argv)
     ensure_data_dir()
     info = machine_info()
@@ -265,6 +379,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"{case['wake_ms']['p99']} max {case['wake_ms']['max']}; "
                     f"errors {len(case['errors'])} server errors {len(case['server_errors'])}"
                 )
+                for label, key in (
+                    ("alone", "form_to_desk_alone"),
+                    (f"+{args.desks}", "form_to_desk"),
+                ):
+                    form = case[key]
+                    print(
+                        f"{engine}: web form → desk database ({label}) ms p50 "
+                        f"{form['desk_ms']['p50']} p95 {form['desk_ms']['p95']} max "
+                        f"{form['desk_ms']['max']} ({form['desk_over_post_p50']}× / "
+                        f"{form['desk_over_post_p95']}× the POST's own p50 "
+                        f"{form['post_ms']['p50']} / p95 {form['post_ms']['p95']} ms)"
+                    )
                 cases.append(case)
     finally:
         if pg is not None:
