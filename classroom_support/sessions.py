@@ -245,6 +245,32 @@ class ClosureBook:
             listener(self._day_start(start))
         return row
 
+    def update(
+        self, closure_id: str, draft: ClosureDraft, *, arabic_name: bool = False
+    ) -> ClosureRow:
+        """Change a closure's name and days. `arabic_name`: the name typed is the Arabic one
+        (the one an Arabic screen shows), so the other language's name is kept. New days
+        confirm the dates: an estimated holiday (a moon-sighted Eid) stops being estimated."""
+        start, end = self.validate(draft)
+        with self.db.write() as s:
+            row = s.get(ClosureRow, closure_id)
+            if row is None or row.deleted:
+                raise ValidationError("name", "error.closure_gone")
+            since = min(row.start_day, start)
+            if (row.start_day, row.end_day) != (start, end):
+                row.estimated = False
+            row.start_day, row.end_day = start, end
+            if arabic_name:
+                row.name_ar = draft.name
+            else:
+                row.name = draft.name
+            row.updated_at = _after(self.clock.now(), row.updated_at)
+            row.sync_pending = True
+            s.add(row)
+        for listener in self.on_change:
+            listener(self._day_start(since))
+        return row
+
     def delete(self, closure_id: str) -> None:
         since: datetime | None = None
         with self.db.write() as s:

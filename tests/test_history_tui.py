@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.i18n import display
+from classroom_support.models import ClosureRow
+from classroom_support.screens.closures import ClosureForm, ClosuresScreen
 from classroom_support.screens.history import HistoryEntryScreen
 from classroom_support.screens.ticket_detail import TicketDetailScreen
 from classroom_support.screens.ticket_edit import TicketEditForm
+from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import TicketDraft
 
 MakeApp = Callable[..., ClassroomSupportApp]
@@ -152,3 +157,37 @@ async def test_an_edit_that_breaks_the_forms_rules_is_refused_in_place(
         await pilot.pause()
         assert isinstance(app.screen, TicketDetailScreen)
         assert len(app.ctx.desk.history(app.ctx.desk.get(ref).id)) == 1
+
+
+async def test_edit_a_holiday_and_the_clocks_follow(make_app: MakeApp) -> None:
+    app = make_app()
+    ctx = app.ctx
+    institute_day = ctx.closures.add(ClosureDraft("Institute day", "2026-12-01", ""))
+    ticket = ctx.desk.create(TicketDraft(title="Projector dead"))
+    due_before = ctx.sla.clocks(ctx.desk.get(ticket.ref), ctx.clock.now()).first_response.due
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "h")
+        await pilot.pause()
+        assert isinstance(app.screen, ClosuresScreen)
+        table = app.screen.query_one("#closures", DataTable)
+        assert str(table.get_row_at(0)[2]) == "Institute day"
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ClosureForm)
+        fields = [app.screen.query_one(f"#{n}", Input) for n in ("name", "start", "end")]
+        assert [f.value for f in fields] == ["Institute day", "2026-12-01", "2026-12-01"]
+        await pilot.press("end", *["backspace"] * 13, *"Institute days", "tab", "tab")
+        await pilot.press("end", "backspace", "2", "enter")  # the last day: 2026-12-02
+        await pilot.pause()
+        assert isinstance(app.screen, ClosuresScreen)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[:3] == ["2026-12-01", "2026-12-02", "Institute days"]
+    with ctx.db.read() as s:
+        stored = s.get(ClosureRow, institute_day.id)
+        assert stored is not None and stored.sync_pending and not stored.deleted
+        assert stored.updated_at > institute_day.updated_at
+    noon = datetime(2026, 12, 2, 12, tzinfo=ZoneInfo("Asia/Riyadh"))
+    assert not ctx.sla.calendar().is_open(noon)
+    due_after = ctx.sla.clocks(ctx.desk.get(ticket.ref), ctx.clock.now()).first_response.due
+    assert due_before is not None and due_after is not None
+    assert due_after - due_before == timedelta(days=1)  # one more closed day: a day later

@@ -12,8 +12,9 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 
 from classroom_support.app import ClassroomSupportApp
+from classroom_support.screens.closures import ClosureForm
 from classroom_support.screens.sessions import SessionForm
-from classroom_support.screens.sla_screens import ClosureForm, RcaForm
+from classroom_support.screens.sla_screens import RcaForm
 from classroom_support.screens.sync_log import SyncSetupScreen
 from classroom_support.screens.ticket_detail import TicketDetailScreen
 

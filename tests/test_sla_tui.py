@@ -90,9 +90,10 @@ async def test_ticket_at_three_on_a_course_evening_end_to_end(make_app: MakeApp)
         await pilot.pause()
         await pilot.press("x", "enter")
         await pilot.pause()
-        await pilot.press("v", "enter")
+        await pilot.press("v")  # refused at once: no note is asked for
         await pilot.pause()
         assert ctx.desk.get(ref).status == "resolved"
+        assert isinstance(app.screen, TicketDetailScreen)
         await pilot.press(
             "R",
             "1",

@@ -449,6 +449,8 @@ MESSAGES: dict[str, str] = {
     "closures.estimated_yes": "تقديري",
     "closures.empty": "لا توجد أيام مغلقة قادمة. اضغط A للإضافة.",
     "closures.add": "إضافة يوم أو فترة مغلقة",
+    "error.closure_gone": "هذا اليوم المغلق لم يعد موجودًا",
+    "closures.edit": "تعديل اليوم أو الفترة المغلقة",
     "closures.saved": "تم الحفظ وإعادة حساب المواعيد",
     "closures.confirm_delete": "حذف الإغلاق '{name}'؟",
     "sla.moved_earlier_toast": "{count} موعد أصبح أبكر: {refs}",

@@ -449,6 +449,8 @@ MESSAGES: dict[str, str] = {
     "closures.estimated_yes": "estimated",
     "closures.empty": "No upcoming closed days. Press A to add one.",
     "closures.add": "Add a closed day or range",
+    "error.closure_gone": "That closed day no longer exists",
+    "closures.edit": "Edit the closed day or range",
     "closures.saved": "Saved; deadlines recomputed",
     "closures.confirm_delete": "Delete the closure '{name}'?",
     "sla.moved_earlier_toast": "{count} deadline(s) moved earlier: {refs}",

@@ -94,7 +94,7 @@ class SessionsScreen(AppScreen[None]):
         self.dismiss(None)
 
     def action_closures(self) -> None:
-        from classroom_support.screens.sla_screens import ClosuresScreen
+        from classroom_support.screens.closures import ClosuresScreen
 
         self.app.push_screen(ClosuresScreen())
 

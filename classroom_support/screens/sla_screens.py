@@ -1,4 +1,4 @@
-"""Escalations, the breach ledger (with CSV export), the root-cause form and holidays."""
+"""Escalations, the breach ledger (with CSV export) and the root-cause form."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from classroom_support.models import Ticket
 from classroom_support.people import local_people, responsible_text
 from classroom_support.reports import breach_rows, write_breach_csv
 from classroom_support.screens.base import AppScreen
-from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
-from classroom_support.sessions import ClosureDraft
+from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.tickets import RCA_CAUSES, TicketError, ValidationError
 from classroom_support.widgets import (
     FormInput,
@@ -313,138 +312,3 @@ class RcaForm(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
-
-
-class ClosuresScreen(AppScreen[None]):
-    """Public holidays and closed days: weekly hours stop; course sessions still count."""
-
-    BINDINGS = [
-        Binding("escape", "back", "key.back", id="closures-back"),
-        Binding("a", "add", "key.add", id="add-closure"),
-        Binding("d", "delete", "key.delete", id="delete-closure"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield HallHeader(id="header")
-        yield Static(data_text(tr("closures.title")), id="sla-title")
-        yield DataTable(id="closures", cursor_type="row", zebra_stripes=True)
-        yield Static(id="closures-empty", classes="hidden")
-        yield LocalizedFooter()
-
-    def on_mount(self) -> None:
-        self.populate()
-
-    def populate(self) -> None:
-        table = self.query_one("#closures", DataTable)
-        for key, label, width in (
-            ("start", "field.day", 12),
-            ("end", "field.end_day", 12),
-            ("name", "field.name", 40),
-            ("est", "closures.estimated", 14),
-        ):
-            table.add_column(ui(label), key=key, width=width)
-        self.reload()
-        table.focus()
-
-    def reload(self) -> None:
-        ctx = self.ctx
-        today = ctx.clock.now().astimezone(ctx.config.zone).date()
-        table = self.query_one("#closures", DataTable)
-        table.clear()
-        rows = ctx.closures.upcoming(today)
-        arabic = language() == "ar"
-        for r in rows:
-            table.add_row(
-                r.start_day,
-                r.end_day,
-                data_text(r.name_ar if arabic and r.name_ar else r.name, limit=39),
-                ui("closures.estimated_yes") if r.estimated else "",
-                key=r.id,
-            )
-        empty = self.query_one("#closures-empty", Static)
-        empty.update(data_text(tr("closures.empty")))
-        empty.set_class(bool(rows), "hidden")
-        table.set_class(not rows, "hidden")
-
-    def action_add(self) -> None:
-        def answered(value: ClosureDraft | None) -> None:
-            if value is not None:
-                self.reload()
-                self.notify(ui("closures.saved"))
-
-        self.app.push_screen(ClosureForm(), answered)
-
-    def action_delete(self) -> None:
-        table = self.query_one("#closures", DataTable)
-        if table.row_count == 0:
-            self.app.bell()
-            return
-        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        name = str(table.get_cell(key, "name"))
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                try:
-                    self.ctx.closures.delete(str(key.value))
-                except StorageError as exc:
-                    self.notify(data_text(str(exc)), severity="error", timeout=15)
-                    self.app.bell()
-                self.reload()
-
-        self.app.push_screen(ConfirmPrompt(tr("closures.confirm_delete", name=name)), answered)
-
-    def action_back(self) -> None:
-        self.dismiss(None)
-
-
-class ClosureForm(ModalScreen[ClosureDraft | None]):
-    BINDINGS = [
-        Binding("ctrl+s", "save", "key.save", id="save-closure", priority=True),
-        Binding("escape", "cancel", "key.cancel", id="cancel-closure"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with DialogBody(classes="prompt"):
-            yield Static(data_text(tr("closures.add")), classes="prompt-title")
-            for name, label in (
-                ("name", "field.name"),
-                ("start", "field.day"),
-                ("end", "field.end_day"),
-            ):
-                yield from field_row(
-                    ui(label),
-                    FormInput(
-                        id=name,
-                        placeholder="YYYY-MM-DD" if name != "name" else "",
-                        enter_submits=name == "end",
-                        compact=True,
-                    ),
-                )
-            yield Static(id="closure-error")
-            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
-
-    @on(Input.Submitted)
-    def next_or_save(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "end":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    def action_save(self) -> None:
-        draft = ClosureDraft(
-            *(self.query_one(f"#{n}", Input).value for n in ("name", "start", "end"))
-        )
-        try:
-            self.app.ctx.closures.add(draft)  # type: ignore[attr-defined]
-        except (ValidationError, StorageError) as exc:
-            self.query_one("#closure-error", Static).update(data_text(str(exc)))
-            self.app.bell()
-            return
-        self.dismiss(draft)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
