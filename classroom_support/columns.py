@@ -55,9 +55,7 @@ def fit_columns(
     its maximum."""
     natural = natural or {}
     flex = next((c for c in columns if c.flex), None)
-    widths = {
-        c.key: max(c.min_width, min(c.max_width, natural.get(c.key, c.max_width))) for c in columns
-    }
+    widths = {c.key: max(c.min_width, _wanted(c, natural)) for c in columns}
     shown = list(columns)
     flex_min = flex.min_width if flex is not None else 0
 
@@ -83,6 +81,13 @@ def fit_columns(
     if flex is not None:
         widths[flex.key] = max(FLEX_FLOOR, room())
     return [(c.key, widths[c.key]) for c in shown]
+
+
+def _wanted(column: ColumnSpec, natural: Mapping[str, int]) -> int:
+    """What the column's text asks for: within its maximum, unless its text must not be cut
+    (an Arabic countdown with a weekday, "▲3 ⏸-18س 00د ←الأربعاء 10:00", is longer than most)."""
+    text = natural.get(column.key, column.max_width)
+    return text if not column.narrows else min(column.max_width, text)
 
 
 def total_width(layout: Sequence[tuple[str, int]], *, reserved: int = SCROLLBAR) -> int:

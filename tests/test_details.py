@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
+from textual.widgets.data_table import ColumnKey
 
 from classroom_support.app import ClassroomSupportApp
-from classroom_support.i18n import tr
+from classroom_support.columns import ColumnSpec, fit_columns
+from classroom_support.context import AppContext
+from classroom_support.i18n import display, tr
 from classroom_support.screens.sync_log import SyncLogScreen, SyncSetupScreen
+from classroom_support.sessions import SessionDraft
+from classroom_support.tickets import TicketDraft, age_text
 from classroom_support.widgets import LocalizedFooter
+from classroom_support.widgets.sla_cell import clock_text, countdown
 
 MakeApp = Callable[..., ClassroomSupportApp]
 
@@ -106,3 +114,92 @@ def test_readme_names_the_sync_log_keys() -> None:
     keys = {b.id: b.key for b in SyncLogScreen.BINDINGS if isinstance(b, Binding)}
     assert f"`{keys['sync-retry-parked']}` retries them" in readme
     assert f"`{keys['sync-setup']}` changes the server" in readme
+
+
+def header_session(app: ClassroomSupportApp) -> str:
+    return str(app.screen.query_one("#header-session", Static).render())
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("width", [80, 100, 120])
+async def test_header_course_keeps_its_beginning_or_is_left_out(
+    make_app: MakeApp, language: str, width: int
+) -> None:
+    app = make_app(language=language)
+    course = "Excel المتقدم — Advanced (level 2)"
+    app.ctx.sessions.add(SessionDraft(course, "Omar", "2026-11-28", "09:00", "12:00"))
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        shown = header_session(app)
+        # Never a lone bracket or a tail: the whole sentence, the course name, its beginning
+        # with an ellipsis, or nothing.
+        full = tr("header.session", course=course, end="12:00")
+        allowed = {display(full), display(course), ""} | {
+            display(course[:n] + "…") for n in range(7, len(course))
+        }
+        assert shown in allowed, shown
+        # ... and what is chosen fits its place: nothing is cut (or wrapped away) on screen.
+        assert len(shown) <= app.screen.query_one("#header-session", Static).size.width
+        header = app.screen.query_one("#header")
+        parts = [app.screen.query_one(f"#header-{p}", Static) for p in ("hall", "session", "time")]
+        sync = app.screen.query_one("#header-sync", Static)
+        assert sum(p.outer_size.width for p in [*parts, sync]) <= header.size.width
+        if width >= 120:
+            assert shown == display(course)
+
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+
+
+@pytest.mark.parametrize(
+    ("language", "units", "foreign"),
+    [("en", ("h", "m"), "سد"), ("ar", ("س", "د"), "hm")],
+)
+def test_time_left_uses_the_interface_languages_units(
+    make_ctx: Callable[..., AppContext], language: str, units: tuple[str, str], foreign: str
+) -> None:
+    ctx = make_ctx(language=language)
+    ctx.clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=RIYADH))
+    ticket = ctx.desk.create(TicketDraft(title="Projector dead", category="av"))
+    ctx.clock.set(datetime(2026, 11, 28, 22, 0, tzinfo=RIYADH))  # closed: resumes tomorrow
+    now = ctx.clock.now()
+    clocks = ctx.sla.clocks(ticket, now)
+    text, _ = clock_text(clocks.headline, ctx.sla.calendar(ticket.hall_code), now, ctx.config.zone)
+    assert text == "⏸" + f"42{units[0]} 00{units[1]} " + tr(
+        "countdown.resumes", when=f"{tr('weekday.6')} 10:00"
+    )
+    assert not set(foreign) & set(text)
+    age = age_text(ticket.created_at, now)
+    assert age.endswith(units[0]) or age.endswith(units[1])
+    # The last hour counts seconds, in the same units.
+    assert countdown(timedelta(minutes=5, seconds=7)) == tr("countdown.minutes", m=5, s="07")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_time_left_cell_is_never_cut(
+    make_app: MakeApp, language: str, size: tuple[int, int]
+) -> None:
+    app = make_app(language=language)
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=RIYADH))
+    ref = ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
+    # Ten days on, at night: breached, three rungs up, and waiting for the morning.
+    ctx.clock.set(datetime(2026, 12, 8, 22, 0, tzinfo=RIYADH))
+    async with app.run_test(size=size) as pilot:
+        await app.check_sla()
+        await pilot.press("r")
+        await pilot.pause()
+        table = app.screen.query_one("#queue", DataTable)
+        cell = table.get_cell(ref, "due")
+        assert {"▲", "3", "⏸"} <= set(str(cell)) and "10:00" in str(cell)
+        assert cell.cell_length <= table.columns[ColumnKey("due")].width
+
+
+def test_a_column_that_must_not_be_cut_is_as_wide_as_its_text() -> None:
+    columns = (
+        ColumnSpec("due", "field.due", 9, 24, narrows=False),
+        ColumnSpec("title", "field.title", 20, 20, flex=True),
+    )
+    assert dict(fit_columns(columns, 120, {"due": 29}))["due"] == 29
+    assert dict(fit_columns(columns, 120, {"due": 11}))["due"] == 11

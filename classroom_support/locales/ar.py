@@ -44,6 +44,9 @@ MESSAGES: dict[str, str] = {
     "age.days": "{d}ي {h}س",
     "age.hours": "{h}س {m}د",
     "age.minutes": "{m}د",
+    "countdown.hours": "{h}س {m}د",
+    "countdown.minutes": "{m}د {s}ث",
+    "countdown.resumes": "←{when}",
     # --- الحقول
     "field.title": "المشكلة",
     "field.seat": "المقعد / الجهاز",

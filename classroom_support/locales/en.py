@@ -44,6 +44,9 @@ MESSAGES: dict[str, str] = {
     "age.days": "{d}d {h}h",
     "age.hours": "{h}h {m}m",
     "age.minutes": "{m}m",
+    "countdown.hours": "{h}h {m}m",
+    "countdown.minutes": "{m}m {s}s",
+    "countdown.resumes": "→{when}",
     # --- fields
     "field.title": "Problem",
     "field.seat": "Seat / PC",

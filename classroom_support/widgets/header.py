@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Static
 
 from classroom_support.i18n import language, tr, ui
 from classroom_support.permissions import HALL, DeviceScope, scope_from_text, scope_label
 from classroom_support.widgets.sync_indicator import sync_indicator_text
 from classroom_support.widgets.text import data_text
+
+MIN_COURSE_CELLS = 8  # fewer cells of a course name say nothing
 
 
 class HallHeader(Horizontal):
@@ -34,20 +38,47 @@ class HallHeader(Horizontal):
         scope = desk_scope(status)
         if scope.known and scope.role != HALL:  # a hall desk shows its hall, as always
             name = scope_label(scope)
-        self.query_one("#header-hall", Static).update(data_text(f"{institute} · {name}"))
+        hall_text = data_text(f"{institute} · {name}")
+        self.query_one("#header-hall", Static).update(hall_text)
+        now = ctx.clock.now().astimezone(config.zone)
+        time_text = now.strftime("%Y-%m-%d %H:%M")
+        self.query_one("#header-time", Static).update(time_text)
+        text = sync_indicator_text(status, getattr(self.app, "sync_progress", None), config.zone)
+        sync_text = ui("header.offline") if text is None else data_text(text)
+        sync = self.query_one("#header-sync", Static)
+        sync.update(sync_text)
+        sync.set_class(text is not None and status is not None and status.online, "-online")
+        # The course takes what the others leave (each pads by one cell either side).
+        room = (
+            (self.size.width or self.app.size.width)
+            - 2 * 4
+            - sum(cell_len(str(t)) for t in (hall_text, time_text, sync_text))
+        )
+        session = self.query_one("#header-session", Static)
+        session.update(course := self.session_text(room))
+        # An empty course still pads: at 80 columns those two cells cut the sync state.
+        session.set_class(not course.plain, "-empty")
+
+    def session_text(self, room: int) -> Content:
+        """The course in session, cut to `room` cells in logical order (so an Arabic name keeps
+        its beginning) with an ellipsis; only the course name when the sentence does not fit,
+        nothing when not even a few letters would: never a lone bracket."""
+        ctx = self.app.ctx  # type: ignore[attr-defined]
         current = ctx.sessions.current()
         if current is None:
-            session_text = tr("header.no_session")
+            candidates = [tr("header.no_session")]
         else:
-            end = current.ends_at.astimezone(config.zone).strftime("%H:%M")
-            session_text = tr("header.session", course=current.course, end=end)
-        self.query_one("#header-session", Static).update(data_text(session_text))
-        now = ctx.clock.now().astimezone(config.zone)
-        self.query_one("#header-time", Static).update(now.strftime("%Y-%m-%d %H:%M"))
-        text = sync_indicator_text(status, getattr(self.app, "sync_progress", None), config.zone)
-        sync = self.query_one("#header-sync", Static)
-        sync.update(ui("header.offline") if text is None else data_text(text))
-        sync.set_class(text is not None and status is not None and status.online, "-online")
+            end = current.ends_at.astimezone(ctx.config.zone).strftime("%H:%M")
+            candidates = [tr("header.session", course=current.course, end=end), current.course]
+        for candidate in candidates:
+            if len(candidate) <= room:
+                return data_text(candidate)
+        if current is None or room < MIN_COURSE_CELLS:
+            return Content("")
+        return data_text(current.course, limit=room - 1)
+
+    def on_resize(self) -> None:
+        self.refresh_header()
 
 
 def desk_scope(status: object) -> DeviceScope:

@@ -31,9 +31,10 @@ def countdown(delta: timedelta) -> str:
     sign = "-" if delta < timedelta(0) else ""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
+    # The units are the interface language's, as the Age column's are ("47س 59د" in Arabic).
     if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
-    return f"{sign}{minutes}m {secs:02d}s"
+        return sign + tr("countdown.hours", h=hours, m=f"{minutes:02d}")
+    return sign + tr("countdown.minutes", m=minutes, s=f"{secs:02d}")
 
 
 def hms(delta: timedelta) -> str:
@@ -73,7 +74,7 @@ def clock_text(
         resume = cal.next_opening(now)
         when = resume_text(resume, now, zone) if resume else "—"
         # Outside working hours the clock stands still: say so, and when it moves again.
-        return f"{flag}⏸{remaining} →{when}", clock.state
+        return f"{flag}⏸{remaining} {tr('countdown.resumes', when=when)}", clock.state
     return f"{flag}{remaining}", clock.state
 
 
