@@ -149,20 +149,26 @@ def responsible(
     return sorted(found, key=lambda p: (p.role != TECHNICIAN, fold_text(p.name)))
 
 
-def responsible_text(
+def responsible_names(
     step: EscalationStep, hall: str, people: Iterable[Person], config: Config, arabic: bool
-) -> str:
-    """Who a rung reaches, as one line: for each of its roster roles the names of the people
-    holding it, else the role's title; for a tier rung the names, else the rung's name."""
+) -> list[str]:
+    """Who a rung reaches: for each of its roster roles the names of the people holding it,
+    else the role's title; for a tier rung the names, else the rung's name."""
     people = list(people)
     if step.roles:
-        parts = []
+        parts: list[str] = []
         for role in step.roles:
             names = [p.name for p in people if p.role == role]
             parts.extend(names or [role_title(role, config, arabic)])
-        return ", ".join(sorted(set(parts), key=parts.index))
+        return list(dict.fromkeys(parts))
     names = [p.name for p in responsible(step, hall, people, config)]
-    return ", ".join(names) or (step.name_ar if arabic and step.name_ar else step.name)
+    return names or [step.name_ar if arabic and step.name_ar else step.name]
+
+
+def responsible_text(
+    step: EscalationStep, hall: str, people: Iterable[Person], config: Config, arabic: bool
+) -> str:
+    return ", ".join(responsible_names(step, hall, people, config, arabic))
 
 
 def for_hall(people: Iterable[Person], hall: str, config: Config) -> list[Person]:

@@ -13,12 +13,13 @@ import pytest
 from sqlmodel import select
 from textual.widgets import DataTable, OptionList, Static
 
+from classroom_support import i18n
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.context import AppContext
 from classroom_support.i18n import display
 from classroom_support.models import PersonRow, TicketEvent
 from classroom_support.screens.people_picker import AssignPicker
-from classroom_support.screens.sla_screens import EscalationsScreen
+from classroom_support.screens.sla_screens import EscalationsScreen, names_cell
 from classroom_support.screens.ticket_detail import TicketDetailScreen
 from classroom_support.tickets import TicketDraft
 
@@ -155,3 +156,15 @@ def test_assign_picker_snapshot_80x24(snap_compare: Any, make_app: MakeApp, lang
     assert snap_compare(
         make_app(language=language, demo=True), terminal_size=SMALL, press=["enter", "a"]
     )
+
+
+def test_names_cell_keeps_each_name_whole_and_counts_the_rest() -> None:
+    i18n.set_language("en")
+    names = ["هدى الشمري", "Salem Al-Harbi", "Huda"]
+    assert str(names_cell(names, 49)) == f"{display('هدى الشمري')}, Salem Al-Harbi, Huda"
+    assert str(names_cell(names, 20)) == f"{display('هدى الشمري')}, +2"
+    assert str(names_cell(["Abdulrahman", "Salem"], 10)) == "Abdul…, +1"
+    long = names_cell(["Manager of the training body", "Manager of the administrative body"], 49)
+    assert str(long) == "Manager of the training body, Manager of the adm…"
+    i18n.set_language("ar")  # the app lays Arabic out: the first name is on the right
+    assert str(names_cell(names[:2], 49)) == f"Salem Al-Harbi، {display('هدى الشمري')}"

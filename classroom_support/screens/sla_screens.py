@@ -8,13 +8,14 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.db import StorageError
-from classroom_support.i18n import language, tr, ui
+from classroom_support.i18n import app_shapes_arabic, language, tr, ui
 from classroom_support.models import Ticket
-from classroom_support.people import local_people, responsible_text
+from classroom_support.people import local_people, responsible_names
 from classroom_support.reports import breach_rows, write_breach_csv
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import DialogBody, field_row
@@ -27,6 +28,31 @@ from classroom_support.widgets import (
     data_text,
 )
 from classroom_support.widgets.sla_cell import hms
+
+
+def names_cell(names: list[str], width: int) -> Content:
+    """Names joined by commas within `width`, each shaped on its own (an Arabic and a Latin
+    name must not be reordered as one sentence), "+N" for those that do not fit (the first
+    and the last are cut rather than left out). Where the app lays Arabic out itself, an
+    Arabic screen reads them from the right."""
+    pieces: list[Content] = []
+    used = 0
+    for i, name in enumerate(names):
+        sep = 2 if pieces else 0
+        left = len(names) - i - 1
+        reserve = len(f", +{left}") if left else 0
+        room = width - used - sep
+        piece = data_text(name)
+        if piece.cell_length > room - reserve:
+            if pieces and (left or room < 6):
+                pieces.append(Content(f"+{len(names) - i}"))
+                break
+            piece = data_text(name, limit=max(1, room - reserve - 1))  # + "…"
+        pieces.append(piece)
+        used += sep + piece.cell_length
+    if language() == "ar" and app_shapes_arabic():
+        pieces.reverse()
+    return Content("، " if language() == "ar" else ", ").join(pieces)
 
 
 class EscalationsScreen(AppScreen[None]):
@@ -81,7 +107,7 @@ class EscalationsScreen(AppScreen[None]):
         for t in rows:
             ladder = ctx.config.escalation
             step = ladder[min(t.escalation_level, len(ladder) - 1)]
-            who = responsible_text(step, t.hall_code, people, ctx.config, arabic)
+            who = responsible_names(step, t.hall_code, people, ctx.config, arabic)
             clocks = ctx.sla.clocks(t, now)
             over = "—"
             if clocks.first_response.due is not None:
@@ -94,7 +120,7 @@ class EscalationsScreen(AppScreen[None]):
                     + (step.name_ar if arabic and step.name_ar else step.name),
                     limit=27,
                 ),
-                data_text(who, limit=who_width - 1),
+                names_cell(who, who_width - 1),
                 data_text(over),
                 data_text(rca_state(t), limit=10),
                 data_text(t.title, limit=title_width - 1),
