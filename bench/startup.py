@@ -186,6 +186,7 @@ def build_database(recipe: Recipe, *, rebuild: bool = False) -> tuple[Path, dict
     clock = FixedClock(base)
     ctx = open_context(NO_CONFIG, tmp, clock=clock)
     desk = ctx.desk
+    desk.fixed_role = "level2"  # the history includes Level 2's verifications
     device = desk.device
     rnd = random.Random(recipe.seed)
     ticket_table = SQLModel.metadata.tables["ticket"]

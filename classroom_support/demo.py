@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
+from classroom_support.permissions import LEVEL2
 from classroom_support.sessions import SessionBook, SessionDraft
 from classroom_support.tickets import TicketDesk, TicketDraft
 
@@ -48,7 +49,8 @@ def fill_demo(ctx: AppContext, *, tickets: int = 36, seed: int = 7) -> None:
         day = (today + timedelta(days=offset)).isoformat()
         ctx.sessions.add(SessionDraft(course, trainer, day, start, end))
     clock = FixedClock(now - timedelta(days=3))
-    desk = TicketDesk(ctx.db, clock, ctx.config)
+    # The history a hall and Level 2 (who verifies) would have made together.
+    desk = TicketDesk(ctx.db, clock, ctx.config, role=LEVEL2)
     book = SessionBook(ctx.db, clock, ctx.config)
     created: list[tuple[datetime, str]] = []
     for i in range(tickets):

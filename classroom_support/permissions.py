@@ -25,7 +25,7 @@ ROLES = (HALL, CONTACT_CENTRE, LEVEL2, MANAGER)
 MONITOR_KINDS = ("sla_warning", "sla_breached", "escalated")
 
 # role -> event kind -> allowed. A kind missing from a role's set is refused with REASONS[kind]
-# (or the generic reason). `route` is further narrowed by where it goes (route_refusal).
+# (or the generic reason). `route` is further narrowed by where it goes (refusal_key).
 ALLOWED: dict[str, frozenset[str]] = {
     HALL: frozenset(
         {
@@ -69,6 +69,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "reopened",
             "rca_recorded",
             "route",
+            "edited",
         }
     ),
     MANAGER: frozenset({"note", "rca_recorded"}),

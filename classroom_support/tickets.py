@@ -24,7 +24,7 @@ from classroom_support.db import Database
 from classroom_support.hlc import HLC, tick
 from classroom_support.i18n import tr
 from classroom_support.models import CourseSession, DeviceIdentity, Ticket, TicketEvent
-from classroom_support.permissions import DeviceScope, stored_scope
+from classroom_support.permissions import DeviceScope, refusal_key, stored_scope
 
 STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
 OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
@@ -94,6 +94,10 @@ class InvalidTransition(TicketError):
 
 class TicketNotFound(TicketError):
     pass
+
+
+class NotPermitted(TicketError):
+    """This desk's role may not make this change (permissions.py); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -475,6 +479,29 @@ class TicketDesk:
         configured = [h.code for h in self.config.halls]
         return tuple(dict.fromkeys([*configured, *sorted(h for h in held if h)]))
 
+    def permitted(self, kind: str, payload: dict[str, Any] | None = None) -> str | None:
+        """Why this desk may not make an event of `kind` (translated), None when it may."""
+        refused = self._refusal(self.scope(), kind, payload)
+        return None if refused is None else str(refused)
+
+    @staticmethod
+    def _refusal(
+        scope: DeviceScope, kind: str, payload: dict[str, Any] | None
+    ) -> NotPermitted | None:
+        key = refusal_key(scope.role, kind, payload)
+        return None if key is None else NotPermitted(key, role=tr(f"role.{scope.role}"))
+
+    def _check_permitted(
+        self, s: Session, kind: str, payload: dict[str, Any], hall: str | None
+    ) -> None:
+        """Refuse before anything is written: the role's table, then the hall scope."""
+        scope = self._scope(s)
+        refused = self._refusal(scope, kind, payload)
+        if refused is not None:
+            raise refused
+        if hall is not None and not scope.covers(hall):
+            raise NotPermitted("error.out_of_scope", hall=hall, halls=", ".join(scope.halls))
+
     # ---- writes
 
     def _next_hlc(self, s: Session) -> HLC:
@@ -511,6 +538,7 @@ class TicketDesk:
         draft = validate_draft(draft, self.config, self.scope_halls() if draft.hall_code else ())
         device = self.device
         with self.db.write() as s:
+            self._check_permitted(s, "created", {}, draft.hall_code)
             seq = (
                 s.exec(
                     select(func.max(Ticket.device_seq)).where(
@@ -555,6 +583,7 @@ class TicketDesk:
             self.before_change(ref)
         with self.db.write() as s:
             ticket = self._find(s, ref)
+            self._check_permitted(s, kind, payload, ticket.hall_code)
             event = self.new_event(s, ticket.id, kind, payload)
             apply_event(ticket, event)  # raises before anything is written
             s.add(event)

@@ -86,6 +86,16 @@ def pin_device(ctx: AppContext, prefix: str = "TEST") -> None:
     ctx.desk._device = None
 
 
+def set_role(ctx: AppContext, role: str, halls: str = "", all_halls: bool = False) -> None:
+    """This desk's role and halls as a central server's hello would leave them."""
+    from classroom_support.models import SyncState
+
+    with ctx.db.write() as s:
+        state = s.get(SyncState, 1) or SyncState(id=1)
+        state.role, state.halls, state.all_halls = role, halls, all_halls
+        s.add(state)
+
+
 @pytest.fixture
 def make_app(make_ctx: Callable[..., AppContext]) -> Callable[..., object]:
     from classroom_support.app import ClassroomSupportApp

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import pin_device
+from conftest import pin_device, set_role
 from sync_support import Central
 
 from classroom_support import context
@@ -50,6 +50,7 @@ def desk(
 ) -> Desk:
     ctx = make_ctx(config=CONFIG, name="desk")
     pin_device(ctx, "K7QD")
+    set_role(ctx, "level2", halls="A101")  # a desk that may do every action (docs/roles.md)
     # The commands open their own context on the same files; give it the test's clock.
     monkeypatch.setattr(
         context, "open_context", functools.partial(context.open_context, clock=clock)
@@ -287,6 +288,24 @@ def test_text_that_starts_with_a_dash_or_follows_an_option(
     data = run_json(capsys, desk, "tickets", "resolve", ref, "--summary", "-5 V rail replaced")
     assert data["events"][-1]["payload"] == {"summary": "-5 V rail replaced"}
     assert desk.kinds(ref) == ["created", "responded", "paused", "note", "resolved"]
+
+
+def test_a_hall_desk_is_refused_what_its_role_may_not_do(
+    capsys: pytest.CaptureFixture[str], desk: Desk
+) -> None:
+    """The scripting commands go through the same permission check as the keys."""
+    set_role(desk.ctx, "hall", halls="A101")
+    ref = desk.ticket()
+    assert run(capsys, desk, "tickets", "resolve", ref)[0] == 0
+    for argv, reason in (
+        (["verify", ref], "Only Level 2 verifies completion"),
+        (["reopen", ref, "--reason", "again"], "Only Level 2 reopens a ticket"),
+    ):
+        code, out, err = run(capsys, desk, "--lang", "en", "tickets", *argv)
+        assert (code, out) == (4, "") and reason in one_line(err)
+    code, _out, err = run(capsys, desk, "--lang", "ar", "tickets", "verify", ref)
+    assert code == 4 and "التحقق من إنجاز العمل للمستوى الثاني فقط" in one_line(err)
+    assert desk.kinds(ref) == ["created", "resolved"]
 
 
 def test_answered_twice_is_refused(capsys: pytest.CaptureFixture[str], desk: Desk) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from conftest import set_role
 
 from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
@@ -54,6 +55,7 @@ def test_two_laptops_hand_out_different_references(make_ctx: Callable[..., AppCo
 
 
 def test_full_lifecycle_and_fold_agree(ctx: AppContext, clock: FixedClock) -> None:
+    set_role(ctx, "level2")  # Level 2 verifies and reopens
     desk = ctx.desk
     t = desk.create(TicketDraft(title="PC 12 will not boot", seat="PC-12", category="pc"))
     steps: list[Callable[[], object]] = [
@@ -117,6 +119,7 @@ def test_hlc_never_goes_back_when_the_clock_does(ctx: AppContext, clock: FixedCl
 def test_invalid_transitions_are_refused_with_a_clear_message(
     ctx: AppContext, setup: list[str], action: str, message: str
 ) -> None:
+    set_role(ctx, "level2")  # allowed to try every action: the status is what refuses
     desk = ctx.desk
     t = desk.create(TicketDraft(title="x"))
     calls: dict[str, Callable[[], object]] = {
@@ -215,6 +218,7 @@ def _titles(ctx: AppContext, **kw: object) -> list[str]:
 
 
 def test_queue_filters_sorts_searches_and_pages(ctx: AppContext, clock: FixedClock) -> None:
+    set_role(ctx, "level2")
     desk = ctx.desk
     specs = [
         ("projector dead", "critical", "12"),

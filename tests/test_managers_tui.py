@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from conftest import set_role
 from report_fixture import NOW, RIYADH, fill_report_fixture, report_config
 from textual.widgets import DataTable, Static
 
@@ -19,6 +20,7 @@ async def test_escalations_show_rca_pending_or_recorded(
 ) -> None:
     app = make_app(config=report_config())
     refs = fill_report_fixture(app.ctx)
+    set_role(app.ctx, "manager", all_halls=True)  # a manager records the RCA
     app.ctx.desk.record_rca(refs["T4"], "staffing", "nobody on the desk", "rota", "Huda")
     async with app.run_test(size=(160, 36)) as pilot:
         await pilot.press("e")

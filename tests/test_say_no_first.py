@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from conftest import set_role
+
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.screens.prompts import TextPrompt
 from classroom_support.screens.ticket_detail import TicketDetailScreen
@@ -32,6 +34,7 @@ def breached_and_resolved(app: ClassroomSupportApp) -> str:
 
 async def test_verify_without_rca_is_refused_before_the_note_dialog(make_app: MakeApp) -> None:
     app = make_app()
+    set_role(app.ctx, "level2")  # allowed to verify: the missing RCA is what refuses
     ref = breached_and_resolved(app)
     reason = can_verify(app.ctx.desk.get(ref))
     assert reason is not None and "root-cause" in reason
@@ -49,6 +52,7 @@ async def test_verify_without_rca_is_refused_before_the_note_dialog(make_app: Ma
 
 async def test_a_dimmed_key_says_why(make_app: MakeApp) -> None:
     app = make_app()
+    set_role(app.ctx, "level2")  # the ticket's state, not the role, dims these keys
     app.ctx.desk.create(TicketDraft(title="No sound"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
@@ -146,3 +150,39 @@ async def test_overlapping_session_is_warned_about_before_saving(make_app: MakeA
         await pilot.press("enter")  # confirm: save anyway
         await pilot.pause()
         assert len(app.ctx.sessions.upcoming()) == 2
+
+
+async def test_verify_on_a_hall_desk_is_dimmed_and_says_why(make_app: MakeApp) -> None:
+    """A hall laptop (never synced, or synced as `hall`) cannot verify its own work."""
+    app = make_app()
+    ref = app.ctx.desk.create(TicketDraft(title="No sound")).ref
+    app.ctx.desk.resolve(ref, "cable reseated")
+    assert can_verify(app.ctx.desk.get(ref)) is None  # the ticket itself could be verified
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TicketDetailScreen)
+        assert screen.check_action("verify", ()) is None  # dimmed in the footer
+        assert screen.check_action("resolve", ()) is None  # (already resolved)
+        assert screen.check_action("note", ()) is True
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)  # no note asked for
+        assert any("Only Level 2 verifies completion" in t for t in toasts(app))
+        await pilot.press("R")
+        await pilot.pause()
+        assert any("Only Level 2 or a manager records" in t for t in toasts(app))
+    assert app.ctx.desk.get(ref).status == "resolved"
+
+
+async def test_a_manager_desk_cannot_file_tickets_and_says_why(make_app: MakeApp) -> None:
+    from classroom_support.screens.ticket_form import NewTicketScreen
+
+    app = make_app()
+    set_role(app.ctx, "manager", all_halls=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, NewTicketScreen)
+        assert any("A Manager desk does not file tickets" in t for t in toasts(app))

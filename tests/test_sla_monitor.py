@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import set_role
 
 from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
@@ -28,6 +29,7 @@ def kinds(ctx: AppContext, ref: str) -> list[str]:
 def test_ticket_at_three_with_an_evening_course_climbs_the_ladder(
     ctx: AppContext, clock: FixedClock
 ) -> None:
+    set_role(ctx, "level2")  # records the RCA and verifies
     # Saturday 28 Nov: an evening course 17:00–21:00 adds working time.
     ctx.sessions.add(SessionDraft("Python 101", "Omar", "2026-11-28", "17:00", "21:00"))
     at(clock, 2026, 11, 28, 15)
@@ -177,6 +179,7 @@ def test_default_holidays_are_seeded_once_and_count_as_closed(
 
 
 def test_rca_is_refused_for_a_ticket_that_met_its_sla(ctx: AppContext) -> None:
+    set_role(ctx, "level2")
     t = ctx.desk.create(TicketDraft(title="x"))
     with pytest.raises(InvalidTransition, match="Only a ticket whose SLA was breached"):
         ctx.desk.record_rca(t.ref, "staffing", "a", "b", "c")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from conftest import set_role
 from textual.widgets import DataTable, Static
 
 from classroom_support.app import ClassroomSupportApp
@@ -40,6 +41,7 @@ def text_of(app: ClassroomSupportApp, selector: str) -> str:
 async def test_ticket_at_three_on_a_course_evening_end_to_end(make_app: MakeApp) -> None:
     app = make_app()
     ctx = app.ctx
+    set_role(ctx, "level2")  # records the RCA and verifies
     ctx.sessions.add(SessionDraft("Python 101", "Omar", "2026-11-28", "17:00", "21:00"))
     set_local(app, 2026, 11, 28, 15)
     ref = ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
@@ -116,6 +118,7 @@ async def test_ticket_at_three_on_a_course_evening_end_to_end(make_app: MakeApp)
 async def test_breach_ledger_filters_and_exports_csv(make_app: MakeApp) -> None:
     app = make_app()
     ctx = app.ctx
+    set_role(ctx, "level2")
     set_local(app, 2026, 11, 1, 10)
     a = ctx.desk.create(TicketDraft(title='=HYPERLINK("x") old one')).ref
     b = ctx.desk.create(TicketDraft(title="another")).ref

@@ -66,6 +66,14 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def narrow_to_a101(central: Central) -> None:
+    """The administrator narrows every token to A101 (what a re-scoped token looks like)."""
+    from classroom_support.central import models as m
+
+    with central.store.write() as conn:
+        conn.execute(m.devices.update().values(halls="A101"))
+
+
 def test_sync_exit_codes_and_json(
     capsys: pytest.CaptureFixture[str],
     paths: list[str],
@@ -77,7 +85,7 @@ def test_sync_exit_codes_and_json(
     code, out, err = run(capsys, "sync", *paths)
     assert code == 2 and "connect" in err
     token_file = tmp_path / "token"
-    token_file.write_text(central.add_device("A101", name="desk laptop"))
+    token_file.write_text(central.add_device("A101", "B201", name="desk laptop"))
     code, out, _ = run(capsys, "connect", proxy.url, "--token-file", str(token_file), *paths)
     assert code == 0 and "desk laptop" in out
     run(capsys, "tickets", "add", "--title", "Projector", *paths)
@@ -92,8 +100,10 @@ def test_sync_exit_codes_and_json(
     data = json.loads(out)
     assert code == 3 and (data["outcome"], data["pending"]) == ("offline", 1)
     proxy.down = False
-    # 4: synced, but the server refused something (a ticket for a hall it may not file)
+    # 4: synced, but the server refused something (a ticket filed for B201 while the token
+    # still covered it, and the token narrowed to A101 before it was sent)
     run(capsys, "tickets", "add", "--title", "for another hall", "--hall", "B201", *paths)
+    narrow_to_a101(central)
     code, out, _ = run(capsys, "sync", *paths)
     assert code == 4 and out.startswith("parked:") and "parked 1" in out
     code, out, _ = run(capsys, "sync", "--json", *paths)
@@ -181,10 +191,11 @@ def test_parked_items_and_the_log_from_the_shell(
     from classroom_support.logfile import LOG_FILENAME
 
     token_file = tmp_path / "token"
-    token_file.write_text(central.add_device("A101", name="desk laptop"))
+    token_file.write_text(central.add_device("A101", "B201", name="desk laptop"))
     code, _, err = run(capsys, "connect", central.url, "--token-file", str(token_file), *paths)
     assert code == 0, err
     run(capsys, "tickets", "add", "--title", "for another hall", "--hall", "B201", *paths)
+    narrow_to_a101(central)
     code, out, _ = run(capsys, "sync", *paths)
     assert code == 4 and "sync parked" in out
 

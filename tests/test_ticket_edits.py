@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from conftest import set_role
 
 from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
@@ -73,6 +74,7 @@ def test_edits_obey_the_new_ticket_forms_rules(ctx: AppContext) -> None:
 
 
 def test_a_verified_ticket_is_not_edited(ctx: AppContext) -> None:
+    set_role(ctx, "level2")  # who verifies
     t = ctx.desk.create(TicketDraft(title="No sound"))
     ctx.desk.resolve(t.ref, "cable")
     ctx.desk.verify(t.ref)
@@ -154,6 +156,7 @@ def test_an_edit_before_verification_survives_a_later_verify(
     make_ctx: Callable[..., AppContext],
 ) -> None:
     ctx = make_ctx()
+    set_role(ctx, "level2")  # who verifies
     t = ctx.desk.create(TicketDraft(title="Wi-Fi drops"))
     edit_ticket(ctx.desk, t.ref, {"trainee_contact": "0551234567"})
     ctx.desk.resolve(t.ref, "router restarted")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from conftest import set_role
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.app import ClassroomSupportApp
@@ -88,6 +89,7 @@ async def test_escape_does_not_throw_away_typing_at_once(make_app: MakeApp) -> N
 
 async def test_detail_actions_move_the_ticket_through_its_life(make_app: MakeApp) -> None:
     app = make_app()
+    set_role(app.ctx, "level2")  # the whole life, verification included
     ref = app.ctx.desk.create(TicketDraft(title="No sound")).ref
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")

@@ -8,6 +8,7 @@ from textual import events
 from textual.screen import Screen
 
 from classroom_support.i18n import tr
+from classroom_support.permissions import DeviceScope, refusal
 from classroom_support.widgets import data_text
 
 ResultType = TypeVar("ResultType")
@@ -21,6 +22,7 @@ class AppScreen(Screen[ResultType]):
     # True while a language switch rebuilds the screen: the old widgets are gone and the new ones
     # not yet mounted, so a timer that fires then has nothing to update and must wait.
     rebuilding = False
+    _scope: DeviceScope | None = None  # this desk's role and halls (role_refusal)
 
     @property
     def ctx(self) -> Any:
@@ -52,6 +54,13 @@ class AppScreen(Screen[ResultType]):
     def refusal(self, action: str) -> str | None:
         """Why `action` is dimmed right now (translated); None for the generic reason."""
         return None
+
+    def role_refusal(self, kind: str) -> str | None:
+        """Why this desk's role may not make an event of `kind` (translated), or None. The role
+        is read once per screen: it only changes with a sync, and keys are checked often."""
+        if self._scope is None:
+            self._scope = self.ctx.desk.scope()
+        return refusal(self._scope.role, kind)
 
     def on_key(self, event: events.Key) -> None:
         # A dimmed key (check_action returned None) would do nothing at all: say why instead.

@@ -167,6 +167,7 @@ class QueueScreen(AppScreen[None]):
         return tuple(c for c in QUEUE_COLUMNS if c.key != "hall")
 
     def reload(self, keep_cursor: bool = True) -> None:
+        self._scope = None  # a sync may have changed this desk's role
         self.follow_scope()
         table = self.query_one("#queue", DataTable)
         selected = self.selected_ref() if keep_cursor else None
@@ -383,6 +384,9 @@ class QueueScreen(AppScreen[None]):
         first = keys.split(",")[0].strip()
         return "+".join(p.upper() if len(p) == 1 else p.capitalize() for p in first.split("+"))
 
+    def refusal(self, action: str) -> str | None:
+        return self.role_refusal("created") if action == "new_ticket" else None
+
     def action_new_ticket(self) -> None:
         from classroom_support.screens.ticket_form import NewTicketScreen
 
@@ -444,6 +448,8 @@ class QueueScreen(AppScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("cycle_hall", "choose_hall"):
             return self.multi_hall  # False: not a key of a one-hall desk at all
+        if action == "new_ticket" and self.role_refusal("created"):
+            return None  # dimmed: a manager desk does not file tickets
         return True
 
     def action_cycle_hall(self) -> None:

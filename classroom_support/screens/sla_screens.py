@@ -170,6 +170,12 @@ class BreachLedgerScreen(AppScreen[None]):
         super().__init__()
         self.filter_index = 0
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "rca" and self.role_refusal("rca_recorded") else True
+
+    def refusal(self, action: str) -> str | None:
+        return self.role_refusal("rca_recorded") if action == "rca" else None
+
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="sla-title")

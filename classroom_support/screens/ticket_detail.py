@@ -45,6 +45,21 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
     "edit": EDITABLE_STATUSES,
 }
+# The event each action writes: this desk's role is asked about that event (permissions.py).
+ACTION_KINDS = {
+    "respond": "responded",
+    "note": "note",
+    "assign": "assigned",
+    "priority": "priority_set",
+    "category": "category_set",
+    "pause": "paused",
+    "resume": "resumed",
+    "resolve": "resolved",
+    "verify": "verified",
+    "reopen": "reopened",
+    "rca": "rca_recorded",
+    "edit": "edited",
+}
 
 # At 80 columns What and By narrow so Details keeps 20 (columns.py).
 HISTORY_COLUMNS = (
@@ -160,6 +175,7 @@ class TicketDetailScreen(AppScreen[None]):
         ctx = self.ctx
         ticket = ctx.desk.get(self.ref)
         self.ticket = ticket
+        self._scope = None  # read the role again (a sync may have changed it)
         zone = ctx.config.zone
         title = f"{tr('detail.title', ref=ticket.ref)} · {tr(f'status.{ticket.status}')}"
         self.query_one("#detail-title", Static).update(data_text(title))
@@ -316,6 +332,8 @@ class TicketDetailScreen(AppScreen[None]):
         return lines
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ACTION_KINDS and self.role_refusal(ACTION_KINDS[action]) is not None:
+            return None  # this desk's role may not (e.g. a hall desk verifying)
         if action in ALLOWED and self.ticket is not None:
             if action == "respond" and self.ticket.first_response_at is not None:
                 return None
@@ -327,6 +345,10 @@ class TicketDetailScreen(AppScreen[None]):
         return True
 
     def refusal(self, action: str) -> str | None:
+        if action in ACTION_KINDS:
+            refused = self.role_refusal(ACTION_KINDS[action])
+            if refused is not None:
+                return refused
         ticket = self.ticket
         if ticket is None:
             return None
@@ -498,8 +520,8 @@ class TicketDetailScreen(AppScreen[None]):
         )
 
     def action_verify(self) -> None:
-        # Say no before asking for a note: the domain's own rule, checked on a fresh read.
-        reason = can_verify(self.ctx.desk.get(self.ref))
+        # Say no before asking for a note: the domain's own rules, checked on a fresh read.
+        reason = self.ctx.desk.permitted("verified") or can_verify(self.ctx.desk.get(self.ref))
         if reason is not None:
             self.notify(data_text(reason), severity="error", timeout=15)
             self.app.bell()

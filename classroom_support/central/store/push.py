@@ -27,6 +27,7 @@ from classroom_support.central.store.rows import RowMergeMixin
 from classroom_support.central.store.wire import servable_event
 from classroom_support.central.validation import payload_problem
 from classroom_support.models import Ticket
+from classroom_support.permissions import MONITOR_KINDS, monitor_event_ok, refusal_english
 from classroom_support.syncwire import (
     FoldEvent,
     fold_event,
@@ -220,7 +221,8 @@ class PushMixin(RowMergeMixin):
                 problem = edit_problem(payload)  # the new-ticket form's limits (ticket_edits)
                 if problem:
                     return f"bad_payload: {problem}", ""
-            return "", hall
+            refused = _role_refusal(device, wire, payload)
+            return (refused, "") if refused else ("", hall)
         if ticket_id in known:
             return "ticket_exists: a second 'created' event for this ticket", ""
         problem = _created_payload_problem(payload)
@@ -229,6 +231,9 @@ class PushMixin(RowMergeMixin):
         hall = payload["hall_code"]
         if not device.covers(hall):
             return f"forbidden_hall: this device may not file tickets for hall {hall[:40]}", ""
+        refused = _role_refusal(device, wire, payload)
+        if refused:
+            return refused, ""
         ref = payload["ref"]
         if ref.split("-")[0] != device.ref_prefix:
             return f"wrong_prefix: references of this device start with {device.ref_prefix}", ""
@@ -274,6 +279,18 @@ class PushMixin(RowMergeMixin):
             for values in updates:
                 values.pop("id")
             conn.execute(update(m.tickets).where(m.tickets.c.id == bindparam("b_id")), updates)
+
+
+def _role_refusal(device: Device, wire: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    """The role's answer from the one permission table the laptops use too; SLA events pass
+    only as the monitor's own (their deterministic ids), from any role."""
+    kind = str(wire["kind"])
+    if kind in MONITOR_KINDS:
+        if monitor_event_ok(str(wire["id"]), str(wire["ticket_id"]), kind, payload):
+            return ""
+        return "forbidden_role: SLA warnings, breaches and escalations come from the SLA monitor"
+    reason = refusal_english(device.role, kind, payload)
+    return f"forbidden_role: {reason}" if reason else ""
 
 
 def _created_payload_problem(payload: Mapping[str, Any]) -> str:
