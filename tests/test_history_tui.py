@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
@@ -13,7 +15,7 @@ from classroom_support.app import ClassroomSupportApp
 from classroom_support.i18n import display
 from classroom_support.models import ClosureRow
 from classroom_support.screens.closures import ClosureForm, ClosuresScreen
-from classroom_support.screens.history import HistoryEntryScreen
+from classroom_support.screens.history import HistoryEntryScreen, summary
 from classroom_support.screens.ticket_detail import TicketDetailScreen
 from classroom_support.screens.ticket_edit import TicketEditForm
 from classroom_support.sessions import ClosureDraft
@@ -191,3 +193,18 @@ async def test_edit_a_holiday_and_the_clocks_follow(make_app: MakeApp) -> None:
     due_after = ctx.sla.clocks(ctx.desk.get(ticket.ref), ctx.clock.now()).first_response.due
     assert due_before is not None and due_after is not None
     assert due_after - due_before == timedelta(days=1)  # one more closed day: a day later
+
+
+@pytest.mark.parametrize(("old", "new"), [("PC-12", "14"), ("12", "PC-14"), ("محمد", "Huda")])
+def test_an_arabic_change_reads_old_then_new_from_the_right(
+    make_ctx: Callable[..., object], old: str, new: str
+) -> None:
+    from classroom_support import i18n
+
+    ctx: Any = make_ctx(language="ar")
+    i18n.set_arabic_display("reshape")
+    payload = {"changes": {"seat": {"old": old, "new": new}}}
+    shown = i18n.display(summary(ctx.config, "edited", payload))
+    # Read from the right: the label, then the old value, the arrow, the new value.
+    shaped_old, shaped_new = i18n.display(old), i18n.display(new)
+    assert shown.index(shaped_new) < shown.index("←") < shown.index(shaped_old)

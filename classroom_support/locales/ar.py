@@ -217,7 +217,9 @@ MESSAGES: dict[str, str] = {
     "event.edited": "تعديل البيانات",
     "error.nothing_changed": "{ref}: لم يتغير شيء",
     "error.not_editable": "لا يمكن تعديل {field}",
-    "history.change": "{field}: {old} ← {new}",
+    # Right-to-left marks around the arrow: a Latin old value ("PC-12") would otherwise take
+    # the arrow and the new value into its own left-to-right run and turn the change around.
+    "history.change": "{field}: {old} \u200f←\u200f {new}",
     "history.before": "{field} (قبل)",
     "history.after": "{field} (بعد)",
     "edit.title": "تعديل التذكرة {ref}",
