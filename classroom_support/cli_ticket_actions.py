@@ -17,6 +17,7 @@ from typing import Any
 from classroom_support.cli_checks import fail
 from classroom_support.i18n import tr
 from classroom_support.models import Ticket
+from classroom_support.ticket_edits import EDITABLE_FIELDS, NothingChanged, edit_ticket
 from classroom_support.tickets import (
     CATEGORIES,
     PRIORITIES,
@@ -81,6 +82,22 @@ def _pick(field: str, setter: Callable[[TicketDesk, str, str], Ticket]) -> Calla
         return setter(desk, args.ref, args.value)
 
     return change
+
+
+def _edit_options(parser: argparse.ArgumentParser) -> None:
+    # None = not given (left as it is); "" is a value (clears a field; the problem refuses it).
+    parser.add_argument("--title", help="the problem text")
+    parser.add_argument("--seat", help="the seat or PC")
+    parser.add_argument("--trainee-name", dest="trainee_name", help="the trainee's name")
+    parser.add_argument("--trainee-contact", dest="trainee_contact", help="the trainee's contact")
+
+
+def _edit(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
+    """The ticket screen's `e`: the fields given change, the old values stay in history."""
+    values = {n: getattr(args, n) for n in EDITABLE_FIELDS if getattr(args, n) is not None}
+    if not values:
+        raise ValidationError("title", "cli.edit_nothing_given")
+    return edit_ticket(desk, args.ref, values)
 
 
 def _reopen(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
@@ -168,6 +185,13 @@ ACTIONS: tuple[TicketAction, ...] = (
         _rca_options,
         lambda desk, a: desk.record_rca(a.ref, a.cause, a.what, a.action, a.owner),
     ),
+    TicketAction(
+        "edit",
+        "change the problem text, seat, trainee name or contact (old values kept in history)",
+        "event.edited",
+        _edit_options,
+        _edit,
+    ),
     # New desk actions (e.g. `route`) join here: one entry, calling their TicketDesk method.
 )
 NAMES = tuple(a.name for a in ACTIONS)
@@ -199,6 +223,8 @@ def run(ctx: Any, args: argparse.Namespace) -> int:
             field=tr(f"field.{action.name}"),
             value=args.value,
         )
+    except NothingChanged as same:  # edit: every value given is the ticket's already
+        ticket, message = ctx.desk.get(args.ref), str(same)
     except TicketNotFound as exc:
         return fail(str(exc), EXIT_NOT_FOUND)
     except ValidationError as exc:

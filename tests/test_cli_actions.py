@@ -409,3 +409,46 @@ def test_an_action_from_the_command_line_reaches_the_central_server(
     assert sorted(remote.values()) == ["created", "priority_set", "responded"]
     [ticket] = central.store.tickets("A101")
     assert (ticket.ref, ticket.status, ticket.priority) == (ref, "in_progress", "critical")
+
+
+# --------------------------------------------------------------------------- edit
+
+
+def test_edit_changes_the_fields_given_and_keeps_the_old_values(
+    capsys: pytest.CaptureFixture[str], desk: Desk
+) -> None:
+    ref = desk.ctx.desk.create(TicketDraft(title="PC dead", seat="12")).ref
+    code, out, err = run(
+        capsys, desk, "tickets", "edit", ref, "--seat", "14", "--trainee-name", "Huda"
+    )
+    assert code == 0, err
+    assert out == f"{ref}: Edited (now: New)\n"
+    ticket = desk.ctx.desk.get(ref)
+    assert (ticket.title, ticket.seat, ticket.trainee_name) == ("PC dead", "14", "Huda")
+    last = desk.ctx.desk.history(ticket.id)[-1]
+    assert json.loads(last.payload) == {
+        "changes": {"seat": {"old": "12", "new": "14"}, "trainee_name": {"old": "", "new": "Huda"}}
+    }
+    data = run_json(capsys, desk, "tickets", "edit", ref, "--title", "-PC 12 will not boot")
+    assert data["title"] == "-PC 12 will not boot"
+    # The same values again: nothing recorded, not an error.
+    code, out, _ = run(capsys, desk, "tickets", "edit", ref, "--seat", "14")
+    assert (code, out) == (0, f"{ref}: nothing changed\n")
+    assert desk.kinds(ref) == ["created", "edited", "edited"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        ([], 2, "Nothing to edit: give --title, --seat, --trainee-name or --trainee-contact"),
+        (["--title", " "], 2, "Problem is required"),
+        (["--seat", "9" * 201], 2, "Seat / PC is too long (201 characters; the limit is 200)"),
+    ],
+)
+def test_edit_refuses_in_one_line(
+    capsys: pytest.CaptureFixture[str], desk: Desk, argv: list[str], code: int, message: str
+) -> None:
+    ref = desk.ticket()
+    got, _out, err = run(capsys, desk, "tickets", "edit", ref, *argv)
+    assert (got, one_line(err)) == (code, f"classroom-support: {message}")
+    assert desk.kinds(ref) == ["created"]

@@ -366,6 +366,7 @@ MESSAGES: dict[str, str] = {
     "cli.usage.choice": "{option}: القيمة {value} ليست من الخيارات {choices}",
     "cli.action_done": "{ref}: {what} (الحالة الآن: {status})",
     "cli.action_unchanged": "{ref}: {field} هي {value} من قبل؛ لم يُسجَّل شيء",
+    "cli.edit_nothing_given": "لا شيء لتعديله: أعطِ --title أو --seat أو --trainee-name أو --trainee-contact",
     "keymap.unknown_id": "[keymap] {id}: لا يوجد اختصار بهذا المعرّف",
     "keymap.clash": '[keymap] {id} = "{key}": هذا المفتاح مرتبط أصلًا بـ {other}',
     "keymap.quit_clash": '[keymap] {id} = "{key}": المفتاح Ctrl+Q محجوز للخروج',

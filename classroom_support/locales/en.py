@@ -364,6 +364,7 @@ MESSAGES: dict[str, str] = {
     "cli.usage.choice": "{option}: {value} is not one of {choices}",
     "cli.action_done": "{ref}: {what} (now: {status})",
     "cli.action_unchanged": "{ref}: {field} is already {value}; nothing recorded",
+    "cli.edit_nothing_given": "Nothing to edit: give --title, --seat, --trainee-name or --trainee-contact",
     "keymap.unknown_id": "[keymap] {id}: no key binding has this id",
     "keymap.clash": '[keymap] {id} = "{key}": that key is already bound to {other}',
     "keymap.quit_clash": '[keymap] {id} = "{key}": Ctrl+Q is kept for quitting',
