@@ -1,6 +1,6 @@
 """Snapshots of the managers' charts at 80×24 and 120×36 in both languages: the share within
-target per hall (three halls), the breaches, and the empty state. Fixed clock, pinned device,
-the monitor off: plotext draws the same canvas every time.
+target per hall (three halls), the breaches, the median per priority, and the empty state.
+Fixed clock, pinned device, the monitor off: plotext draws the same canvas every time.
 
 Update only after reading the report: `pytest tests/test_charts_snapshots.py --snapshot-update`.
 """
@@ -43,3 +43,9 @@ def test_charts_empty(
     snap_compare: Any, make_app: Callable[..., Any], language: str, size: tuple[int, int]
 ) -> None:
     assert snap_compare(make_app(language=language), terminal_size=size, press=["g"])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_charts_by_priority(snap_compare: Any, make_app: Callable[..., Any], language: str) -> None:
+    app = charts_app(make_app, language)
+    assert snap_compare(app, terminal_size=(80, 24), press=["g", "tab", "tab", "p"])

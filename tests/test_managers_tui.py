@@ -92,6 +92,18 @@ async def test_charts_show_each_hall(make_app: Callable[..., ClassroomSupportApp
             ChartSeries("A102", (3,), (3.0,)),
             ChartSeries("B201", (3,), (0.5,)),
         ]
+        await pilot.press("p")  # one series per priority (critical first), named in the legend
+        await pilot.pause()
+        assert screen.series == [
+            ChartSeries("Critical", (3,), (3.0,)),
+            ChartSeries("High", (3,), (2.0,)),
+            ChartSeries("Normal", (0, 2, 3), (5.0, 2.25, 0.5)),
+        ]
+        legend = str(screen.query_one("#charts-legend", Static).render())
+        assert legend == "■ Critical   ■ High   ■ Normal"
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.split == "hall" and screen.series[0].label == "A101"
         await pilot.press("shift+tab", "shift+tab", "w")  # back to the share, twelve weeks
         await pilot.pause()
         assert screen.weeks == 12 and screen.chart == 0

@@ -330,9 +330,10 @@ MESSAGES: dict[str, str] = {
     "cli.target_negative": "--target: القيمة '{target}' ليست مدة مثل 48h أو 90m (وقت عمل أكبر من صفر)",
     # --- the managers' figures (classroom-support report, the charts screen)
     "key.charts": "الرسوم",
-    "key.next_chart": "الرسم التالي",
+    "key.next_chart": "الرسم",
     "key.previous_chart": "الرسم السابق",
-    "key.chart_weeks": "4/12 أسبوعًا",
+    "key.chart_weeks": "الأسابيع",
+    "key.chart_split": "التقسيم",
     "charts.title": "{chart} · الأسابيع الأخيرة: {weeks}",
     "charts.share.title": "الاستجابات الأولى ضمن المهلة (%)",
     "charts.breaches.title": "التجاوزات في كل أسبوع (تأخر الرد الأول)",

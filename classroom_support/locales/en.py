@@ -328,9 +328,10 @@ MESSAGES: dict[str, str] = {
     "cli.target_negative": "--target: '{target}' is not a duration like 48h or 90m (working time above zero)",
     # --- the managers' figures (classroom-support report, the charts screen)
     "key.charts": "Charts",
-    "key.next_chart": "Next chart",
+    "key.next_chart": "Chart",
     "key.previous_chart": "Previous chart",
-    "key.chart_weeks": "4/12 weeks",
+    "key.chart_weeks": "Weeks",
+    "key.chart_split": "Breakdown",
     "charts.title": "{chart} · last {weeks} weeks",
     "charts.share.title": "First responses within target (%)",
     "charts.breaches.title": "Breaches per week (first response late)",

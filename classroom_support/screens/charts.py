@@ -1,6 +1,7 @@
 """The managers' charts: first responses within target, breaches and the median first response
 for the last 4 or 12 weeks, one chart at a time (fits 80×24), one series per hall when the
-desk holds several halls. The figures come from `performance_report`, as for the CLI `report`.
+desk holds several halls, or (p) one per priority. The figures come from `performance_report`,
+as for the CLI `report`.
 
 Titles, the legend and the summary are translated and sit outside the plot, where they are
 shaped for Arabic like every other label (plotext draws characters left to right and would not);
@@ -10,6 +11,7 @@ top-left corner free for the data (plotext draws its own legend over it).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from textual_plotext import PlotextPlot
 
 CHARTS = ("share", "breaches", "median")
-# One fixed colour per series (hall), the same on every chart and in the legend above it.
+# One fixed colour per series (hall or priority), the same on every chart and in the legend.
 COLOURS: tuple[tuple[int, int, int], ...] = (
     (0, 175, 255),
     (255, 175, 0),
@@ -45,6 +47,7 @@ COLOURS: tuple[tuple[int, int, int], ...] = (
     (255, 255, 95),
 )
 WEEK_CHOICES = (4, 12)
+SPLITS = ("hall", "priority")  # one series per hall, or per priority
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,17 @@ class ChartSeries:
     ys: tuple[float, ...]
 
 
-def chart_series(report: PerformanceReport, chart: str) -> list[ChartSeries]:
-    """What `chart` draws: one series per hall when there are several, else all tickets.
-    Weeks without a value (nothing settled, no response) are left out of a line."""
+def chart_series(report: PerformanceReport, chart: str, split: str = "hall") -> list[ChartSeries]:
+    """What `chart` draws: split "hall", one series per hall when there are several (else all
+    tickets); split "priority", one per priority present. Weeks without a value (nothing
+    settled, no response) are left out of a line."""
     halls = report.halls
     groups: list[tuple[str, GroupFigures]]
-    if len(halls) >= 2:
+    if split == "priority":
+        groups = [
+            (tr(f"priority.{g.value}"), g) for g in report.groups if g.dimension == "priority"
+        ]
+    elif len(halls) >= 2:
         groups = [(h, g) for h in halls if (g := report.group("hall", h)) is not None]
     else:
         groups = [(tr("charts.all"), report.overall)]
@@ -103,12 +111,14 @@ class ChartsScreen(AppScreen[None]):
             priority=True,
         ),
         Binding("w", "toggle_weeks", "key.chart_weeks", id="charts-weeks"),
+        Binding("p", "toggle_split", "key.chart_split", id="charts-split"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.chart = 0
         self.weeks = WEEK_CHOICES[0]
+        self.split = SPLITS[0]
         self.report: PerformanceReport | None = None
         self.series: list[ChartSeries] = []  # what the plot was last given
 
@@ -159,7 +169,7 @@ class ChartsScreen(AppScreen[None]):
             return
         empty.add_class("hidden")
         plot.remove_class("hidden")
-        self.series = chart_series(report, name)
+        self.series = chart_series(report, name, self.split)
         self.plot(plot, name)
         self.show_legend()
         total = report.overall.total
@@ -173,9 +183,9 @@ class ChartsScreen(AppScreen[None]):
         summary.update(data_text(wrap_logical(text, self.app.size.width - 2), single_line=False))
 
     def show_legend(self) -> None:
-        """Which colour is which hall: only when there are several."""
+        """Which colour is which hall or priority: only when there are several."""
         legend = self.query_one("#charts-legend", Static)
-        legend.set_class(len(self.series) < 2, "hidden")
+        legend.set_class(len(self.series) < 2 and self.split == "hall", "hidden")
         legend.update(
             Content("   ").join(
                 Content.assemble(("■ ", f"#{r:02x}{g:02x}{b:02x}"), data_text(s.label, limit=16))
@@ -221,7 +231,9 @@ class ChartsScreen(AppScreen[None]):
                 plt.yticks([0, 25, 50, 75, 100])
             else:
                 top = max((max(s.ys) for s in self.series if s.ys), default=1.0)
-                plt.ylim(0, max(1.0, top * 1.1))
+                upper = max(1, math.ceil(top * 1.1))  # whole working hours on the axis
+                plt.ylim(0, upper)
+                plt.yticks(list(range(0, upper + 1, max(1, math.ceil(upper / 5)))))
             plt.xlim(-0.3, len(dates) - 0.7)
         plt.xticks(ticks, [dates[i] for i in ticks])
         plot.refresh()
@@ -237,6 +249,10 @@ class ChartsScreen(AppScreen[None]):
         index = WEEK_CHOICES.index(self.weeks)
         self.weeks = WEEK_CHOICES[(index + 1) % len(WEEK_CHOICES)]
         self.populate()
+
+    def action_toggle_split(self) -> None:
+        self.split = SPLITS[(SPLITS.index(self.split) + 1) % len(SPLITS)]
+        self.draw()
 
     def action_back(self) -> None:
         self.dismiss(None)
