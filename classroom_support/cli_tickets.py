@@ -190,12 +190,21 @@ def cmd_show(ctx: Any, args: argparse.Namespace) -> int:
     for e in events:
         local = e.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         payload = json.loads(e.payload)
-        detail = (
-            ""
-            if e.kind == "created"
-            else " ".join(
-                f"{k}={visible(str(v), single_line=True)}" for k, v in payload.items() if v
+        changes = payload.get("changes")
+        if e.kind == "edited" and isinstance(changes, dict):  # with the old value: seat=12→14
+            detail = " ".join(
+                f"{k}={visible(str(c.get('old', '')), single_line=True)}→"
+                f"{visible(str(c.get('new', '')), single_line=True)}"
+                for k, c in changes.items()
+                if isinstance(c, dict)
             )
-        )
+        else:
+            detail = (
+                ""
+                if e.kind == "created"
+                else " ".join(
+                    f"{k}={visible(str(v), single_line=True)}" for k, v in payload.items() if v
+                )
+            )
         print(f"  {local}  {e.kind:<13} {visible(e.actor, single_line=True)}  {detail}")
     return 0

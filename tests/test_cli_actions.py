@@ -435,6 +435,8 @@ def test_edit_changes_the_fields_given_and_keeps_the_old_values(
     code, out, _ = run(capsys, desk, "tickets", "edit", ref, "--seat", "14")
     assert (code, out) == (0, f"{ref}: nothing changed\n")
     assert desk.kinds(ref) == ["created", "edited", "edited"]
+    code, out, _ = run(capsys, desk, "tickets", "show", ref)
+    assert "edited" in out and "seat=12→14 trainee_name=→Huda" in out
 
 
 @pytest.mark.parametrize(
