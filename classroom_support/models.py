@@ -148,6 +148,8 @@ class Ticket(SQLModel, table=True):
     rca_action: str = ""
     rca_owner: str = ""
     rca_at: datetime | None = utc_column(nullable=True)
+    # Who has the ticket now: its hall's technician or Level 2 (routing.py; "route" events).
+    with_desk: str = "hall"
 
 
 class TicketEvent(SQLModel, table=True):

@@ -50,6 +50,7 @@ EVENT_KINDS = (
     "escalated",
     "rca_recorded",
     "edited",
+    "route",
 )
 SLA_CLOCKS = ("first_response", "resolution")
 RCA_CAUSES = ("staffing", "skills", "equipment", "process", "external", "communication", "other")
@@ -233,6 +234,10 @@ def apply_event(ticket: Ticket, event: TicketEvent) -> None:
         from classroom_support.ticket_edits import apply_edit
 
         apply_edit(ticket, data)
+    elif kind == "route":
+        from classroom_support.routing import apply_route  # builds on this module too
+
+        apply_route(ticket, data)
     elif kind == "assigned":
         _require_not_closed(status)
         ticket.assignee = str(data.get("assignee", ""))

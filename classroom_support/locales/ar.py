@@ -108,6 +108,8 @@ MESSAGES: dict[str, str] = {
     "permission.route_hall": "القاعة تحوّل التذاكر إلى المستوى الثاني فقط",
     "permission.route_level2": "المستوى الثاني يعيد التذاكر إلى قاعة",
     "permission.generic": "مكتب «{role}» لا يملك هذه الصلاحية",
+    "error.route_other_hall": "تذكرة القاعة {own} تُحوَّل إلى قاعتها أو إلى المستوى الثاني، لا إلى {hall}",
+    "error.already_with": "التذكرة {ref} لدى {desk} من قبل",
     "error.out_of_scope": "القاعة {hall} ليست من قاعات هذا المكتب ({halls})",
     "error.bad_event": "تغيير غير معروف أو تالف '{kind}'",
     "error.no_created_event": "سجل هذه التذكرة لا يحتوي على حدث الإنشاء",

@@ -108,6 +108,8 @@ MESSAGES: dict[str, str] = {
     "permission.route_hall": "The hall routes tickets to Level 2 only",
     "permission.route_level2": "Level 2 routes tickets back to a hall",
     "permission.generic": "A {role} desk may not do this",
+    "error.route_other_hall": "A ticket of hall {own} is routed to its own hall or to Level 2, not to {hall}",
+    "error.already_with": "{ref} is already with {desk}",
     "error.out_of_scope": "Hall {hall} is not one of this desk's halls ({halls})",
     "error.bad_event": "Unknown or malformed change '{kind}'",
     "error.no_created_event": "This ticket's history has no creation event",

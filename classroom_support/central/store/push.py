@@ -28,6 +28,7 @@ from classroom_support.central.store.wire import servable_event
 from classroom_support.central.validation import payload_problem
 from classroom_support.models import Ticket
 from classroom_support.permissions import MONITOR_KINDS, monitor_event_ok, refusal_english
+from classroom_support.routing import route_problem
 from classroom_support.syncwire import (
     FoldEvent,
     fold_event,
@@ -219,6 +220,10 @@ class PushMixin(RowMergeMixin):
                 return "unknown_ticket: the server has no such ticket in this device's halls", ""
             if kind == "edited":
                 problem = edit_problem(payload)  # the new-ticket form's limits (ticket_edits)
+                if problem:
+                    return f"bad_payload: {problem}", ""
+            if kind == "route":
+                problem = route_problem(payload)  # where to, and the note's size (routing.py)
                 if problem:
                     return f"bad_payload: {problem}", ""
             refused = _role_refusal(device, wire, payload)
