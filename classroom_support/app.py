@@ -241,10 +241,13 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
             self.ctx.sla.calendar_changed()  # courses or holidays came down: deadlines move
         if changed:
             self.refresh_queue()
+        self.reload_sync_log()
+        self.refresh_headers()
+
+    def reload_sync_log(self) -> None:
         for screen in self.screen_stack:
             if screen.__class__.__name__ == "SyncLogScreen":
                 screen.reload()  # type: ignore[attr-defined]
-        self.refresh_headers()
 
     @on(Worker.StateChanged)
     def _sync_worker_failed(self, event: Worker.StateChanged) -> None:

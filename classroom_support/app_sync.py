@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from classroom_support.i18n import tr
 from classroom_support.sync import LIVE_WAIT_S, Backoff, LiveResult
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class LiveUpdates(_Base):
     start_sync: Callable[..., None]
     show_pulled: Callable[[bool, bool], None]
     refresh_headers: Callable[[], None]
+    reload_sync_log: Callable[[], None]
     live_wait_s: float = LIVE_WAIT_S
     # False: only the periodic sync and F5, no waiting pull and no push after a change (the
     # tests of the periodic path turn it off to stay deterministic)
@@ -70,6 +72,7 @@ class LiveUpdates(_Base):
         self.run_worker(
             self._live_loop, name="live", group="live", exclusive=True, exit_on_error=False
         )
+        self.call_later(self.reload_sync_log)  # "Live updates: on"
 
     def stop_live(self) -> None:
         for worker in self.workers:
@@ -100,6 +103,18 @@ class LiveUpdates(_Base):
         # A run (respecting the periodic sync's own backoff) decides whether we are online;
         # if it ends online, `sync_finished` starts the wait again.
         self.set_timer(delay, lambda: self.start_sync(manual=False))
+        self.reload_sync_log()
+
+    def live_summary(self) -> str:
+        """The sync log's line about live updates (shown while the desk is online)."""
+        if not self.live_enabled:
+            return ""
+        if self.live_running():
+            return tr("synclog.live_on")
+        wait = self.live_retry_at - time.monotonic()
+        if wait > 0:
+            return tr("synclog.live_retry", seconds=max(1, round(wait)))
+        return tr("synclog.live_off")
 
     # ------------------------------------------------------------------ push soon after a change
 

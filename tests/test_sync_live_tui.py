@@ -28,7 +28,7 @@ from postgres_support import ENGINES
 from sqlmodel import col, select
 from sync_support import ServedCentral, laptop_config, make_client, pin
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from web_form_client import file_by_web_form
 
 from classroom_support.app import ClassroomSupportApp
@@ -78,6 +78,16 @@ def queue_titles(app: ClassroomSupportApp) -> list[str]:
 class Ceiling(random.Random):
     def uniform(self, a: float, b: float) -> float:
         return b
+
+
+async def sync_log_summary(app: ClassroomSupportApp, pilot: Pilot[None]) -> str:
+    """The sync log's summary (F6), then back to the queue."""
+    await pilot.press("f6")
+    await pilot.pause()
+    text = str(app.screen.query_one("#sync-summary", Static).render())
+    await pilot.press("escape")
+    await pilot.pause()
+    return text
 
 
 def syncing(app: ClassroomSupportApp) -> bool:
@@ -157,6 +167,7 @@ async def test_a_server_that_refuses_the_wait_falls_back_to_the_periodic_sync(
             assert not app.live_running()
             outcome = "refused" if fault == "404" else "offline"
             assert ("live", outcome) in log_steps(app)
+            assert "Live updates: off after a failure" in await sync_log_summary(app, pilot)
             # Still online: the runs say so, and the periodic sync delivers.
             assert str(app.screen.query_one("#header-sync").render()).startswith("● online")
             title = "Whiteboard pen marker dry"
@@ -179,6 +190,7 @@ async def test_a_server_that_refuses_the_wait_falls_back_to_the_periodic_sync(
             await until(pilot, lambda: title in queue_titles(app), "the ticket, live")
             assert log_steps(app)[-1] == ("live", "ok")
             assert app.live_failures == 0  # a wait that worked clears the backoff
+            assert "Live updates: on" in await sync_log_summary(app, pilot)
 
 
 async def test_a_ticket_logged_on_the_desk_goes_up_soon_after_it_is_saved(

@@ -162,6 +162,9 @@ class SyncLogScreen(AppScreen[None]):
                 skew=f"{status.skew_ms / 1000:+.1f}" if status.skew_ms is not None else "—",
             ),
         ]
+        live = getattr(self.app, "live_summary", None)
+        if status.online and live is not None and (line := live()):
+            lines.append(line)
         if status.last_error:
             lines.append(tr("synclog.error", error=status.last_error))
         if status.next_attempt_at and not status.online:
