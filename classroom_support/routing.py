@@ -1,6 +1,7 @@
 """Routing (Level 1): handing a ticket to its hall's technician or to Level 2, with an optional
 note. A `route` event like every other change, so it syncs and merges by the same rules; the
-ticket's projection says who has it now (`Ticket.with_desk`: "hall" or "level2").
+ticket's projection says who has it now (`Ticket.with_desk`: "hall", "level2", or
+"contact-centre" for a call the contact centre logged and has not routed yet).
 
 Payload: `{"to": {"hall": "A101"}}` or `{"to": {"level2": true}}`, plus `"note"` when given.
 A ticket is routed to its own hall (the hall that pulls it) or to Level 2. Who may route where
@@ -23,7 +24,9 @@ from classroom_support.tickets import (
     ValidationError,
 )
 
-WITH_DESKS = ("hall", "level2")
+# Who can have a ticket: its hall, Level 2, or the contact centre that took the call and has
+# not routed it yet (a ticket never goes back to the contact centre).
+WITH_DESKS = ("hall", "level2", "contact-centre")
 
 
 class AlreadyThere(TicketError):
@@ -73,6 +76,6 @@ def with_text(ticket: Ticket) -> str:
     """ "Hall A101" / "Level 2" (translated): who has the ticket now."""
     from classroom_support.i18n import tr
 
-    if ticket.with_desk == "level2":
-        return tr("role.level2")
+    if ticket.with_desk in ("level2", "contact-centre"):
+        return tr(f"role.{ticket.with_desk}")
     return tr("scope.hall", halls=ticket.hall_code)

@@ -24,7 +24,7 @@ from classroom_support.db import Database
 from classroom_support.hlc import HLC, tick
 from classroom_support.i18n import tr
 from classroom_support.models import CourseSession, DeviceIdentity, Ticket, TicketEvent
-from classroom_support.permissions import DeviceScope, refusal_key, stored_scope
+from classroom_support.permissions import CONTACT_CENTRE, DeviceScope, refusal_key, stored_scope
 
 STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
 OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
@@ -340,6 +340,7 @@ def ticket_from_created(event: TicketEvent) -> Ticket:
         channel=data.get("channel", "in_hall"),
         caller_number=data.get("caller_number", ""),
         remote_session_id=data.get("remote_session_id", ""),
+        with_desk=data.get("with_desk", "hall"),
         status="new",
         assignee="",
         tier="L1",
@@ -573,6 +574,9 @@ class TicketDesk:
                 "caller_number": draft.caller_number,
                 "remote_session_id": draft.remote_session_id,
             }
+            if self._scope(s).role == CONTACT_CENTRE:
+                # A call taken at the contact centre stays there until it is routed.
+                payload["with_desk"] = CONTACT_CENTRE
             ticket_id = str(uuid.uuid4())
             event = self.new_event(s, ticket_id, "created", payload)
             ticket = ticket_from_created(event)

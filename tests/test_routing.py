@@ -44,7 +44,8 @@ def test_route_to_level2_and_back_is_folded(ctx: AppContext, clock: FixedClock) 
     i18n.set_language("en")
     set_role(ctx, "contact-centre", all_halls=True)
     t = ctx.desk.create(TicketDraft(title="Caller: PC 4 dead", channel="phone"))
-    assert t.with_desk == "hall" and with_text(t) == "Hall A101"
+    # A call the contact centre logs stays with it until it is routed.
+    assert t.with_desk == "contact-centre" and with_text(t) == "Contact centre"
     clock.advance(timedelta(minutes=1))
     routed = route_ticket(ctx.desk, t.ref, level2=True, note="needs a new PSU")
     assert routed.with_desk == "level2" and with_text(routed) == "Level 2"

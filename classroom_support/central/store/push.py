@@ -298,6 +298,10 @@ def _role_refusal(device: Device, wire: Mapping[str, Any], payload: Mapping[str,
     return f"forbidden_role: {reason}" if reason else ""
 
 
+# Who has a ticket when it is filed: its hall, or the contact centre that took the call.
+CREATED_WITH = ("hall", "contact-centre")
+
+
 def _created_payload_problem(payload: Mapping[str, Any]) -> str:
     ref = payload.get("ref")
     if not isinstance(ref, str) or not REF_RE.match(ref):
@@ -324,6 +328,8 @@ def _created_payload_problem(payload: Mapping[str, Any]) -> str:
         return "priority"
     if payload.get("channel", "in_hall") not in CHANNELS:
         return "channel"
+    if payload.get("with_desk", "hall") not in CREATED_WITH:
+        return "with_desk"
     seq = payload.get("device_seq", 0)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         return "device_seq"
