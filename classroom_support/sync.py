@@ -132,7 +132,7 @@ class SyncReport:
     rows_pushed: int = 0
     rows_pulled: int = 0  # sessions, closures, roster entries received
     cursor: int = 0
-    head: int = 0
+    head: int | None = None  # the server's sequence head; None when it was never reached
     pending: int = 0  # outbox after the run
     skew_ms: int | None = None  # server clock minus this laptop's, the run's best sample
     clock_anchor: ClockAnchor | None = None  # that sample, for the corrected clock

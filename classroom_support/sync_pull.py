@@ -159,7 +159,7 @@ class Pulling(Transport):
         report.pulled += len(wires)
         report.rows_pulled += rows
         report.changed_tickets.update(touched)
-        report.head = max(report.head, int(data.get("head", 0)))
+        report.head = max(report.head or 0, int(data.get("head", 0)))
         if calendar:
             report.calendar_changed = True
 

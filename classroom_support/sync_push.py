@@ -286,7 +286,7 @@ class Pushing(Transport):
             )
         report.pushed += counts["applied"]
         report.duplicates += counts["duplicate"]
-        report.head = max(report.head, int(data.get("head", 0)))
+        report.head = max(report.head or 0, int(data.get("head", 0)))
 
     def _park(self, item_id: str, kind: str, reason: str, status: int) -> None:
         with self.db.write() as s:

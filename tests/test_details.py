@@ -18,7 +18,10 @@ from classroom_support.app import ClassroomSupportApp
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.context import AppContext
 from classroom_support.i18n import display, tr
+from classroom_support.screens.queue import STATUS_FILTERS
 from classroom_support.screens.sync_log import SyncLogScreen, SyncSetupScreen
+from classroom_support.screens.ticket_detail import TicketDetailScreen
+from classroom_support.screens.trainee_qr import KioskScreen, TraineeScreen
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import TicketDraft, age_text
 from classroom_support.widgets import LocalizedFooter
@@ -203,3 +206,77 @@ def test_a_column_that_must_not_be_cut_is_as_wide_as_its_text() -> None:
     )
     assert dict(fit_columns(columns, 120, {"due": 29}))["due"] == 29
     assert dict(fit_columns(columns, 120, {"due": 11}))["due"] == 11
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_escalation_line_names_the_top_rung_once(make_app: MakeApp, language: str) -> None:
+    app = make_app(language=language)
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=RIYADH))
+    ref = ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
+    ctx.clock.set(datetime(2026, 12, 10, 12, 0, tzinfo=RIYADH))
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(4):  # one rung per missed target
+            await app.check_sla()
+        assert ctx.desk.get(ref).escalation_level == 3
+        app.push_screen(TicketDetailScreen(ref))
+        await pilot.pause()
+        clocks = str(app.screen.query_one("#detail-clocks", Static).render())
+        name = "General Manager" if language == "en" else display("المدير العام")
+        assert clocks.count(name) == 1, clocks
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_help_says_what_enter_does(make_app: MakeApp, language: str) -> None:
+    app = make_app(language=language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-text", Static).render())
+        assert "Enter" in text and display(tr("help.enter")) in text
+
+
+async def test_heading_describes_the_status_filter(make_app: MakeApp) -> None:
+    app = make_app(demo=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        heading = app.screen.query_one("#queue-filters", Static)
+        assert str(heading.render()).startswith("Open tickets · Status: open")
+        seen = []
+        for _ in range(len(STATUS_FILTERS) - 1):  # every status alone, then all
+            await pilot.press("f")
+            await pilot.pause()
+            seen.append(str(heading.render()))
+        verified = next(h for h in seen if "Status: Verified" in h)
+        assert verified.startswith("Closed tickets · ")
+        assert all(not h.startswith("Open tickets") for h in seen)
+        assert seen[-1].startswith("Tickets · Status: all")
+
+
+async def test_ticket_codes_are_counted_in_codes(make_app: MakeApp) -> None:
+    app = make_app()
+    ref = app.ctx.desk.create(TicketDraft(title="Projector dead", seat="12")).ref
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.push_screen(TraineeScreen(ref))
+        await pilot.pause()
+        page = str(app.screen.query_one("#qr-page", Static).render())
+        assert page == "Codes 1–2 of 3 · Tab: next"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert str(app.screen.query_one("#qr-page", Static).render()) == "Code 3 of 3 · Tab: next"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_kiosk_names_tab_when_codes_take_turns(
+    make_app: MakeApp, language: str, size: tuple[int, int]
+) -> None:
+    app = make_app(language=language)
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(KioskScreen())
+        await pilot.pause()
+        hint = str(app.screen.query_one("#qr-hint", Static).render())
+        assert display(tr("qr.kiosk.hint", back="Esc", kiosk="k")) in hint
+        if size == (80, 24):  # one code at a time
+            assert display(tr("qr.kiosk.next", key="Tab")) in hint
+        else:  # both codes on screen: no Tab
+            assert "Tab" not in hint

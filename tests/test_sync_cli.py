@@ -93,12 +93,14 @@ def test_sync_exit_codes_and_json(
     code, out, _ = run(capsys, "sync", "--json", *paths)
     data = json.loads(out)
     assert code == 0 and (data["outcome"], data["pushed"], data["parked"]) == ("ok", 1, 0)
+    assert data["head"] >= 1  # the server's sequence head
     # 3: offline (the link is down), the event waits
     proxy.down = True
     run(capsys, "tickets", "add", "--title", "Wi-Fi down", *paths)
     code, out, _ = run(capsys, "sync", "--json", *paths)
     data = json.loads(out)
     assert code == 3 and (data["outcome"], data["pending"]) == ("offline", 1)
+    assert data["head"] is None  # never reached: not a head of 0
     proxy.down = False
     # 4: synced, but the server refused something (a ticket filed for B201 while the token
     # still covered it, and the token narrowed to A101 before it was sent)

@@ -34,6 +34,8 @@ class HelpScreen(ModalScreen[None]):
                 continue
             seen.add(binding.action)
             lines.append(f"  {self.app.get_key_display(binding):>8}  {tr(binding.description)}")
+        # Enter is the tables' and dialogs' own key, not a binding of the screen: say it too.
+        lines.append(f"  {'Enter':>8}  {tr('help.enter')}")  # a key's name, as on the keyboard
         lines += ["", tr("help.palette"), tr("help.remap"), ""]
         hours = ", ".join(
             f"{w.start_minute // 60:02d}:{w.start_minute % 60:02d}–"

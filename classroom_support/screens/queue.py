@@ -308,6 +308,15 @@ class QueueScreen(AppScreen[None]):
         )
         alert.remove_class("hidden")
 
+    def heading(self) -> str:
+        """ "Open tickets" only when the filter shows the open ones; else what it shows."""
+        statuses = self.query_state.statuses
+        if statuses == OPEN_STATUSES:
+            return tr("queue.title")
+        if statuses and all(s not in OPEN_STATUSES for s in statuses):
+            return tr("queue.title_closed")
+        return tr("queue.title_any")
+
     def show_summary(self) -> None:
         page = self.page
         assert page is not None
@@ -337,7 +346,7 @@ class QueueScreen(AppScreen[None]):
             filters = f"{tr('queue.hall_filter', hall=hall)} · {filters}"
         search = f" · /{q.search}" if q.search else ""
         self.query_one("#queue-filters", Static).update(
-            data_text(f"{tr('queue.title')} · {filters}{search}   {summary}")
+            data_text(f"{self.heading()} · {filters}{search}   {summary}")
         )
         empty = self.query_one("#queue-empty", Static)
         table = self.query_one("#queue", DataTable)

@@ -313,7 +313,9 @@ class TicketDetailScreen(AppScreen[None]):
             if r in roles
         )
         step_name = step.name_ar if language() == "ar" and step.name_ar else step.name
-        line = tr("detail.escalation", step=step_name) + (f" ({who})" if who else "")
+        # A rung named after the role responsible ("General Manager") says it once.
+        same = who.casefold() == step_name.casefold()
+        line = tr("detail.escalation", step=step_name) + (f" ({who})" if who and not same else "")
         next_due = sla.next_rung_due(ticket, clocks)
         if next_due is not None:
             line += " · " + tr("detail.next_rung", at=f"{next_due.astimezone(zone):%Y-%m-%d %H:%M}")

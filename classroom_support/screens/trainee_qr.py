@@ -468,11 +468,23 @@ class CodesScreen(AppScreen[None]):
         shown = range(first, first + self.plan.per_page)
         for index in range(len(self.cards)):
             self.query_one(f"#card-{index}").display = index in shown
-        text = tr("qr.page", page=self.page + 1, pages=self.pages) if self.pages > 1 else ""
+        text = self.page_text(first) if self.pages > 1 else ""
         for line in self.query("#qr-page, .qr-page-side").results(Static):
             line.update(block(text, SIDE_WIDTH - 2 if line.id is None else self.app.size.width))
             line.display = bool(text)
+        self.show_hint()
         self.refresh_bindings()
+
+    def page_text(self, first: int) -> str:
+        """Which codes are on screen, counted in codes (not pages): "Codes 1–2 of 3"."""
+        last = min(first + self.plan.per_page, len(self.cards))
+        key = self.key_label("next-code", "Tab")
+        if last - first == 1:
+            return tr("qr.page", code=first + 1, total=len(self.cards), key=key)
+        return tr("qr.pages", first=first + 1, last=last, total=len(self.cards), key=key)
+
+    def show_hint(self) -> None:
+        """The kiosk's line of keys (the trainee screen has the footer)."""
 
     async def on_resize(self, event: Resize) -> None:
         width, height = event.size
@@ -555,7 +567,14 @@ class KioskScreen(CodesScreen):
         ]
 
     def compose_foot(self) -> ComposeResult:
-        yield Static(Content(display(tr("qr.kiosk.hint"))), id="qr-hint")
+        yield Static(id="qr-hint")
+
+    def show_hint(self) -> None:
+        # Tab is named whenever there is a next code: the footer that would say so is not here.
+        hint = tr("qr.kiosk.hint", back="Esc", kiosk=self.key_label("toggle-kiosk", "k"))
+        if self.pages > 1:
+            hint += " · " + tr("qr.kiosk.next", key=self.key_label("next-code", "Tab"))
+        self.query_one("#qr-hint", Static).update(Content(display(hint)))
 
     def on_mount(self) -> None:
         # CodesScreen.on_mount runs as well: Textual dispatches on_mount along the MRO.
