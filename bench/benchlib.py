@@ -153,6 +153,11 @@ def verdict(value: float, goal: float) -> str:
     return "MET" if value <= goal else "NOT MET"
 
 
+def met(value: float, goal: float) -> str:
+    """The verdict `make bench` prints for a goal "value <= goal"."""
+    return "met" if value <= goal else "not met"
+
+
 def print_machine(info: dict[str, Any]) -> None:
     print(
         f"# {info['date_utc']} · {info['cpus']} CPUs ({info['cpu_model']}), shared · "

@@ -169,11 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         f"  TicketDesk.create p50 {stats['domain']['p50']:.2f} ms, p99 {stats['domain']['p99']:.2f}"
         f" ms; bare sqlite3 commit p50 {stats['bare']['p50']:.2f}, p99 {stats['bare']['p99']:.2f}"
     )
-    r = cr["ratio_domain_over_bare"]
+    be, r = stats["bare+event"], cr["ratio_domain_over_bare_event"]
     print(
-        f"  ratio to bare: p50 {r['p50']:.2f}x, p99 {r['p99']:.2f}x; goal p99 <= "
-        f"{cr['goal_p99_ms']} ms: {cr['goal_verdict']}"
+        f"  bare sqlite3 commit of the ticket + event rows p50 {be['p50']:.2f}, p99 "
+        f"{be['p99']:.2f} ms"
     )
+    print(f"  ticket save p50 {r['p50']:.2f}x bare; goal <= 2x: {cr['goal_p50_verdict']}")
+    print(f"  ticket save p99 {r['p99']:.2f}x bare; goal <= 1.2x: {cr['goal_p99_verdict']}")
     if whatif is not None:
         cmd, wi = whatif
         print(f"\nQueue index what-if  [{cmd}]")

@@ -1,0 +1,83 @@
+"""Ticket and event rows as the store writes them, for the statements that bypass the ORM.
+
+`TicketDesk.create` writes its two rows with fixed INSERT statements on the transaction's
+connection instead of the ORM's unit of work (which cost several times the durable commit).
+The values must be exactly what SQLAlchemy would store, so a row never depends on which path
+wrote it: aware datetimes become naive UTC text with microseconds (SQLAlchemy's SQLite DATETIME
+format), booleans 1/0. A test compares both paths column by column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import instrumentation, make_transient_to_detached
+
+from classroom_support.models import Ticket, TicketEvent
+
+
+def stored_value(value: Any) -> Any:
+    """One Python value as SQLite holds it in this schema."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _insert_sql(table: Table) -> tuple[str, tuple[str, ...]]:
+    names = tuple(c.name for c in table.columns)
+    placeholders = ", ".join("?" for _ in names)
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})", names
+
+
+TICKET_INSERT, TICKET_FIELDS = _insert_sql(Ticket.__table__)  # type: ignore[attr-defined]
+EVENT_INSERT, EVENT_FIELDS = _insert_sql(TicketEvent.__table__)  # type: ignore[attr-defined]
+
+# The next device sequence, the newest HLC, the course session's label and this device's
+# scope (role, halls, all halls), in one statement (each answered from an index or one row).
+CREATE_LOOKUPS = (
+    "SELECT (SELECT max(device_seq) FROM ticket WHERE origin_device = ?), "
+    "(SELECT max(hlc) FROM ticket_event), "
+    "(SELECT course FROM course_session WHERE id = ?), "
+    "(SELECT role FROM sync_state WHERE id = 1), "
+    "(SELECT halls FROM sync_state WHERE id = 1), "
+    "(SELECT all_halls FROM sync_state WHERE id = 1)"
+)
+
+
+def row_values(values: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(stored_value(values[name]) for name in fields)
+
+
+# Every Ticket field that has a default, with it (scalars only: safe to share).
+_TICKET_DEFAULTS = {
+    name: info.get_default(call_default_factory=True)
+    for name, info in Ticket.model_fields.items()
+    if not info.is_required()
+}
+
+
+def ticket_values(given: dict[str, Any]) -> dict[str, Any]:
+    """Every field of a Ticket: `given`, and the model's defaults for the rest."""
+    missing = set(TICKET_FIELDS) - _TICKET_DEFAULTS.keys() - given.keys()
+    if missing:
+        raise ValueError(f"ticket fields without a value: {sorted(missing)}")
+    return {**_TICKET_DEFAULTS, **given}
+
+
+_TICKET_MANAGER = instrumentation.manager_of_class(Ticket)
+
+
+def stored_ticket(values: dict[str, Any]) -> Ticket:
+    """The Ticket whose row was just written with `values`: built the way the ORM builds a
+    loaded row (no per-attribute change tracking, which costs more than the commit) and
+    detached, as a ticket returned from a finished session is."""
+    ticket: Ticket = _TICKET_MANAGER.new_instance()
+    ticket.__dict__.update(values)
+    make_transient_to_detached(ticket)
+    return ticket
