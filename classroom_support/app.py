@@ -97,6 +97,14 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
         self.set_class(i18n.is_rtl(), "-rtl")
         self.ctx.sla.listeners.append(self.on_calendar_result)
         self.ctx.desk.after_change = self.local_change  # send a change up soon after it
+        # A calendar edit's recompute runs in a worker thread, not in the save: the screen
+        # stays responsive, and the notice and the queue's deadlines follow when it is done.
+        recompute = self.ctx.sla.calendar_changed
+        for book in (self.ctx.sessions, self.ctx.closures):
+            book.on_change[:] = [
+                self.calendar_edited if listener == recompute else listener
+                for listener in book.on_change
+            ]
         self.push_screen(QueueScreen())
         self.offer_kept_draft()
         if self.monitor:
@@ -238,7 +246,7 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
         """After a run or a live page: redraw what the pulled changes touch."""
         self._sync_status = (0.0, None)
         if calendar_changed:
-            self.ctx.sla.calendar_changed()  # courses or holidays came down: deadlines move
+            self.calendar_edited(None)  # courses or holidays came down: deadlines move
         if changed:
             self.refresh_queue()
         self.reload_sync_log()
@@ -253,6 +261,11 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
     def _sync_worker_failed(self, event: Worker.StateChanged) -> None:
         # The client reports failures in its result; an exception here is a bug: say so,
         # keep the app running (exit_on_error=False), and let the next run try again.
+        if event.worker.group == "calendar" and event.state == WorkerState.ERROR:
+            # The edit is saved; only the recompute failed (the disk, most likely): the next
+            # monitor run computes the deadlines again.
+            self.notify(data_text(str(event.worker.error)[:200]), severity="error", timeout=15)
+            return
         if event.worker.group not in ("sync", "live") or event.state != WorkerState.ERROR:
             return
         if event.worker.group == "sync":
@@ -304,6 +317,21 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
             self.notify(data_text(text), severity=severity, timeout=15)
         self.bell()
         self.refresh_queue()
+
+    def calendar_edited(self, since: datetime | None = None) -> None:
+        """A session or closure changed (here or by sync): recompute in a worker thread."""
+        self.run_worker(
+            partial(self._recompute_in_thread, since),
+            name="calendar",
+            group="calendar",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _recompute_in_thread(self, since: datetime | None) -> MonitorResult:
+        result = self.ctx.sla.calendar_changed(since, notify=False)
+        self.call_from_thread(self.on_calendar_result, result)
+        return result
 
     def on_calendar_result(self, result: MonitorResult) -> None:
         if result.moved_earlier:

@@ -7,9 +7,11 @@ the CLI uses the same service for `sla due`.
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select as sa_select
@@ -23,6 +25,7 @@ from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import (
     SlaPolicy,
     TicketClocks,
+    headline_due,
     planned_sla_events,
     rung_deadlines,
     ticket_clocks,
@@ -96,6 +99,27 @@ def _marks(text: str) -> set[str]:
     return {m for m in text.split(",") if m}
 
 
+# What a ticket's headline clock needs, for a calendar edit's recompute (plain SQL: the ORM's
+# row handling costs more than the clocks).
+HEADLINE_SQL = (
+    "SELECT ref, hall_code, created_at, priority, channel, first_response_at, resolved_at, "
+    "pauses FROM ticket WHERE is_open = 1 AND ref IN ({marks})"
+)
+
+
+def _pause_spans(text: str) -> list[tuple[datetime, datetime | None]]:
+    """tickets.pause_spans, from the stored JSON text."""
+    return [
+        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
+        for a, b in json.loads(text)
+    ]
+
+
+def _utc(text: str) -> datetime:
+    """A stored naive-UTC timestamp (models.UTCDateTime) as an aware datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
 class SlaService:
     def __init__(self, db: Database, clock: Clock, config: Config, desk: TicketDesk) -> None:
         self.db = db
@@ -111,6 +135,9 @@ class SlaService:
         self.listeners: list[Callable[[MonitorResult], None]] = []
         self.calendar_version = 0
         self.moved_earlier: set[str] = set()  # refs whose deadline a calendar edit pulled in
+        # One evaluation at a time: the monitor job and a calendar edit's recompute run in
+        # worker threads and share the wake-up and deadline tables.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ calendar
 
@@ -141,32 +168,74 @@ class SlaService:
             ]
         return BusinessCalendar.from_config(self.config, sessions, closures)
 
-    def calendar_changed(self, since: datetime | None = None) -> MonitorResult:
+    def calendar_changed(
+        self, since: datetime | None = None, *, notify: bool = True
+    ) -> MonitorResult:
         """A session or closure changed: rebuild, recompute open tickets' deadlines at once,
         and flag those that moved earlier (even into breach).
 
-        `since` is the earliest instant the edit touched: a deadline before it cannot move, so
-        only tickets due at or after it (or never evaluated) are recomputed.
+        `since` is the earliest instant the edit touched. Working time before it is unchanged,
+        so an instant this service computed before `since` (a deadline, a wake-up time) is
+        still right, and one at or after it stays at or after it: only tickets whose deadline
+        is at or after `since` are recomputed now (their headline deadline, what the queue and
+        the notice show), and only wake-up times at or after it are dropped, for the next
+        monitor run. Without `since` (a sync brought several changes) every open ticket is.
+        Blocking: the TUI runs it in a worker thread (app.py). Listeners are told unless
+        `notify` is False (the caller then delivers the result itself).
         """
-        self._calendars.clear()
-        self._wake.clear()  # every wake-up time was computed on the old calendar
-        self.calendar_version += 1
-        before = dict(self._last_due)
-        refs: set[str] | None = None
-        if since is not None and before:
-            with self.db.read() as s:
-                open_refs = set(
-                    s.exec(sa_select(Ticket.ref).where(col(Ticket.is_open).is_(True))).scalars()
-                )
-            refs = {r for r in open_refs if r not in before or before[r] >= since}
-        result = self.run(record=False, notify=False, refs=refs)
-        result.moved_earlier = sorted(
-            ref for ref, due in self._last_due.items() if ref in before and due < before[ref]
-        )
-        self.moved_earlier.update(result.moved_earlier)
-        for listener in self.listeners:
-            listener(result)
+        with self._lock:
+            self._calendars.clear()
+            self.calendar_version += 1
+            before = dict(self._last_due)
+            if since is None or not before:
+                self._wake.clear()
+                result = self.run(record=False, notify=False)
+            else:
+                for ref, (wake, _hlc) in list(self._wake.items()):
+                    if wake is not None and wake >= since:
+                        del self._wake[ref]
+                refs = [ref for ref, due in before.items() if due >= since]
+                result = MonitorResult(checked=self._recompute_dues(refs))
+            result.moved_earlier = sorted(
+                ref for ref, due in self._last_due.items() if ref in before and due < before[ref]
+            )
+            self.moved_earlier.update(result.moved_earlier)
+        if notify:
+            for listener in self.listeners:
+                listener(result)
         return result
+
+    def _recompute_dues(self, refs: list[str]) -> int:
+        """The headline deadline of each of these open tickets on the current calendar, into
+        `_last_due` (a closed one is dropped). Reads only what the clocks need, with plain
+        SQL; returns how many were evaluated."""
+        now = self.clock.now()
+        found: set[str] = set()
+        with self.db.read() as s:
+            conn = s.connection()
+            for i in range(0, len(refs), 500):
+                chunk = refs[i : i + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows = conn.exec_driver_sql(HEADLINE_SQL.format(marks=marks), tuple(chunk))
+                for ref, hall, created, priority, channel, first, resolved, pauses in rows:
+                    found.add(ref)
+                    due = headline_due(
+                        self.calendar(hall),
+                        self.policy,
+                        created_at=_utc(created),
+                        priority=priority,
+                        channel=channel,
+                        first_response_at=_utc(first) if first else None,
+                        resolved_at=_utc(resolved) if resolved else None,
+                        pauses=lambda text=pauses: _pause_spans(text),
+                        now=now,
+                    )
+                    if due is not None:
+                        self._last_due[ref] = due
+        for ref in refs:
+            if ref not in found:
+                self._last_due.pop(ref, None)  # closed since: no deadline to show
+        return len(found)
 
     def seed_closures(self) -> None:
         """The default holiday list goes into the database once; after that it is edited there."""
@@ -230,6 +299,12 @@ class SlaService:
         (their last HLC moved), and those whose next state change (warning, deadline, next
         rung) has come. Everything else is asleep until its wake-up time. `refs` forces a set.
         """
+        with self._lock:
+            return self._run(now, record=record, notify=notify, refs=refs)
+
+    def _run(
+        self, now: datetime | None, *, record: bool, notify: bool, refs: set[str] | None
+    ) -> MonitorResult:
         now = now or self.clock.now()
         result = MonitorResult()
         with self.db.read() as s:

@@ -10,7 +10,7 @@ ticket to L2, each rung's own further target moves it to the next, until the top
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -177,6 +177,30 @@ def ticket_clocks(
         pauses,
     )
     return TicketClocks(fr, res)
+
+
+def headline_due(
+    cal: BusinessCalendar,
+    policy: SlaPolicy,
+    *,
+    created_at: datetime,
+    priority: str,
+    channel: str,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+    pauses: Callable[[], Sequence[tuple[datetime, datetime | None]]],
+    now: datetime,
+) -> datetime | None:
+    """`ticket_clocks(...).headline.due`, evaluating only the headline clock (what a calendar
+    edit must show at once). `pauses` is asked only when the resolution clock is the one."""
+    if first_response_at is None:
+        target = policy.target("first_response", priority, channel)
+        return evaluate_clock(cal, policy, "first_response", created_at, target, now).due
+    target = policy.target("resolution", priority, channel)
+    clock = evaluate_clock(
+        cal, policy, "resolution", created_at, target, now, resolved_at, pauses()
+    )
+    return clock.due
 
 
 # --------------------------------------------------------------------------- the ladder

@@ -187,6 +187,7 @@ async def test_calendar_edit_flags_an_earlier_deadline(make_app: MakeApp) -> Non
             *"22:00",
             "enter",
         )
+        await app.workers.wait_for_complete()  # the recompute runs in a worker thread
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()

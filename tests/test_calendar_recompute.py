@@ -1,0 +1,153 @@
+"""A calendar edit recomputes only what it can move, off the UI thread, with the same result as
+recomputing every open ticket from scratch."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from itertools import count
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from conftest import pin_device
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from textual.widgets import DataTable
+
+from classroom_support.app import ClassroomSupportApp
+from classroom_support.clock import FixedClock
+from classroom_support.context import AppContext
+from classroom_support.monitor import SlaService
+from classroom_support.screens.queue import QueueScreen
+from classroom_support.sessions import ClosureDraft, SessionDraft
+from classroom_support.tickets import PRIORITIES, TicketDraft
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+START = datetime(2026, 11, 20, 9, 0, tzinfo=RIYADH)
+NAMES = count()
+
+ticket_plans = st.lists(
+    st.tuples(
+        st.integers(0, 4 * 24 * 60),  # minutes after START when it is filed
+        st.sampled_from(PRIORITIES),
+        st.sampled_from(("none", "responded", "paused", "resumed", "resolved")),
+        st.integers(1, 600),  # minutes until that step
+    ),
+    min_size=1,
+    max_size=15,
+)
+edits = st.one_of(
+    st.tuples(
+        st.just("session"),
+        st.integers(-3, 4),  # day, relative to "now"
+        st.integers(0, 23 * 60),  # start minute
+        st.integers(30, 8 * 60),  # length in minutes
+    ),
+    st.tuples(st.just("closure"), st.integers(-3, 4), st.just(0), st.integers(0, 2)),
+)
+
+
+def file_tickets(ctx: AppContext, clock: FixedClock, plans: list[Any]) -> None:
+    for offset, priority, step, later in sorted(plans):
+        clock.set(START + timedelta(minutes=offset))
+        ref = ctx.desk.create(TicketDraft(title="x", priority=priority)).ref
+        if step == "none":
+            continue
+        clock.advance(timedelta(minutes=later))
+        if step == "resolved":
+            ctx.desk.resolve(ref)
+            continue
+        ctx.desk.respond(ref, "on it")
+        if step in ("paused", "resumed"):
+            ctx.desk.pause(ref)
+        if step == "resumed":
+            clock.advance(timedelta(minutes=later))
+            ctx.desk.resume(ref)
+
+
+def headline_dues(sla: SlaService) -> dict[str, datetime]:
+    return dict(sla._last_due)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plans=ticket_plans, edit=edits, later=st.integers(0, 3 * 24 * 60))
+def test_an_edit_recomputes_the_same_deadlines_as_a_full_recompute(
+    make_ctx: Callable[..., AppContext],
+    clock: FixedClock,
+    plans: list[Any],
+    edit: tuple[str, int, int, int],
+    later: int,
+) -> None:
+    ctx = make_ctx(name=f"ctx{next(NAMES)}")
+    pin_device(ctx)
+    file_tickets(ctx, clock, plans)
+    now = clock.now() + timedelta(minutes=later)
+    clock.set(now)
+    ctx.sla.run(record=False, notify=False)
+    before = headline_dues(ctx.sla)
+
+    kind, day_offset, start, length = edit
+    day = now.astimezone(RIYADH).date() + timedelta(days=day_offset)
+    if kind == "session":
+        begins = datetime.combine(day, datetime.min.time(), RIYADH) + timedelta(minutes=start)
+        ends = begins + timedelta(minutes=length)
+        ctx.sessions.add(
+            SessionDraft("Evening", "", f"{day}", f"{begins:%H:%M}", f"{ends:%H:%M}")
+        )  # the context wires the recompute straight to the edit (no UI here)
+    else:
+        ctx.closures.add(ClosureDraft("Closed", f"{day}", f"{day + timedelta(days=length)}"))
+    edited = headline_dues(ctx.sla)
+    moved = ctx.sla.moved_earlier
+
+    # The straightforward recompute: a fresh service evaluates every open ticket.
+    fresh = SlaService(ctx.db, ctx.clock, ctx.config, ctx.desk)
+    fresh.run(record=False, notify=False)
+    expected = headline_dues(fresh)
+    assert {ref: edited[ref] for ref in expected} == expected
+    assert moved == {ref for ref, due in expected.items() if ref in before and due < before[ref]}
+
+
+async def test_the_screen_takes_keys_while_the_recompute_runs(
+    make_app: Callable[..., ClassroomSupportApp], monkeypatch: Any
+) -> None:
+    app = make_app()
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))  # type: ignore[attr-defined]
+    ref = ctx.desk.create(TicketDraft(title="Projector dead")).ref
+    ctx.sla.run(record=False, notify=False)
+    release = threading.Event()
+    entered = threading.Event()
+    seen: dict[str, Any] = {}
+    recompute = ctx.sla.calendar_changed
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        seen["ui_thread"] = threading.current_thread() is threading.main_thread()
+        entered.set()
+        seen["released"] = release.wait(timeout=30)
+        return recompute(*args, **kwargs)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(ctx.sla, "calendar_changed", gated)
+        await pilot.press("c", "a", *"Evening course", "tab", "tab", *["backspace"] * 10)
+        await pilot.press(*"2026-11-28", "tab", *"17:00", "tab", *"22:00", "enter")
+        await pilot.pause()
+        assert entered.wait(timeout=30)
+        # The recompute is held; the sessions screen lists the new course and takes keys.
+        assert not release.is_set()
+        assert "Evening course" in str(app.screen.query_one("#sessions", DataTable).get_row_at(0))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        assert ref not in ctx.sla.moved_earlier  # not yet: the result comes when it is ready
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert seen == {"ui_thread": False, "released": True}
+        assert ref in ctx.sla.moved_earlier
+        cell = str(app.screen.query_one("#queue", DataTable).get_cell(ref, "due"))
+        assert cell.startswith("⚠")  # the queue shows the earlier deadline
