@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from classroom_support.clock import DEVICE_TIME_KEY, Clock, CorrectedClock
@@ -23,7 +23,7 @@ from classroom_support.config import Config
 from classroom_support.db import Database
 from classroom_support.hlc import HLC, tick
 from classroom_support.i18n import tr
-from classroom_support.models import DeviceIdentity, Ticket, TicketEvent
+from classroom_support.models import STATUS_RANK_SQL, DeviceIdentity, Ticket, TicketEvent
 from classroom_support.permissions import (
     CONTACT_CENTRE,
     DeviceScope,
@@ -774,31 +774,29 @@ class TicketDesk:
                     )
                 )
             )
-        order: Any
+        # (expression, descending) in the order of the queue's indexes (migration 0008);
+        # "descending" reverses every term, so the same index is read backwards.
+        created = col(Ticket.created_at)
+        terms: list[tuple[Any, bool]]
         if query.sort == "priority":
-            rank = col(Ticket.priority_rank)
-            orders = [rank.asc() if query.descending else rank.desc(), col(Ticket.created_at).asc()]
+            terms = [(col(Ticket.priority_rank), True), (created, False)]
         elif query.sort == "status":
-            order = case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status)
-            orders = [
-                order.desc() if query.descending else order.asc(),
-                col(Ticket.created_at).asc(),
-            ]
+            terms = [(literal_column(f"({STATUS_RANK_SQL})"), False), (created, False)]
         elif query.sort == "ref":
-            c = col(Ticket.ref)
-            orders = [c.desc() if query.descending else c.asc()]
+            terms = [(col(Ticket.ref), False)]  # unique: needs no tie-breaker
         elif query.sort == "seat":
-            c = col(Ticket.seat)
-            orders = [c.desc() if query.descending else c.asc(), col(Ticket.created_at).asc()]
+            terms = [(col(Ticket.seat), False), (created, False)]
         else:  # age: oldest first, the ticket waiting longest is on top
-            c = col(Ticket.created_at)
-            orders = [c.desc() if query.descending else c.asc()]
+            terms = [(created, False)]
+        if query.sort != "ref":
+            terms.append((col(Ticket.id), False))
+        orders = [expr.desc() if desc != query.descending else expr.asc() for expr, desc in terms]
         with self.db.read() as s:
             total = s.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
             rows = s.exec(
                 select(Ticket)
                 .where(*conditions)
-                .order_by(*orders, col(Ticket.id))
+                .order_by(*orders)
                 .offset(query.offset)
                 .limit(query.limit)
             ).all()
