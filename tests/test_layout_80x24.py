@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from conftest import set_role
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
@@ -131,6 +132,7 @@ async def test_session_dialog_every_field_and_the_error(make_app: MakeApp, langu
 @pytest.mark.parametrize("language", ["en", "ar"])
 async def test_rca_form_owner_and_the_hint(make_app: MakeApp, language: str) -> None:
     app = make_app(language=language, demo=True)
+    set_role(app.ctx, "level2")  # who records root-cause analyses (a hall desk does not)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter", "R")  # the first ticket is breached
         await pilot.pause()
