@@ -158,3 +158,44 @@ def test_routes_travel_through_the_server_and_bad_ones_are_refused(
     assert reasons[to_hall] == "forbidden_role: The hall routes tickets to Level 2 only"
     assert reasons[malformed] == "bad_payload: to"
     assert central.store.ticket(own.ref).with_desk == "level2"
+
+
+async def test_the_route_key_on_the_detail(make_app: Callable[..., object]) -> None:
+    """g: pick the desk (one digit), an optional note; the title says who has it."""
+    from textual.widgets import Static
+
+    from classroom_support.app import ClassroomSupportApp
+    from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
+    from classroom_support.screens.ticket_detail import TicketDetailScreen
+
+    app = make_app()
+    assert isinstance(app, ClassroomSupportApp)
+    set_role(app.ctx, "contact-centre", halls="A101")
+    ref = app.ctx.desk.create(TicketDraft(title="Caller: no network", channel="phone")).ref
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(TicketDetailScreen(ref))
+        await pilot.pause()
+        title = str(app.screen.query_one("#detail-title", Static).render())
+        assert "with: Contact centre" in title  # a call it logged stays with it until routed
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoicePrompt)
+        await pilot.press("2")  # Level 2
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"switch port 12", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketDetailScreen)
+        assert app.ctx.desk.get(ref).with_desk == "level2"
+        title = str(app.screen.query_one("#detail-title", Static).render())
+        assert "with: Level 2" in title
+        [event] = [e for e in app.ctx.desk.history(app.ctx.desk.get(ref).id) if e.kind == "route"]
+        assert event.payload == '{"to": {"level2": true}, "note": "switch port 12"}'
+
+        set_role(app.ctx, "manager", all_halls=True)
+        app.screen.load()  # type: ignore[attr-defined]
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, TicketDetailScreen)  # dimmed: nothing asked
+        toasts = [str(n.message) for n in app._notifications]
+        assert any("A Manager desk does not route tickets" in t for t in toasts)

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from classroom_support.config import Config
 from classroom_support.i18n import language, tr
+from classroom_support.permissions import route_target
 from classroom_support.widgets import data_text
 
 # Events only the SLA monitor records (sla_policy.planned_sla_events).
@@ -34,6 +35,7 @@ DETAIL_KEYS = {
     "what": "field.rca_what",
     "action": "field.rca_action",
     "owner": "field.rca_owner",
+    "to": "field.route_to",
 }
 # What a `created` event shows when opened in full (its row shows the problem only).
 CREATED_KEYS = (
@@ -71,6 +73,10 @@ def _value(config: Config, key: str, value: Any) -> str:
         return tr(f"rca.{value}")
     if key == "step":
         return rung_title(config, str(value))
+    if key == "to":  # a route: "Level 2" or "Hall A101"
+        target = route_target({"to": value})
+        if target is not None:
+            return tr("role.level2") if target[0] == "level2" else tr("scope.hall", halls=target[1])
     return str(value)
 
 

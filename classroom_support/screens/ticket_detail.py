@@ -16,6 +16,7 @@ from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import Ticket
+from classroom_support.routing import route_ticket, with_text
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.history import (
     HistoryEntryScreen,
@@ -44,7 +45,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "reopen": ("resolved", "verified"),
     "rca": ("new", "in_progress", "waiting", "resolved", "verified"),
     "edit": EDITABLE_STATUSES,
+    "route": ("new", "in_progress", "waiting", "resolved"),
 }
+# Where `g` can send a ticket (a ticket never goes back to the contact centre).
+ROUTE_TARGETS = ("hall", "level2")
 # The event each action writes: this desk's role is asked about that event (permissions.py).
 ACTION_KINDS = {
     "respond": "responded",
@@ -59,6 +63,7 @@ ACTION_KINDS = {
     "reopen": "reopened",
     "rca": "rca_recorded",
     "edit": "edited",
+    "route": "route",
 }
 
 # At 80 columns What and By narrow so Details keeps 20 (columns.py).
@@ -93,6 +98,7 @@ class TicketDetailScreen(AppScreen[None]):
         Binding("v", "verify", "key.verify", id="verify"),
         Binding("o", "reopen", "key.reopen", id="reopen"),
         Binding("R", "rca", "key.rca", id="record-rca", key_display="R"),
+        Binding("g", "route", "key.route", id="route-ticket"),
         Binding("t", "ticket_qr", "key.ticket_qr", id="ticket-qr"),
         Binding("k", "knowledge_base", "key.kb", id="ticket-knowledge-base"),
         # Priority: the History table would otherwise take Enter (and hide it from help).
@@ -177,7 +183,13 @@ class TicketDetailScreen(AppScreen[None]):
         self.ticket = ticket
         self._scope = None  # read the role again (a sync may have changed it)
         zone = ctx.config.zone
-        title = f"{tr('detail.title', ref=ticket.ref)} · {tr(f'status.{ticket.status}')}"
+        title = " · ".join(
+            (
+                tr("detail.title", ref=ticket.ref),
+                tr(f"status.{ticket.status}"),
+                tr("detail.with", desk=with_text(ticket)),
+            )
+        )
         self.query_one("#detail-title", Static).update(data_text(title))
 
         def local(dt: Any) -> str:
@@ -556,6 +568,32 @@ class TicketDetailScreen(AppScreen[None]):
                 self.run(event_key, lambda: change(value))
 
         self.app.push_screen(ChoicePrompt(tr(title_key), options, prefix, current), picked)
+
+    def action_route(self) -> None:
+        """To its hall or to Level 2 (one digit), then an optional note."""
+        assert self.ticket is not None
+        ticket = self.ticket
+        current = ticket.with_desk  # as priority and category: the current one is marked
+        marked = current if current in ROUTE_TARGETS else ROUTE_TARGETS[0]
+
+        def noted(level2: bool) -> Callable[[str], object]:
+            return lambda text: route_ticket(self.ctx.desk, self.ref, level2=level2, note=text)
+
+        def picked(value: str | None) -> None:
+            if value is None or value == current:
+                return
+            to = {"level2": True} if value == "level2" else {"hall": ticket.hall_code}
+            reason = self.ctx.desk.permitted("route", {"to": to})  # say no before asking
+            if reason is not None:
+                self.notify(data_text(reason), severity="warning")
+                self.app.bell()
+                return
+            self.ask("detail.prompt.route", "event.route", noted(value == "level2"))
+
+        choice = ChoicePrompt(
+            tr("detail.pick.route", ref=ticket.ref), ROUTE_TARGETS, "route", marked
+        )
+        self.app.push_screen(choice, picked)
 
     def action_priority(self) -> None:
         assert self.ticket is not None
