@@ -827,7 +827,12 @@ class TicketDesk:
             return list(
                 s.exec(
                     select(Ticket)
-                    .where(col(Ticket.is_open).is_(True), Ticket.escalation_level > 0)
+                    # Resolved (awaiting verification) is no longer an escalation to act on.
+                    .where(
+                        col(Ticket.is_open).is_(True),
+                        Ticket.escalation_level > 0,
+                        Ticket.status != "resolved",
+                    )
                     .order_by(col(Ticket.escalation_level).desc(), col(Ticket.created_at))
                 ).all()
             )

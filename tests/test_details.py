@@ -19,6 +19,7 @@ from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.context import AppContext
 from classroom_support.i18n import display, tr
 from classroom_support.screens.queue import STATUS_FILTERS
+from classroom_support.screens.sla_screens import EscalationsScreen
 from classroom_support.screens.sync_log import SyncLogScreen, SyncSetupScreen
 from classroom_support.screens.ticket_detail import TicketDetailScreen
 from classroom_support.screens.trainee_qr import KioskScreen, TraineeScreen
@@ -280,3 +281,44 @@ async def test_kiosk_names_tab_when_codes_take_turns(
             assert display(tr("qr.kiosk.next", key="Tab")) in hint
         else:  # both codes on screen: no Tab
             assert "Tab" not in hint
+
+
+async def test_escalations_over_by_ticks_and_resolved_tickets_leave(make_app: MakeApp) -> None:
+    app = make_app()
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=RIYADH))
+    waiting = ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
+    solved = ctx.desk.create(TicketDraft(title="Wi-Fi down", category="network")).ref
+    ctx.clock.set(datetime(2026, 12, 7, 12, 0, tzinfo=RIYADH))  # Monday noon: open, breached
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.check_sla()
+        ctx.desk.resolve(solved, "router restarted")
+        app.push_screen(EscalationsScreen())
+        await pilot.pause()
+        table = app.screen.query_one("#escalations", DataTable)
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == [waiting]
+        before = str(table.get_cell(waiting, "over"))
+        ctx.clock.advance(timedelta(seconds=5))
+        app.screen.tick_over()  # what the 1 Hz timer runs, on the injected clock
+        after = str(table.get_cell(waiting, "over"))
+        assert after != before and after.endswith(":05")
+
+
+async def test_detail_countdown_ticks_on_the_injected_clock(make_app: MakeApp) -> None:
+    app = make_app()
+    ctx = app.ctx
+    ref = ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.push_screen(TicketDetailScreen(ref))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TicketDetailScreen)
+
+        def clocks() -> str:
+            return str(screen.query_one("#detail-clocks", Static).render())
+
+        assert "48:00:00 left" in clocks()
+        ctx.clock.advance(timedelta(seconds=7))
+        screen.tick()  # what the 1 Hz timer runs
+        await pilot.pause()
+        assert "47:59:53 left" in clocks()

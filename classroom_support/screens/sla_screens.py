@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,31 @@ class EscalationsScreen(AppScreen[None]):
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
+        self.live: dict[str, Ticket] = {}  # rows still unanswered: their "Over by" grows
         self.populate()
+        self.set_interval(1, self.tick_over)
+
+    def over_text(self, ticket: Ticket, now: datetime) -> tuple[str, bool]:
+        """How far past the first-response deadline, and whether that still grows."""
+        clocks = self.ctx.sla.clocks(ticket, now)
+        due = clocks.first_response.due
+        if due is None:
+            return "—", False
+        stopped = clocks.first_response.stopped_at
+        late = self.ctx.sla.calendar(ticket.hall_code).between(due, stopped or now)
+        return hms(late), stopped is None
+
+    def tick_over(self) -> None:
+        """Once a second, the unanswered rows' "Over by" (working time; it stands still when
+        the hall is closed). Only cells that changed are repainted."""
+        if self.rebuilding or not self.is_current or not self.live:
+            return
+        table = self.query_one("#escalations", DataTable)
+        now = self.ctx.clock.now()
+        for ref, ticket in self.live.items():
+            text, _ = self.over_text(ticket, now)
+            if text != str(table.get_cell(ref, "over")):
+                table.update_cell(ref, "over", data_text(text))
 
     def populate(self) -> None:
         table = self.query_one("#escalations", DataTable)
@@ -103,16 +128,15 @@ class EscalationsScreen(AppScreen[None]):
         now = ctx.clock.now()
         arabic = language() == "ar"
         rows = ctx.desk.escalated()
+        self.live = {}
         people = local_people(ctx.db)  # the synced staff directory: names where it has them
         for t in rows:
             ladder = ctx.config.escalation
             step = ladder[min(t.escalation_level, len(ladder) - 1)]
             who = responsible_names(step, t.hall_code, people, ctx.config, arabic)
-            clocks = ctx.sla.clocks(t, now)
-            over = "—"
-            if clocks.first_response.due is not None:
-                end = clocks.first_response.stopped_at or now
-                over = hms(ctx.sla.calendar(t.hall_code).between(clocks.first_response.due, end))
+            over, growing = self.over_text(t, now)
+            if growing:
+                self.live[t.ref] = t
             table.add_row(
                 t.ref,
                 data_text(

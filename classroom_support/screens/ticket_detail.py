@@ -140,7 +140,31 @@ class TicketDetailScreen(AppScreen[None]):
     def on_mount(self) -> None:
         self.seen_generation = self.ctx.db.watcher().generation
         self.populate()
-        self.set_interval(1, self.follow_database)
+        self.set_interval(1, self.tick)
+
+    def tick(self) -> None:
+        """Once a second: follow the database, else move the countdown (as the queue does)."""
+        if not self.follow_database():
+            self.tick_clocks()
+
+    def tick_clocks(self) -> None:
+        """The clock lines show seconds: redraw them while a clock runs, and only when their
+        text changed (a stopped or paused ticket costs one clock evaluation a second)."""
+        ticket = self.ticket
+        if self.rebuilding or not self.is_current or ticket is None:
+            return
+        clocks = self.ctx.sla.clocks(ticket, self.ctx.clock.now())
+        running = [
+            c
+            for c in (clocks.first_response, clocks.resolution)
+            if c.stopped_at is None and c.state != "paused"
+        ]
+        if not running:
+            return
+        text = "\n".join(self.clock_lines(ticket))
+        if text != self.clocks_text:
+            self.clocks_text = text
+            self.query_one("#detail-clocks", Static).update(data_text(text, single_line=False))
 
     def follow_database(self) -> bool:
         """Redraw when another writer changed this ticket (a sync pulled a note): one
@@ -224,8 +248,9 @@ class TicketDetailScreen(AppScreen[None]):
             data_text(f"{tr('field.title')}: {ticket.title}", single_line=False, limit=4000)
         )
         self.show_suggestions(ticket)
+        self.clocks_text = "\n".join(self.clock_lines(ticket))
         self.query_one("#detail-clocks", Static).update(
-            data_text("\n".join(self.clock_lines(ticket)), single_line=False)
+            data_text(self.clocks_text, single_line=False)
         )
         conflicts = self.query_one("#detail-conflicts", Static)
         conflicts.set_class(ticket.conflicts == 0, "hidden")
