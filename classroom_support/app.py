@@ -248,6 +248,7 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
         if calendar_changed:
             self.calendar_edited(None)  # courses or holidays came down: deadlines move
         if changed:
+            self.tell_routed()  # before the redraw: told once, then only marked new
             self.refresh_queue()
         self.reload_sync_log()
         self.refresh_headers()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from classroom_support.i18n import tr
+from classroom_support.routed import MAX_TOASTS, routed_target, take_arrivals
 from classroom_support.sync import LIVE_WAIT_S, Backoff, LiveResult
 
 if TYPE_CHECKING:
@@ -115,6 +116,28 @@ class LiveUpdates(_Base):
         if wait > 0:
             return tr("synclog.live_retry", seconds=max(1, round(wait)))
         return tr("synclog.live_off")
+
+    # ------------------------------------------------------------------ routed to this desk
+
+    def tell_routed(self) -> None:
+        """A pull brought tickets newly routed to this desk: a toast each (a count past a few)
+        and the bell once. Each route event is told once (routed.take_arrivals records it)."""
+        from classroom_support.routing import with_text
+        from classroom_support.widgets import data_text
+
+        target = routed_target(self.ctx.desk.scope().role)
+        arrivals = take_arrivals(self.ctx.db, target, self.ctx.desk.device.device_id)
+        if not arrivals:
+            return
+        if len(arrivals) > MAX_TOASTS:
+            desk = with_text(arrivals[-1].ticket)
+            self.notify(data_text(tr("routed.arrived_many", count=len(arrivals), desk=desk)))
+        else:
+            for a in arrivals:
+                t = a.ticket
+                message = tr("routed.arrived", ref=t.ref, desk=with_text(t), title=t.title)
+                self.notify(data_text(message))
+        self.bell()
 
     # ------------------------------------------------------------------ push soon after a change
 

@@ -100,6 +100,20 @@ def _edit(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
     return edit_ticket(desk, args.ref, values)
 
 
+def _route_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", default="", help="level2, or hall (the ticket's own hall)")
+    parser.add_argument("--note", default="", help="a note for whoever receives it")
+
+
+def _route(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
+    """The ticket screen's route key: to Level 2 or back to the ticket's hall."""
+    from classroom_support.routing import route_ticket
+
+    if args.to not in ("level2", "hall"):
+        raise ValidationError("routed_to", "routed.bad_to")
+    return route_ticket(desk, args.ref, level2=args.to == "level2", note=args.note)
+
+
 def _reopen(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
     # The screen's reopen prompt requires a reason; so does the command.
     if not args.reason.strip():
@@ -192,7 +206,14 @@ ACTIONS: tuple[TicketAction, ...] = (
         _edit_options,
         _edit,
     ),
-    # New desk actions (e.g. `route`) join here: one entry, calling their TicketDesk method.
+    TicketAction(
+        "route",
+        "hand the ticket to Level 2 or to its hall's technician",
+        "routed.event",
+        _route_options,
+        _route,
+    ),
+    # New desk actions join here: one entry, calling their TicketDesk method.
 )
 NAMES = tuple(a.name for a in ACTIONS)
 

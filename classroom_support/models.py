@@ -311,3 +311,15 @@ class PersonRow(SQLModel, table=True):
     halls: str = ""  # comma-separated hall codes
     email: str = ""
     lang: str = ""
+
+
+class RouteSeen(SQLModel, table=True):
+    """This desk's own record of the route events it has seen (routed.py), never synced: the
+    one it last opened the ticket after (it shows as new until then) and the one it was last
+    told about (the toast and bell ring once per arrival)."""
+
+    __tablename__ = "route_seen"
+
+    ticket_id: str = Field(primary_key=True)
+    opened_event: str = ""
+    told_event: str = ""

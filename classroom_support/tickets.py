@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_
+from sqlalchemy import func, literal_column, not_, or_
 from sqlmodel import Session, col, select
 
 from classroom_support.clock import DEVICE_TIME_KEY, Clock, CorrectedClock
@@ -31,6 +31,7 @@ from classroom_support.permissions import (
     scope_from_text,
     stored_scope,
 )
+from classroom_support.routed import routed_condition
 from classroom_support.syncwire import FoldEvent
 from classroom_support.ticket_rows import (
     CREATE_LOOKUPS,
@@ -419,6 +420,8 @@ class QueueQuery:
     descending: bool = False
     offset: int = 0
     limit: int = 100
+    # "level2" / "hall": the tickets routed to this desk come first (routed.py); "": none.
+    routed_to: str = ""
 
 
 @dataclass
@@ -791,17 +794,31 @@ class TicketDesk:
         if query.sort != "ref":
             terms.append((col(Ticket.id), False))
         orders = [expr.desc() if desc != query.descending else expr.asc() for expr, desc in terms]
+        routed = routed_condition(query.routed_to)
         with self.db.read() as s:
-            total = s.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
-            rows = s.exec(
-                select(Ticket)
-                .where(*conditions)
-                .order_by(*orders)
-                .offset(query.offset)
-                .limit(query.limit)
-            ).all()
+
+            def count(*where: Any) -> int:
+                return s.exec(select(func.count()).select_from(Ticket).where(*where)).one()
+
+            def page(where: list[Any], offset: int, limit: int) -> list[Ticket]:
+                found = s.exec(
+                    select(Ticket).where(*where).order_by(*orders).offset(offset).limit(limit)
+                ).all()
+                return list(found)
+
+            total = count(*conditions)
+            if routed is None:
+                rows = page(conditions, query.offset, query.limit)
+            else:
+                # Routed to this desk first (routed.py), then the rest: two reads in the same
+                # index order, paged across the seam, rather than a sort of every open ticket.
+                first = count(*conditions, routed)
+                rows = page([*conditions, routed], query.offset, query.limit)
+                if len(rows) < query.limit:
+                    rest_offset = max(0, query.offset - first)
+                    rows += page([*conditions, not_(routed)], rest_offset, query.limit - len(rows))
         return QueuePage(
-            rows=list(rows), total=total, offset=query.offset, limit=query.limit, query=query
+            rows=rows, total=total, offset=query.offset, limit=query.limit, query=query
         )
 
     def blocking(

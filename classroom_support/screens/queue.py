@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Static
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.i18n import tr, ui
 from classroom_support.models import Ticket
+from classroom_support.routed import mark_opened, new_ids, routed_target
 from classroom_support.screens.base import AppScreen
 from classroom_support.tickets import (
     OPEN_STATUSES,
@@ -110,6 +111,7 @@ class QueueScreen(AppScreen[None]):
         self.page: QueuePage | None = None
         self.last_saved = ""
         self.visible_tickets: dict[str, Ticket] = {}
+        self.new_routed: set[str] = set()  # ids on this page routed to this desk, not opened
         self.seen_generation = 0  # the database change generation this table shows
         # A desk over several halls: None shows them all, a code shows that hall only.
         self.multi_hall = False
@@ -159,6 +161,9 @@ class QueueScreen(AppScreen[None]):
         hall = self.hall_filter if multi else self.ctx.config.hall
         if hall != self.query_state.hall_code:
             self.query_state = replace(self.query_state, hall_code=hall, offset=0)
+        target = routed_target(self.ctx.desk.scope().role)
+        if target != self.query_state.routed_to:
+            self.query_state = replace(self.query_state, routed_to=target, offset=0)
 
     @property
     def columns(self) -> tuple[ColumnSpec, ...]:
@@ -176,6 +181,7 @@ class QueueScreen(AppScreen[None]):
             self.query_state = replace(self.query_state, offset=0)
             page = self.ctx.desk.queue(self.query_state)
         self.page = page
+        self.new_routed = new_ids(self.ctx.db, page.rows, self.query_state.routed_to)
         now = self.ctx.clock.now()
         self.visible_tickets = {t.ref: t for t in page.rows}
         rows = [self.row_cells(t, now) for t in page.rows]
@@ -196,7 +202,7 @@ class QueueScreen(AppScreen[None]):
     def row_cells(self, t: Ticket, now: datetime) -> dict[str, str | Content]:
         """Every column's text for one ticket, before the layout picks and cuts."""
         return {
-            "ref": t.ref,
+            "ref": f"{tr('queue.new_mark')}{t.ref}" if t.id in self.new_routed else t.ref,
             "hall": t.hall_code,
             "age": age_text(t.created_at, now),
             "due": self.due_cell(t, now),
@@ -364,10 +370,10 @@ class QueueScreen(AppScreen[None]):
         else:
             empty.add_class("hidden")
             table.remove_class("hidden")
-        status_line = self.query_one("#queue-status", Static)
-        status_line.update(
-            data_text(tr("queue.last_saved", ref=self.last_saved)) if self.last_saved else ""
-        )
+        parts = [tr("queue.new_routed", count=len(self.new_routed))] if self.new_routed else []
+        if self.last_saved:
+            parts.append(tr("queue.last_saved", ref=self.last_saved))
+        self.query_one("#queue-status", Static).update(data_text(" · ".join(parts)))
 
     def selected_ref(self) -> str | None:
         table = self.query_one("#queue", DataTable)
@@ -416,6 +422,9 @@ class QueueScreen(AppScreen[None]):
         from classroom_support.screens.ticket_detail import TicketDetailScreen
 
         ref = str(event.row_key.value)
+        opened = self.visible_tickets.get(ref)
+        if opened is not None and opened.id in self.new_routed:
+            mark_opened(self.ctx.db, opened.id)  # no longer new (until routed again)
         self.app.push_screen(TicketDetailScreen(ref), lambda _: self.reload())
 
     def action_search(self) -> None:
