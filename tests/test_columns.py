@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from classroom_support.columns import ColumnSpec, fit_columns, total_width
-from classroom_support.screens.queue import QUEUE_COLUMNS
+from classroom_support.screens.queue import QUEUE_COLUMNS as ALL_COLUMNS
+
+# A hall laptop's queue: the Hall column is only for desks over several halls.
+QUEUE_COLUMNS = tuple(c for c in ALL_COLUMNS if c.key != "hall")
 
 # What a typical page holds (header included): demo data in English.
 NATURAL = {
@@ -87,9 +90,15 @@ def test_columns_never_go_below_their_minimum_even_when_nothing_fits() -> None:
 
 
 def test_adding_a_column_is_one_spec() -> None:
-    # A Hall column for multi-hall desks: shown when there is room, dropped before Seat.
-    hall = ColumnSpec("hall", "field.hall", 4, 6, drop=3)
-    columns = (*QUEUE_COLUMNS[:1], hall, *QUEUE_COLUMNS[1:])
+    # A multi-hall desk's Hall column: one more spec, kept at every width.
     natural = {**NATURAL, "hall": 5}
-    assert keys(fit_columns(columns, 160, natural))[1] == "hall"
-    assert "hall" not in keys(fit_columns(columns, 80, natural))
+    wide = keys(fit_columns(ALL_COLUMNS, 160, natural))
+    assert wide[:2] == ["ref", "hall"]
+    narrow = fit_columns(ALL_COLUMNS, 80, natural)
+    assert set(keys(narrow)) == ESSENTIAL | {"hall"}
+    assert total_width(narrow) == 80
+    # And one that may go: dropped with Age, first, on a narrow terminal; shown on a wide one.
+    extra = ColumnSpec("trainer", "field.trainer", 6, 10, drop=1)
+    columns = (*QUEUE_COLUMNS, extra)
+    assert "trainer" in keys(fit_columns(columns, 160, NATURAL))
+    assert "trainer" not in keys(fit_columns(columns, 100, NATURAL))

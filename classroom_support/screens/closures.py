@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import ClosureRow
@@ -20,6 +21,15 @@ from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_r
 from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import ValidationError
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.text import fit_text
+
+# The name takes the room left (columns.py).
+CLOSURE_COLUMNS = (
+    ColumnSpec("start", "field.day", 10, 10),
+    ColumnSpec("end", "field.end_day", 10, 10),
+    ColumnSpec("name", "field.name", 20, 20, flex=True),
+    ColumnSpec("est", "closures.estimated", 9, 14),
+)
 
 
 class ClosuresScreen(AppScreen[None]):
@@ -44,13 +54,9 @@ class ClosuresScreen(AppScreen[None]):
 
     def populate(self) -> None:
         table = self.query_one("#closures", DataTable)
-        for key, label, width in (
-            ("start", "field.day", 12),
-            ("end", "field.end_day", 12),
-            ("name", "field.name", 40),
-            ("est", "closures.estimated", 14),
-        ):
-            table.add_column(ui(label), key=key, width=width)
+        self.widths = dict(fit_columns(CLOSURE_COLUMNS, self.app.size.width))
+        for column in CLOSURE_COLUMNS:
+            table.add_column(ui(column.label), key=column.key, width=self.widths[column.key])
         self.reload()
         table.focus()
 
@@ -64,7 +70,7 @@ class ClosuresScreen(AppScreen[None]):
             table.add_row(
                 r.start_day,
                 r.end_day,
-                data_text(r.name_ar if arabic and r.name_ar else r.name, limit=39),
+                fit_text(r.name_ar if arabic and r.name_ar else r.name, self.widths["name"]),
                 ui("closures.estimated_yes") if r.estimated else "",
                 key=r.id,
             )
@@ -164,7 +170,7 @@ class ClosureForm(ModalScreen[ClosureDraft | None]):
                 ("end", "field.end_day"),
             ):
                 yield from field_row(
-                    ui(label),
+                    tr(label),
                     FormInput(
                         values[name],
                         id=name,

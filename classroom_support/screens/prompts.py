@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from classroom_support.i18n import tr
+from classroom_support.i18n import display, tr
 from classroom_support.widgets import FormInput, KeyChoice, data_text
 
 
@@ -19,11 +19,19 @@ class DialogBody(VerticalScroll, can_focus=False):
     scrolls that field into view; it is never a Tab stop itself."""
 
 
+# The text width of a dialog row's label (styles/app.tcss: `.prompt .form-row .field-label`
+# is 18 wide with 2 of padding).
+LABEL_WIDTH = 16
+
+
 def field_row(label: str, field: Widget) -> ComposeResult:
-    """A label and its field on one line, as in the new-ticket form: a dialog with five
-    fields fits 80x24."""
+    """A label (translated text, logical order) and its field on one line, as in the
+    new-ticket form: a dialog with five fields fits 80x24. A long label is wrapped before it
+    is shaped, so an Arabic one reads top to bottom."""
+    from classroom_support.screens.history import wrap_logical
+
     with Horizontal(classes="form-row"):
-        yield Label(label, classes="field-label")
+        yield Label(display(wrap_logical(label, LABEL_WIDTH)), classes="field-label", markup=False)
         yield field
 
 

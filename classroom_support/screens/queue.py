@@ -27,6 +27,7 @@ from classroom_support.tickets import (
 )
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.sla_cell import clock_cell
+from classroom_support.widgets.text import fit_text
 
 PAGE_SIZE = 100
 # Status filter cycle: the open set, each status alone, then everything.
@@ -55,12 +56,6 @@ LABELS = {c.key: c.label for c in QUEUE_COLUMNS}
 # A ticket "blocks the hall" when it is critical or about the hall's equipment.
 BLOCKING_CATEGORIES = ("av", "pc", "network")
 CLASS_SOON_MINUTES = 60
-
-
-def fit_text(text: str, width: int) -> Content:
-    """User or label text cut to `width` cells in logical order, before Arabic is shaped (so
-    an Arabic title keeps its beginning), with an ellipsis when it is cut."""
-    return data_text(text, limit=width - 1 if len(text) > width else None)
 
 
 class QueueScreen(AppScreen[None]):

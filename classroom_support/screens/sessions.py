@@ -10,16 +10,27 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import CourseSession
 from classroom_support.screens.base import AppScreen
+from classroom_support.screens.history import wrap_logical
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import ValidationError
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
 
 SESSION_FIELDS = ("course", "trainer", "day", "start", "end")
+# The course takes the room left; at 80 columns the trainer narrows so both stay on screen.
+SESSION_COLUMNS = (
+    ColumnSpec("day", "field.day", 10, 10),
+    ColumnSpec("start", "field.start", 7, 7),
+    ColumnSpec("end", "field.end", 7, 7),
+    ColumnSpec("course", "field.course", 24, 24, flex=True),
+    ColumnSpec("trainer", "field.trainer", 14, 24),
+    ColumnSpec("now", "", 4, 6),
+)
 
 
 class SessionsScreen(AppScreen[None]):
@@ -38,9 +49,12 @@ class SessionsScreen(AppScreen[None]):
         )
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="sessions-empty", classes="hidden")
-        yield Static(
-            data_text(tr("sessions.hint", zone=self.ctx.config.timezone)), id="sessions-hint"
+        # Wrapped in logical order (an Arabic line wrapped after shaping would be cut from the
+        # wrong end): at 80 columns it takes two lines.
+        hint = wrap_logical(
+            tr("sessions.hint", zone=self.ctx.config.timezone), self.app.size.width - 2
         )
+        yield Static(data_text(hint, single_line=False), id="sessions-hint")
         yield LocalizedFooter()
 
     def on_mount(self) -> None:
@@ -48,12 +62,10 @@ class SessionsScreen(AppScreen[None]):
 
     def populate(self) -> None:
         table = self.query_one("#sessions", DataTable)
-        table.add_column(ui("field.day"), key="day", width=12)
-        table.add_column(ui("field.start"), key="start", width=7)
-        table.add_column(ui("field.end"), key="end", width=7)
-        table.add_column(ui("field.course"), key="course", width=40)
-        table.add_column(ui("field.trainer"), key="trainer", width=24)
-        table.add_column("", key="now", width=8)
+        self.widths = dict(fit_columns(SESSION_COLUMNS, self.app.size.width))
+        for column in SESSION_COLUMNS:
+            label = ui(column.label) if column.label else ""
+            table.add_column(label, key=column.key, width=self.widths[column.key])
         self.reload()
         table.focus()
 
@@ -72,8 +84,8 @@ class SessionsScreen(AppScreen[None]):
                 start.strftime("%Y-%m-%d"),
                 start.strftime("%H:%M"),
                 end.strftime("%H:%M") + ("+1" if end.date() > start.date() else ""),
-                data_text(row.course, limit=60),
-                data_text(row.trainer, limit=40),
+                data_text(row.course, limit=self.widths["course"] - 1),
+                data_text(row.trainer, limit=self.widths["trainer"] - 1),
                 ui("sessions.now") if row.starts_at <= now < row.ends_at else "",
                 key=row.id,
             )
@@ -182,7 +194,7 @@ class SessionForm(ModalScreen[bool]):
             )
             for name in SESSION_FIELDS:
                 yield from field_row(
-                    ui(f"field.{name}"),
+                    tr(f"field.{name}"),
                     FormInput(
                         values[name],
                         placeholder=placeholders.get(name, ""),

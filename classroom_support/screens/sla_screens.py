@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import app_shapes_arabic, language, tr, ui
 from classroom_support.models import Ticket
@@ -29,6 +30,28 @@ from classroom_support.widgets import (
     data_text,
 )
 from classroom_support.widgets.sla_cell import hms
+from classroom_support.widgets.text import fit_text
+
+# Who is responsible takes the room left; at 80 columns the problem goes first (Enter opens
+# the ticket), then the rung's name narrows.
+ESCALATION_COLUMNS = (
+    ColumnSpec("ref", "field.ref", 7, 8),
+    ColumnSpec("level", "field.step", 16, 28),
+    ColumnSpec("who", "escalations.who", 24, 24, flex=True),
+    ColumnSpec("over", "escalations.over", 9, 10, narrows=False),
+    ColumnSpec("rca", "escalations.rca", 7, 9),
+    ColumnSpec("title", "field.title", 12, 16, drop=1),
+)
+
+# The problem takes the room left; at 80 columns the RCA owner goes, then clock and cause narrow.
+BREACH_COLUMNS = (
+    ColumnSpec("ref", "field.ref", 7, 8),
+    ColumnSpec("clock", "field.clock", 14, 24),
+    ColumnSpec("due", "breaches.due", 16, 16),
+    ColumnSpec("rca", "breaches.rca", 10, 22),
+    ColumnSpec("owner", "field.rca_owner", 8, 16, drop=1),
+    ColumnSpec("title", "field.title", 20, 20, flex=True),
+)
 
 
 def names_cell(names: list[str], width: int) -> Content:
@@ -100,29 +123,16 @@ class EscalationsScreen(AppScreen[None]):
 
     def populate(self) -> None:
         table = self.query_one("#escalations", DataTable)
-        who_width, title_width = self.widths()
-        for key, label, width in (
-            ("ref", "field.ref", 8),
-            ("level", "field.step", 28),
-            ("who", "escalations.who", who_width),
-            ("over", "escalations.over", 10),
-            ("rca", "escalations.rca", 10),
-            ("title", "field.title", title_width),
-        ):
-            table.add_column(ui(label), key=key, width=width)
+        self.widths = dict(fit_columns(ESCALATION_COLUMNS, self.app.size.width))
+        for column in ESCALATION_COLUMNS:
+            if column.key in self.widths:
+                table.add_column(ui(column.label), key=column.key, width=self.widths[column.key])
         self.reload()
         table.focus()
 
-    def widths(self) -> tuple[int, int]:
-        """Who is responsible and the problem share what the fixed columns leave (each column
-        pads by 2), the problem keeping at least 12 so it stays on screen at 120 columns."""
-        width = self.app.size.width
-        who = max(20, min(50, width - 82))
-        return who, max(12, width - 70 - who)
-
     def reload(self) -> None:
         ctx = self.ctx
-        who_width, title_width = self.widths()
+        widths = self.widths
         table = self.query_one("#escalations", DataTable)
         table.clear()
         now = ctx.clock.now()
@@ -137,17 +147,19 @@ class EscalationsScreen(AppScreen[None]):
             over, growing = self.over_text(t, now)
             if growing:
                 self.live[t.ref] = t
+            step_name = step.name_ar if arabic and step.name_ar else step.name
+            cells = {
+                "ref": t.ref,
+                "level": f"{t.escalation_level}. {step_name}",
+                "over": over,
+                "rca": rca_state(t),
+                "title": t.title,
+            }
             table.add_row(
-                t.ref,
-                data_text(
-                    f"{t.escalation_level}. "
-                    + (step.name_ar if arabic and step.name_ar else step.name),
-                    limit=27,
+                *(
+                    names_cell(who, width - 1) if key == "who" else fit_text(cells[key], width)
+                    for key, width in widths.items()
                 ),
-                names_cell(who, who_width - 1),
-                data_text(over),
-                data_text(rca_state(t), limit=10),
-                data_text(t.title, limit=title_width - 1),
                 key=t.ref,
             )
         empty = self.query_one("#escalations-empty", Static)
@@ -213,15 +225,10 @@ class BreachLedgerScreen(AppScreen[None]):
 
     def populate(self) -> None:
         table = self.query_one("#breaches", DataTable)
-        for key, label, width in (
-            ("ref", "field.ref", 8),
-            ("clock", "field.clock", 24),
-            ("due", "breaches.due", 17),
-            ("rca", "breaches.rca", 22),
-            ("owner", "field.rca_owner", 16),
-            ("title", "field.title", 24),
-        ):
-            table.add_column(ui(label), key=key, width=width)
+        self.widths = dict(fit_columns(BREACH_COLUMNS, self.app.size.width))
+        for column in BREACH_COLUMNS:
+            if column.key in self.widths:
+                table.add_column(ui(column.label), key=column.key, width=self.widths[column.key])
         self.reload()
         table.focus()
 
@@ -238,13 +245,16 @@ class BreachLedgerScreen(AppScreen[None]):
         for r in rows:
             clocks = " + ".join(tr(f"clock.{c}") for c in r["clocks"])
             rca = tr(f"rca.{r['rca_cause']}") if r["rca_recorded"] else tr("breaches.missing")
+            cells = {
+                "ref": r["ref"],
+                "clock": clocks,
+                "due": r["due_local"],
+                "rca": rca,
+                "owner": r["rca_owner"],
+                "title": r["title"],
+            }
             table.add_row(
-                r["ref"],
-                data_text(clocks, limit=23),
-                data_text(r["due_local"]),
-                data_text(rca, limit=21),
-                data_text(r["rca_owner"], limit=15),
-                data_text(r["title"], limit=23),
+                *(fit_text(cells[key], width) for key, width in self.widths.items()),
                 key=r["ref"],
             )
         self.query_one("#sla-title", Static).update(
@@ -315,12 +325,12 @@ class RcaForm(ModalScreen[bool]):
             yield Static(data_text(tr("rca.title", ref=self.ref)), classes="prompt-title")
             yield Static(data_text(ticket.title, limit=200), classes="prompt-hint")
             yield from field_row(
-                ui("field.rca_cause"),
+                tr("field.rca_cause"),
                 KeyChoice(RCA_CAUSES, "rca", ticket.rca_cause or "other", id="rca_cause"),
             )
             for name in ("rca_what", "rca_action", "rca_owner"):
                 yield from field_row(
-                    ui(f"field.{name}"),
+                    tr(f"field.{name}"),
                     FormInput(
                         getattr(ticket, name),
                         id=name,

@@ -13,12 +13,14 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import CATALOGS, tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.sync import SyncStatus, token_hint
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.text import fit_text
 
 LOG_ROWS = 200
 
@@ -31,6 +33,29 @@ def known(prefix: str, name: str) -> str:
 
 def _local(at: datetime | None, zone: Any) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+# The detail takes the room left; a narrow terminal drops the cursor and timing first, then
+# the per-event counts, keeping what happened and what was refused.
+LOG_COLUMNS = (
+    ColumnSpec("at", "synclog.at", 19, 19),
+    ColumnSpec("step", "synclog.step", 7, 8),
+    ColumnSpec("outcome", "synclog.outcome", 10, 13),
+    ColumnSpec("sent", "synclog.sent", 5, 6),
+    ColumnSpec("applied", "synclog.applied", 5, 7, drop=3),
+    ColumnSpec("dup", "synclog.duplicates", 5, 7, drop=2),
+    ColumnSpec("rejected", "synclog.rejected", 7, 7),
+    ColumnSpec("received", "synclog.received", 6, 8, drop=4),
+    ColumnSpec("cursor", "synclog.cursor", 6, 8, drop=1),
+    ColumnSpec("ms", "synclog.ms", 4, 6, drop=1),
+    ColumnSpec("detail", "synclog.detail", 14, 14, flex=True),
+)
+PARKED_COLUMNS = (
+    ColumnSpec("ref", "field.ref", 8, 10),
+    ColumnSpec("kind", "synclog.kind", 10, 12),
+    ColumnSpec("at", "synclog.at", 19, 19),
+    ColumnSpec("reason", "synclog.reason", 20, 20, flex=True),
+)
 
 
 class SyncLogScreen(AppScreen[None]):
@@ -69,28 +94,16 @@ class SyncLogScreen(AppScreen[None]):
         title = tr("synclog.title", **self.keys)
         self.query_one("#sla-title", Static).update(data_text(title))
         log_table = self.query_one("#sync-log", DataTable)
-        for key, label, width in (
-            ("at", "synclog.at", 19),
-            ("step", "synclog.step", 6),
-            ("outcome", "synclog.outcome", 13),
-            ("sent", "synclog.sent", 6),
-            ("applied", "synclog.applied", 7),
-            ("dup", "synclog.duplicates", 7),
-            ("rejected", "synclog.rejected", 7),
-            ("received", "synclog.received", 8),
-            ("cursor", "synclog.cursor", 8),
-            ("ms", "synclog.ms", 6),
-            ("detail", "synclog.detail", max(12, self.app.size.width - 110)),
-        ):
-            log_table.add_column(ui(label), key=key, width=width)
+        self.log_widths = dict(fit_columns(LOG_COLUMNS, self.app.size.width))
+        for column in LOG_COLUMNS:
+            if column.key in self.log_widths:
+                width = self.log_widths[column.key]
+                log_table.add_column(ui(column.label), key=column.key, width=width)
         parked = self.query_one("#sync-parked", DataTable)
-        for key, label, width in (
-            ("ref", "field.ref", 10),
-            ("kind", "synclog.kind", 12),
-            ("at", "synclog.at", 19),
-            ("reason", "synclog.reason", max(20, self.app.size.width - 50)),
-        ):
-            parked.add_column(ui(label), key=key, width=width)
+        self.parked_widths = dict(fit_columns(PARKED_COLUMNS, self.app.size.width))
+        for column in PARKED_COLUMNS:
+            width = self.parked_widths[column.key]
+            parked.add_column(ui(column.label), key=column.key, width=width)
         self.reload()
         log_table.focus()
 
@@ -105,18 +118,21 @@ class SyncLogScreen(AppScreen[None]):
         log_table = self.query_one("#sync-log", DataTable)
         log_table.clear()
         for entry in client.log_entries(LOG_ROWS):
+            cells = {
+                "at": _local(entry.at, zone),
+                "step": known("synclog.step", entry.step),
+                "outcome": known("sync.outcome", entry.outcome),
+                "sent": str(entry.sent or ""),
+                "applied": str(entry.applied or ""),
+                "dup": str(entry.duplicates or ""),
+                "rejected": str(entry.rejected or ""),
+                "received": str(entry.received or ""),
+                "cursor": str(entry.cursor or ""),
+                "ms": str(entry.duration_ms or ""),
+                "detail": entry.detail,
+            }
             log_table.add_row(
-                _local(entry.at, zone),
-                data_text(known("synclog.step", entry.step)),
-                data_text(known("sync.outcome", entry.outcome)),
-                str(entry.sent or ""),
-                str(entry.applied or ""),
-                str(entry.duplicates or ""),
-                str(entry.rejected or ""),
-                str(entry.received or ""),
-                str(entry.cursor or ""),
-                str(entry.duration_ms or ""),
-                data_text(entry.detail, limit=max(11, self.app.size.width - 111)),
+                *(fit_text(cells[key], width) for key, width in self.log_widths.items())
             )
         parked_table = self.query_one("#sync-parked", DataTable)
         parked_table.clear()
@@ -125,11 +141,14 @@ class SyncLogScreen(AppScreen[None]):
             kind = (
                 tr(f"event.{event.kind}") if event is not None else tr(f"synclog.{row.item_kind}")
             )
+            cells = {
+                "ref": ref or row.item_id[:8],
+                "kind": kind,
+                "at": _local(row.parked_at, zone),
+                "reason": row.reason,
+            }
             parked_table.add_row(
-                data_text(ref or row.item_id[:8]),
-                data_text(kind),
-                _local(row.parked_at, zone),
-                data_text(row.reason, limit=max(19, self.app.size.width - 51)),
+                *(fit_text(cells[key], width) for key, width in self.parked_widths.items())
             )
         empty = self.query_one("#sync-parked-empty", Static)
         empty.update(data_text(tr("synclog.no_parked")))
@@ -215,9 +234,9 @@ class SyncSetupScreen(ModalScreen[bool]):
         token = client.token()
         with DialogBody(classes="prompt"):
             yield Static(data_text(tr("setup.title")), classes="prompt-title")
-            yield from field_row(ui("setup.url"), FormInput(url, id="sync-url", compact=True))
+            yield from field_row(tr("setup.url"), FormInput(url, id="sync-url", compact=True))
             yield from field_row(
-                ui("setup.token"),
+                tr("setup.token"),
                 FormInput(
                     id="sync-token",
                     password=True,

@@ -10,3 +10,9 @@ from classroom_support.textsafe import visible
 
 def data_text(text: str, *, single_line: bool = True, limit: int | None = None) -> Content:
     return Content(display(visible(text, single_line=single_line, limit=limit)))
+
+
+def fit_text(text: str, width: int) -> Content:
+    """Text cut to a column `width` wide in logical order, before Arabic is shaped (so an
+    Arabic title keeps its beginning), with an ellipsis only when it is cut."""
+    return data_text(text, limit=width - 1 if len(text) > width else None)
