@@ -16,13 +16,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import set_role
 from test_kb_tui import add_articles, starter
 
 SIZE = (80, 24)
 LANGUAGES = ["en", "ar"]
 
 # name: (data, keys). Data: "demo" (the demo's tickets and sessions), "kb" (the starter
-# articles, no tickets) or "plain" (an empty desk).
+# articles, no tickets) or "plain" (an empty desk); "+level2" makes the desk Level 2's (only
+# Level 2 and managers record a root-cause analysis).
 CASES: dict[str, tuple[str, list[str]]] = {
     "queue": ("demo", []),
     "queue_empty": ("plain", []),
@@ -35,7 +37,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "edit_ticket": ("demo", ["enter", "e"]),
     "note_prompt": ("demo", ["enter", "n"]),
     "priority_choice": ("demo", ["enter", "p"]),
-    "rca_form": ("demo", ["enter", "R"]),
+    "rca_form": ("demo+level2", ["enter", "R"]),
     "help": ("demo", ["f1"]),
     "help_end": ("demo", ["f1", "end"]),
     "sessions": ("demo", ["c"]),
@@ -63,7 +65,9 @@ def test_at_80x24(
     snap_compare: Any, make_app: Callable[..., Any], case: str, language: str
 ) -> None:
     data, keys = CASES[case]
-    app = make_app(language=language, demo=data == "demo")
+    app = make_app(language=language, demo=data.startswith("demo"))
     if data == "kb":
         add_articles(app.ctx, starter())
+    if data.endswith("+level2"):
+        set_role(app.ctx, "level2")
     assert snap_compare(app, terminal_size=SIZE, press=keys)
