@@ -959,9 +959,12 @@ def measure_recompute(
             out["edit_whatif"] = edit_whatif(ctx, now, repeats)
         for ctx in contexts.values():
             ctx.close()
-    head = out["variants"]["as built"]
+    # The goal is the edit's recompute (what saving a session or a closure runs); the full
+    # recompute (a sync that brought calendar rows, no hint) is reported beside it.
+    worst = max(v["edit_tomorrow_ms"]["median"] for v in out["variants"].values())
     out["goal_ms"] = GOAL_RECOMPUTE_MS
-    out["goal_verdict"] = head["verdict"]
+    out["edit_worst_median_ms"] = worst
+    out["goal_verdict"] = at_most(worst, GOAL_RECOMPUTE_MS)
     return out
 
 

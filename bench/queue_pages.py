@@ -1,0 +1,156 @@
+"""Every queue page with 20,000 open tickets: each sort, first and last page, the filters.
+
+    .venv/bin/python bench/queue_pages.py                 # 9 repeats
+    .venv/bin/python bench/queue_pages.py --repeats 5
+
+One process on the 100,000-ticket database of bench/startup.py (20,000 open, all in hall
+A101; built and cached by it). Each case is one `TicketDesk.queue(QueueQuery(...))` call, the
+count and the page of 100, as the queue screen asks it: every sort (`tickets.SORTS`), first page
+and last page (offset total - 100), for hall A101 and for all halls (`hall_code=None`); the
+status and priority filters; a search for one ticket's ref and one for a common word. Cases
+and the baseline are interleaved in a rotating order after one warm-up pass; medians.
+Baseline, same loop: bare `sqlite3` reading 100 ticket rows by rowid. Goals: every page
+<= 10 ms, a ref search <= 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from benchlib import (
+    NO_CONFIG,
+    REPO,
+    command_line,
+    ensure_data_dir,
+    machine_info,
+    met,
+    print_machine,
+    write_results,
+)
+from startup import DOMAIN_TICKETS, Recipe, build_database
+
+GOAL_PAGE_MS = 10.0
+GOAL_REF_MS = 5.0
+
+
+def cases(desk: Any) -> dict[str, Any]:
+    from classroom_support.tickets import SORTS, QueueQuery
+
+    out: dict[str, Any] = {}
+    for hall, label in (("A101", "A101"), (None, "all halls")):
+        for sort in SORTS:
+            base = QueueQuery(hall_code=hall, sort=sort, limit=100)
+            total = desk.queue(replace(base, limit=0)).total
+            out[f"{sort}, {label}, first"] = base
+            out[f"{sort}, {label}, last"] = replace(base, offset=max(0, total - 100))
+    for name, kw in (
+        ("status new", {"statuses": ("new",)}),
+        ("priority critical", {"priorities": ("critical",)}),
+        ("age descending", {"descending": True}),
+    ):
+        base = QueueQuery(hall_code="A101", limit=100, **kw)
+        total = desk.queue(replace(base, limit=0)).total
+        out[f"{name}, first"] = base
+        out[f"{name}, last"] = replace(base, offset=max(0, total - 100))
+    ref = desk.queue(QueueQuery(hall_code="A101", limit=1)).rows[0].ref
+    out["search: one ref"] = QueueQuery(hall_code="A101", search=ref, limit=100)
+    out["search: a word"] = QueueQuery(hall_code="A101", search="projector", limit=100)
+    return out
+
+
+def run(path: Path, repeats: int) -> dict[str, Any]:
+    from classroom_support.context import open_context
+
+    ctx = open_context(NO_CONFIG, path)
+    desk = ctx.desk
+    queries = cases(desk)
+    raw = sqlite3.connect(path)
+
+    def baseline() -> None:
+        raw.execute("SELECT * FROM ticket ORDER BY rowid LIMIT 100").fetchall()
+
+    jobs: list[tuple[str, Any]] = [("baseline", baseline)]
+    jobs += [(name, lambda q=q: desk.queue(q)) for name, q in queries.items()]
+    found = {name: desk.queue(q) for name, q in queries.items()}  # warm-up, and the counts
+    baseline()
+    timings: dict[str, list[float]] = {name: [] for name, _ in jobs}
+    for r in range(repeats):
+        order = jobs[r % len(jobs) :] + jobs[: r % len(jobs)]
+        for name, fn in order:
+            t0 = time.perf_counter()
+            fn()
+            timings[name].append((time.perf_counter() - t0) * 1000)
+    raw.close()
+    ctx.close()
+    base = statistics.median(timings["baseline"])
+    rows: dict[str, Any] = {}
+    for name in queries:
+        med = statistics.median(timings[name])
+        goal = GOAL_REF_MS if name == "search: one ref" else GOAL_PAGE_MS
+        rows[name] = {
+            "total": found[name].total,
+            "rows": len(found[name].rows),
+            "median_ms": round(med, 2),
+            "max_ms": round(max(timings[name]), 2),
+            "ratio_to_baseline": round(med / base, 1),
+            "goal_ms": goal,
+            "verdict": met(med, goal),
+        }
+    pages = [c for n, c in rows.items() if not n.startswith("search")]
+    return {
+        "repeats": repeats,
+        "baseline_median_ms": round(base, 3),
+        "cases": rows,
+        "slowest_page_ms": max(c["median_ms"] for c in pages),
+        "goal_pages_verdict": met(max(c["median_ms"] for c in pages), GOAL_PAGE_MS),
+        "goal_ref_verdict": rows["search: one ref"]["verdict"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--open", type=int, default=20_000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    ensure_data_dir()
+    recipe = Recipe(args.tickets, args.open, min(DOMAIN_TICKETS, args.tickets))
+    path, _meta = build_database(recipe)
+    out: dict[str, Any] = {
+        "benchmark": "queue_pages",
+        "command": command_line(),
+        "machine": machine_info(),
+    }
+    out |= run(path, args.repeats)
+    print()
+    print_machine(out["machine"])
+    print(f"# command: {out['command']}")
+    print(
+        f"\nQueue pages, {args.open:,} open of {args.tickets:,} (median ms; baseline bare "
+        f"sqlite3 100 rows by rowid = {out['baseline_median_ms']:.3f} ms):"
+    )
+    for name, c in out["cases"].items():
+        print(
+            f"  {name:<34} {c['median_ms']:8.2f}  (x{c['ratio_to_baseline']:>6} baseline; "
+            f"{c['total']:>6} hits)  goal <= {c['goal_ms']:g} ms: {c['verdict']}"
+        )
+    print(
+        f"  every page <= {GOAL_PAGE_MS:g} ms: {out['goal_pages_verdict']} (slowest "
+        f"{out['slowest_page_ms']:.2f} ms); ref search <= {GOAL_REF_MS:g} ms: "
+        f"{out['goal_ref_verdict']}"
+    )
+    saved = write_results("queue_pages", out, args.json)
+    print(f"\nresults: {saved.relative_to(REPO) if saved.is_relative_to(REPO) else saved}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
