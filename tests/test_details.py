@@ -27,6 +27,7 @@ from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import TicketDraft, age_text
 from classroom_support.widgets import LocalizedFooter
 from classroom_support.widgets.sla_cell import clock_text, countdown
+from classroom_support.widgets.text import short_label
 
 MakeApp = Callable[..., ClassroomSupportApp]
 
@@ -322,3 +323,46 @@ async def test_detail_countdown_ticks_on_the_injected_clock(make_app: MakeApp) -
         screen.tick()  # what the 1 Hz timer runs
         await pilot.pause()
         assert "47:59:53 left" in clocks()
+
+
+def test_short_labels_end_on_a_whole_word() -> None:
+    assert short_label("Paused (waiting for trainee)", 40) == "Paused (waiting for trainee)"
+    assert short_label("Paused (waiting for trainee)", 26) == "Paused"
+    assert short_label("إيقاف مؤقت (بانتظار المتدرب)", 16) == "إيقاف مؤقت"
+    assert short_label("Root-cause analysis recorded", 16) == "Root-cause…"
+    assert short_label("L2 - technical support", 12) == "L2…"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_history_rows_are_not_cut_mid_word(
+    make_app: MakeApp, language: str, size: tuple[int, int]
+) -> None:
+    app = make_app(language=language)
+    ref = app.ctx.desk.create(TicketDraft(title="Projector dead", category="av")).ref
+    app.ctx.desk.pause(ref, "waiting for the trainee's laptop")
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(TicketDetailScreen(ref))
+        await pilot.pause()
+        table = app.screen.query_one("#timeline", DataTable)
+        for key in ("what", "actor"):
+            width = table.columns[ColumnKey(key)].width
+            for row in range(table.row_count):
+                cell = table.get_row_at(row)[list(table.columns).index(ColumnKey(key))]
+                assert cell.cell_length <= width, (key, str(cell))
+        shown = [str(table.get_row_at(r)[1]) for r in range(table.row_count)]
+        paused = tr("event.paused")
+        assert display(paused) in shown or display(paused.split(" (")[0]) in shown
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_queue_heading_keeps_its_beginning_at_80_columns(
+    make_app: MakeApp, language: str
+) -> None:
+    app = make_app(language=language, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        heading = app.screen.query_one("#queue-filters", Static)
+        text = str(heading.render())
+        assert len(text) <= heading.size.width
+        assert display(tr("queue.title")).strip() in text

@@ -347,7 +347,11 @@ class QueueScreen(AppScreen[None]):
             filters = f"{tr('queue.hall_filter', hall=hall)} · {filters}"
         search = f" · /{q.search}" if q.search else ""
         self.query_one("#queue-filters", Static).update(
-            data_text(f"{self.heading()} · {filters}{search}   {summary}")
+            # Cut in logical order to the line (a wrapped Arabic line would lose its start).
+            data_text(
+                f"{self.heading()} · {filters}{search}   {summary}",
+                limit=max(10, self.app.size.width - 3),
+            )
         )
         empty = self.query_one("#queue-empty", Static)
         table = self.query_one("#queue", DataTable)

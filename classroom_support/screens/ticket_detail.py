@@ -30,6 +30,7 @@ from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError, can_v
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.row_table import RowTable
 from classroom_support.widgets.sla_cell import hms
+from classroom_support.widgets.text import label_text
 
 # Which statuses allow which action; the footer dims the rest.
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -198,6 +199,7 @@ class TicketDetailScreen(AppScreen[None]):
         for column in HISTORY_COLUMNS:
             table.add_column(ui(column.label), key=column.key, width=widths[column.key])
         self.details_width = widths["details"]
+        self.what_width, self.actor_width = widths["what"], widths["actor"]
         self.load()
         table.focus()
 
@@ -262,8 +264,9 @@ class TicketDetailScreen(AppScreen[None]):
             payload = json.loads(event.payload)
             table.add_row(
                 local(event.occurred_at),
-                ui(f"event.{event.kind}"),
-                data_text(actor_name(event.kind, event.actor), limit=20),
+                # Short cells end on a whole word (or lose their aside), never mid-word.
+                label_text(tr(f"event.{event.kind}"), self.what_width),
+                label_text(actor_name(event.kind, event.actor), self.actor_width),
                 # Cut to the column in logical order, before shaping (see the queue); Enter
                 # opens the whole entry.
                 data_text(summary(ctx.config, event.kind, payload), limit=self.details_width - 1),

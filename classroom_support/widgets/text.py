@@ -16,3 +16,22 @@ def fit_text(text: str, width: int) -> Content:
     """Text cut to a column `width` wide in logical order, before Arabic is shaped (so an
     Arabic title keeps its beginning), with an ellipsis only when it is cut."""
     return data_text(text, limit=width - 1 if len(text) > width else None)
+
+
+def short_label(text: str, width: int) -> str:
+    """A label that fits `width` cells without a cut word: whole; else without its bracketed
+    aside ("Paused (waiting for trainee)" → "Paused"); else whole words and an ellipsis."""
+    if len(text) <= width:
+        return text
+    head = text.split(" (", 1)[0]
+    if head != text and len(head) <= width:
+        return head
+    words = text[: max(1, width - 1)]
+    if " " in words and text[len(words)] != " ":
+        words = words.rsplit(" ", 1)[0]
+    return words.rstrip(" (,·-–—") + "…"
+
+
+def label_text(text: str, width: int) -> Content:
+    """`short_label` as Content: cut in logical order, then shaped (Arabic keeps its start)."""
+    return data_text(short_label(text, width))
