@@ -83,6 +83,7 @@ class ChoicePrompt(ModalScreen[str | None]):
         self.label_prefix = label_prefix
         self.value = value
         self._ready = False
+        self._done = False
 
     def compose(self) -> ComposeResult:
         with DialogBody(classes="prompt"):
@@ -98,8 +99,11 @@ class ChoicePrompt(ModalScreen[str | None]):
         self._ready = True
 
     @on(KeyChoice.Changed, "#choice")
-    def chosen(self, event: KeyChoice.Changed) -> None:
-        if self._ready:
+    @on(KeyChoice.Picked, "#choice")
+    def chosen(self, event: KeyChoice.Changed | KeyChoice.Picked) -> None:
+        # A digit picks, also the one already marked; an arrow moves and picks.
+        if self._ready and not self._done:
+            self._done = True
             self.dismiss(event.value)
 
     def key_enter(self) -> None:

@@ -42,6 +42,18 @@ class KeyChoice(Widget, can_focus=True):
         def control(self) -> KeyChoice:
             return self.choice
 
+    @dataclass
+    class Picked(Message):
+        """A digit was pressed: posted even when it names the option already chosen (a
+        one-digit dialog closes on it; `Changed` alone would not come)."""
+
+        choice: KeyChoice
+        value: str
+
+        @property
+        def control(self) -> KeyChoice:
+            return self.choice
+
     def __init__(
         self,
         options: tuple[str, ...],
@@ -73,6 +85,7 @@ class KeyChoice(Widget, can_focus=True):
         key = event.key
         if key.isdigit() and 1 <= int(key) <= len(self.options):
             self.value = self.options[int(key) - 1]
+            self.post_message(self.Picked(self, self.value))
             event.stop()
             event.prevent_default()
 
