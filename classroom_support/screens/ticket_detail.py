@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
-from classroom_support.i18n import language, tr, ui
+from classroom_support.i18n import is_rtl, language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.routing import route_ticket, with_text
 from classroom_support.screens.base import AppScreen
@@ -323,6 +323,10 @@ class TicketDetailScreen(AppScreen[None]):
             lines.append(head)
             if clock.due is not None and clock.name == "first_response":
                 spans = cal.explain(ticket.created_at, clock.due)
+                # A mark in the line's own direction after each label ends the label's run:
+                # a course name's direction does not pull in what follows, and its closing
+                # bracket takes the line's direction, so a mixed name's brackets pair.
+                mark = "\u200f" if is_rtl() else "\u200e"
                 parts = []
                 for sp in spans[:12]:
                     a, b = sp.start.astimezone(zone), sp.end.astimezone(zone)
@@ -331,8 +335,7 @@ class TicketDetailScreen(AppScreen[None]):
                         if sp.source == "session"
                         else tr("detail.why_hours")
                     )
-                    # The mark keeps a course name's direction from pulling in what follows.
-                    parts.append(f"{a:%d/%m %H:%M}–{b:%H:%M} {label}\u200e")
+                    parts.append(f"{a:%d/%m %H:%M}–{b:%H:%M} {label}{mark}")
                 if len(spans) > 12:
                     parts.append(tr("detail.why_more", count=len(spans) - 12))
                 # Pack into lines that fit, in logical order: a wrapped right-to-left line would
@@ -342,7 +345,9 @@ class TicketDetailScreen(AppScreen[None]):
                 for part in parts:
                     if len(current) + len(part) + 3 > width:
                         lines.append(current.rstrip(" ·"))
-                        current = "    "
+                        # A continuation opens with the mark too: its first strong character
+                        # sets the line's direction, and a date (kept left-to-right) must not.
+                        current = "    " + (mark if is_rtl() else "")
                     current += part + " · "
                 lines.append(current.rstrip(" ·"))
         step = ctx.config.escalation[min(ticket.escalation_level, len(ctx.config.escalation) - 1)]
