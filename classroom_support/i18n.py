@@ -77,9 +77,11 @@ def _shape(text: str) -> str:
 
     def one_line(line: str) -> str:
         # In Arabic context "2026-11-25" would be split at the hyphens and shown backwards;
-        # left-to-right marks keep dates and times in one run. They are removed afterwards.
+        # left-to-right marks keep dates and times in one run. They, and the right-to-left
+        # marks a composed line may carry, are removed afterwards.
         line = _DATE_TIME.sub(lambda m: f"\u200e{m.group()}\u200e", line)
-        return get_display(arabic_reshaper.reshape(line)).replace("\u200e", "").replace("\u200f", "")
+        shown = get_display(arabic_reshaper.reshape(line))
+        return shown.replace("\u200e", "").replace("\u200f", "")
 
     # Each line separately: bidi reordering must not move text across line breaks.
     return "\n".join(one_line(line) for line in text.split("\n"))
