@@ -113,7 +113,7 @@ async def test_detail_actions_move_the_ticket_through_its_life(make_app: MakeApp
             "Created",
             "First response",
             "Priority changed",
-            "Paused (waiting for trainee)",
+            "Paused",  # cut on a whole word to its column; Enter on the row reads it whole
             "Resumed",
             "Resolved",
             "Verified by Level 2",
