@@ -26,52 +26,16 @@ MONITOR_KINDS = ("sla_warning", "sla_breached", "escalated")
 
 # role -> event kind -> allowed. A kind missing from a role's set is refused with REASONS[kind]
 # (or the generic reason). `route` is further narrowed by where it goes (refusal_key).
+# Filing and triage: the contact centre's whole list, and part of every desk that works tickets.
+_TRIAGE = frozenset(
+    {"created", "responded", "note", "assigned", "priority_set", "category_set", "route", "edited"}
+)
+# Working a ticket on site: the hall's list; Level 2 also closes the loop.
+_WORK = _TRIAGE | {"paused", "resumed", "resolved"}
 ALLOWED: dict[str, frozenset[str]] = {
-    HALL: frozenset(
-        {
-            "created",
-            "responded",
-            "note",
-            "assigned",
-            "priority_set",
-            "category_set",
-            "paused",
-            "resumed",
-            "resolved",
-            "route",
-            "edited",
-        }
-    ),
-    CONTACT_CENTRE: frozenset(
-        {
-            "created",
-            "responded",
-            "note",
-            "assigned",
-            "priority_set",
-            "category_set",
-            "route",
-            "edited",
-        }
-    ),
-    LEVEL2: frozenset(
-        {
-            "created",
-            "responded",
-            "note",
-            "assigned",
-            "priority_set",
-            "category_set",
-            "paused",
-            "resumed",
-            "resolved",
-            "verified",
-            "reopened",
-            "rca_recorded",
-            "route",
-            "edited",
-        }
-    ),
+    HALL: _WORK,
+    CONTACT_CENTRE: _TRIAGE,
+    LEVEL2: _WORK | {"verified", "reopened", "rca_recorded"},
     MANAGER: frozenset({"note", "rca_recorded"}),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual import events
@@ -77,3 +78,13 @@ class AppScreen(Screen[ResultType]):
 
     def restore_state(self, state: dict[str, Any]) -> None:
         """Put back what `save_state` kept (typed text, cursor position)."""
+
+
+def save_after_queued_keys(screen: Screen[Any], save: Callable[[], object]) -> None:
+    """Save once the keys queued for the focused field are handled. Ctrl+S is a priority key:
+    in a burst (fast typing, a paste, a laggy link) it is read before the keys ahead of it."""
+    focused = screen.app.focused
+    if focused is not None and focused.screen is screen:
+        focused.call_later(save)
+    else:
+        save()

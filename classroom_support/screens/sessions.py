@@ -14,7 +14,7 @@ from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import CourseSession
-from classroom_support.screens.base import AppScreen
+from classroom_support.screens.base import AppScreen, save_after_queued_keys
 from classroom_support.screens.history import wrap_logical
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import SessionDraft
@@ -215,13 +215,7 @@ class SessionForm(ModalScreen[bool]):
         self.action_save()
 
     def action_save(self) -> None:
-        # Ctrl+S is a priority key: in a burst it is read before the keys queued ahead of it
-        # for the focused field are handled, so saving waits behind them.
-        focused = self.app.focused
-        if focused is not None and focused.screen is self:
-            focused.call_later(self.save_now)
-        else:
-            self.save_now()
+        save_after_queued_keys(self, self.save_now)
 
     def save_now(self, confirmed: bool = False) -> None:
         draft = SessionDraft(**{n: self.query_one(f"#{n}", Input).value for n in SESSION_FIELDS})

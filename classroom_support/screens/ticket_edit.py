@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Static
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import Ticket
+from classroom_support.screens.base import save_after_queued_keys
 from classroom_support.ticket_edits import EDITABLE_FIELDS, NothingChanged, edit_ticket
 from classroom_support.tickets import TicketError, ValidationError
 from classroom_support.widgets import FormInput, data_text
@@ -62,13 +63,7 @@ class TicketEditForm(ModalScreen[Ticket | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        # Ctrl+S is a priority key: in a burst it is read before the keys queued ahead of it
-        # for the focused field are handled, so saving waits behind them.
-        focused = self.app.focused
-        if focused is not None and focused.screen is self:
-            focused.call_later(self.save_now)
-        else:
-            self.save_now()
+        save_after_queued_keys(self, self.save_now)
 
     def save_now(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in EDITABLE_FIELDS}

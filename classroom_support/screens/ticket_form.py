@@ -22,7 +22,7 @@ from classroom_support.db import StorageError
 from classroom_support.drafts import TicketDraftFile, local_time
 from classroom_support.i18n import tr, ui
 from classroom_support.permissions import CONTACT_CENTRE
-from classroom_support.screens.base import AppScreen
+from classroom_support.screens.base import AppScreen, save_after_queued_keys
 from classroom_support.tickets import (
     CALLER_CHANNELS,
     CATEGORIES,
@@ -268,13 +268,7 @@ class NewTicketScreen(AppScreen[str | None]):
         self.dismiss(result)
 
     def action_save(self) -> None:
-        # Ctrl+S is a priority key: in a burst it is read before the keys queued ahead of it
-        # for the focused field are handled, so saving waits behind them.
-        focused = self.app.focused
-        if focused is not None and focused.screen is self:
-            focused.call_later(self.save_now)
-        else:
-            self.save_now()
+        save_after_queued_keys(self, self.save_now)
 
     def save_now(self) -> None:
         values = self.collect()
