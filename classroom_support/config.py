@@ -6,8 +6,9 @@ roster's three roles. Everything else in the product reads them from a `Config`.
 
 Where things are: the shape and the defaults in `config_model.py`; reading a file in
 `config_reader.py` (shared checks) with one `read_<section>` function per section in
-`config_sections.py`; the commented sample file in `config_sample.py`. This module is the front
-door: `load_config`, `default_paths`, and every public name of the others.
+`config_sections.py` (`[mail]` in `config_mail.py`); the commented sample file in
+`config_sample.py`. This module is the front door: `load_config`, `default_paths`, and every
+public name of the others.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from classroom_support.config_mail import MailConfig, MailServer
 from classroom_support.config_model import (
     ARABIC_DISPLAY_MODES,
     DAY_NAMES,
@@ -55,6 +57,8 @@ __all__ = [
     "ConfigError",
     "EscalationStep",
     "Hall",
+    "MailConfig",
+    "MailServer",
     "Paths",
     "RosterRole",
     "SlaTarget",

@@ -1,7 +1,7 @@
 """The configuration's shape and the institute's policy defaults (the seed policy, defined once).
 
 `config.py` is the front door (load, paths); `config_reader.py` turns a TOML file into a `Config`,
-one function per section in `config_sections.py`.
+one function per section in `config_sections.py` (`[mail]` in `config_mail.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from classroom_support.config_mail import MailConfig
 
 LANGUAGES = ("ar", "en")
 ARABIC_DISPLAY_MODES = ("auto", "terminal", "reshape")
@@ -192,6 +194,7 @@ class Config:
     theme: str = "textual-dark"
     arabic_display: str = "auto"
     keymap: dict[str, str] = field(default_factory=dict)
+    mail: MailConfig = field(default_factory=MailConfig)
     source: Path | None = None
 
     @property

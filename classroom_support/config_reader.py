@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from classroom_support import config_sections as s
+from classroom_support.config_mail import read_mail
 from classroom_support.config_model import DAY_NAMES, Config, ConfigError, WeeklyWindow
 
 Values = dict[str, Any]
@@ -122,6 +123,7 @@ SECTIONS = (
     "central",
     "escalation",
     "closures",
+    "mail",
 )
 SectionReader = Callable[[TomlReader, dict[str, Any], Values], None]
 
@@ -140,6 +142,7 @@ def read_config(path: Path, raw: dict[str, Any]) -> Config:
         "halls": s.read_halls,
         "device": s.read_device,
         "central": s.read_central,
+        "mail": read_mail,
         "ui": s.read_ui,
         "keymap": s.read_keymap,
     }

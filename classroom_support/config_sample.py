@@ -37,6 +37,26 @@ SAMPLE_CONFIG = """\
 [central]
 # url = "https://support.khit.sa"   # the central support server (web form, status pages, sync)
 
+[mail]                          # the central server's e-mail; no smtp = no mail sent
+# smtp = "smtp://user@mail.example.org:587"   # smtps:// implicit TLS; 587 or ?starttls: STARTTLS
+# password_file = "/etc/classroom-support/mail-password"   # or password_env = "MAIL_PASSWORD"
+# from = "info@khit.sa"
+# timeout = 30                  # seconds per SMTP/IMAP conversation
+# imap = "imaps://info%40khit.sa@mail.example.org"   # the support mailbox read as tickets
+# imap_folder = "INBOX"
+# imap_interval = 60            # seconds between mailbox polls
+# max_attachment_bytes = 10485760
+# digest_time = "09:30"         # the managers' daily digest, local time
+# status_base_url = ""          # links in mails; default: [central] url
+# [mail.notify]                 # who is told what (docs/mail.md); names: "rung", a ladder step,
+# warning = ["rung"]            # a role id or an e-mail address
+# breach = ["rung"]
+# routed_l2 = ["L2"]
+# rca_missing = ["managers"]
+# digest = ["managers", "general_manager"]
+# trainee = ["received", "first_response", "waiting", "resolved"]
+# rca_after_hours = 8
+
 [device]
 # hall = "A101"                 # the hall this laptop serves
 # technician = "name"
