@@ -16,12 +16,14 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 from classroom_support.models import Ticket, UTCDateTime
@@ -157,6 +159,8 @@ people = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("deleted", Boolean(), nullable=False),
     Column("seq", BigInteger(), nullable=False, index=True),
+    # The managers' daily mail digest (central/mail/digest.py); server-only, never synced.
+    Column("digest", Boolean(), nullable=False, server_default=true()),
 )
 
 meta = Table(
@@ -221,6 +225,35 @@ form_rate = Table(
     Column("last_ms", BigInteger(), nullable=False, index=True),
 )
 
+# Notifications waiting to be mailed, written in the transaction of the event that causes them
+# (central/mail/). One row per (cause, recipient): a cause seen twice queues nothing new. A
+# sender claims rows (`claimed_by` until `claimed_until`), so several workers never send one
+# twice; `status` is pending, claimed, sent or dead (a 5xx answer, kept with its reason).
+mail_outbox = Table(
+    "central_mail_outbox",
+    central_metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True),
+    Column("cause", String(200), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("subject", String(1000), nullable=False),
+    Column("body_text", Text(), nullable=False),
+    Column("body_html", Text(), nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_by", String(100), nullable=False),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    Column("last_error", String(1000), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("cause", "recipient", name="uq_central_mail_outbox_cause"),
+    Index("ix_central_mail_outbox_due", "status", "next_attempt_at"),
+)
+
 __all__ = [
     "admins",
     "central_metadata",
@@ -231,6 +264,7 @@ __all__ = [
     "form_rate",
     "form_submissions",
     "kb_articles",
+    "mail_outbox",
     "meta",
     "people",
     "roster",
