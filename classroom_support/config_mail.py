@@ -40,6 +40,7 @@ MAIL_KEYS = (
     "max_attachment_bytes",
     "digest_time",
     "status_base_url",
+    "templates",
     "notify",
 )
 # What a notify list may name: `rung` (the people of the rung the event concerns), an escalation
@@ -93,6 +94,7 @@ class MailConfig:
     max_attachment_bytes: int = 10 * 1024 * 1024
     digest_minute: int = 9 * 60 + 30  # local time of day, minutes after midnight
     status_base_url: str = ""  # "" = the [central] url
+    templates: str = ""  # a directory whose mail templates win over the built-in ones
     notify: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_NOTIFY))
     trainee: tuple[str, ...] = TRAINEE_MAILS
     rca_after_hours: float = 8.0  # working hours after a breach before "RCA missing"
@@ -205,6 +207,11 @@ def read_mail(r: TomlReader, raw: dict[str, Any], values: dict[str, Any]) -> Non
         if parts.scheme not in ("https", "http") or not parts.netloc:
             raise r.fail("mail.status_base_url", f"'{url}' is not an http(s) address")
         out["status_base_url"] = url
+    if "templates" in mail:
+        folder = Path(r.text(mail, "mail", "templates")).expanduser()
+        if not folder.is_dir():
+            raise r.fail("mail.templates", f"'{folder}' is not a directory")
+        out["templates"] = str(folder)
     if "notify" in mail:
         out.update(_read_notify(r, r.table(mail, "notify"), values))
     values["mail"] = MailConfig(**out)

@@ -13,12 +13,17 @@ import classroom_support
 PACKAGE = Path(classroom_support.__file__).parent
 # Everything except the Textual front end is headless core, and new modules join automatically.
 FRONT_END = {"app", "app_sync", "screens", "widgets", "__main__"}
+# The mail notifications: imported by the server's jobs and CLI, not by the package itself.
+MAIL = ["central.mail.sender", "central.mail_cli", "central.store.mail"]
 HEADLESS = sorted(
-    f"classroom_support.{p.stem if p.is_file() else p.name}"
-    for p in PACKAGE.iterdir()
-    if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
-    and p.stem not in FRONT_END
-    and p.name not in ("__init__.py", "migrations")
+    [
+        f"classroom_support.{p.stem if p.is_file() else p.name}"
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+        and p.stem not in FRONT_END
+        and p.name not in ("__init__.py", "migrations")
+    ]
+    + [f"classroom_support.{name}" for name in MAIL]
 )
 
 

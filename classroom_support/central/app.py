@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -40,6 +41,8 @@ class CentralSettings:
     config: Config = field(default_factory=Config)
     clock: Clock = field(default_factory=SystemClock)
     sla_interval: float = 60.0  # seconds between SLA runs; 0 = no periodic job
+    # seconds between the mail sender's rounds when idle; 0 = no sender (needs [mail] smtp)
+    mail_interval: float = 5.0
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch: int = 1000  # items per push
     max_page: int = 1000  # items per pull page
@@ -150,10 +153,13 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         task: asyncio.Task[None] | None = None
         if settings.sla_interval > 0:
             task = asyncio.create_task(_sla_loop(store, settings.sla_interval))
+        mailer = _start_mail_sender(store, settings.mail_interval)
         await feed.start()
         try:
             yield
         finally:
+            if mailer is not None:
+                await asyncio.to_thread(mailer.stop)
             await feed.stop()
             if task is not None:
                 task.cancel()
@@ -218,6 +224,39 @@ def _version() -> str:
         return version("classroom-support")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "0"
+
+
+class _MailThread:
+    """The outbox sender on its own thread (smtplib blocks); stopped with the app."""
+
+    def __init__(self, store: CentralStore, interval: float) -> None:
+        from classroom_support.central.mail.sender import MailSender
+
+        self.sender = MailSender(store, interval=interval)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(
+            target=self.sender.run,
+            args=(self.stopping, self._jobs),
+            name="mail-sender",
+            daemon=True,
+        )
+        self.store = store
+        self.thread.start()
+
+    def _jobs(self) -> None:
+        queued = self.store.queue_digest()
+        if queued:
+            log.info("mail: queued %d digest(s)", queued)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+
+def _start_mail_sender(store: CentralStore, interval: float) -> _MailThread | None:
+    if interval <= 0 or not store.config.mail.sending:
+        return None
+    return _MailThread(store, interval)
 
 
 async def _sla_loop(store: CentralStore, interval: float) -> None:

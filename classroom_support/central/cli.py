@@ -62,6 +62,12 @@ def add_parser(sub: Any) -> None:
     serve.add_argument(
         "--sla-interval", type=float, default=60.0, help="seconds between SLA runs (0: off)"
     )
+    serve.add_argument(
+        "--mail-interval",
+        type=float,
+        default=5.0,
+        help="seconds between the mail sender's rounds when idle (0: no sender; needs [mail] smtp)",
+    )
     serve.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
     serve.add_argument("--ssl-keyfile", default=None)
     serve.add_argument("--log-level", default="info")
@@ -164,10 +170,11 @@ def add_parser(sub: Any) -> None:
     )
     _db_option(check)
 
-    from classroom_support.central import backup, kb_cli, people_cli
+    from classroom_support.central import backup, kb_cli, mail_cli, people_cli
 
     kb_cli.add_parsers(csub, _db_option)
     people_cli.add_parsers(csub, _db_option)
+    mail_cli.add_parsers(csub, _db_option)
     backup.add_parsers(csub, _db_option)
 
 
@@ -285,8 +292,10 @@ def run(args: argparse.Namespace) -> int:
                 return _add_ticket(store, args)
             if args.central_command == "check":
                 return _check(store)
-            from classroom_support.central import kb_cli, people_cli
+            from classroom_support.central import kb_cli, mail_cli, people_cli
 
+            if args.central_command in mail_cli.COMMANDS:
+                return mail_cli.run(args, store)
             if args.central_command in kb_cli.COMMANDS:
                 return kb_cli.run(args, store)
             if args.central_command in people_cli.COMMANDS:
@@ -388,6 +397,7 @@ def _serve(args: argparse.Namespace) -> int:
             "db": db,
             "config": str(args.config) if args.config else None,
             "sla_interval": args.sla_interval,
+            "mail_interval": args.mail_interval,
             "form_rate": max(1, args.form_rate),
         }
     )
@@ -440,6 +450,7 @@ def serve_app() -> Any:
         db=options["db"],
         config=load_config(default_paths(config_path, None).config_file),
         sla_interval=float(options["sla_interval"]),
+        mail_interval=float(options.get("mail_interval", 5.0)),
     )
     app = create_app(settings)
     configure_web(app, WebSettings(rate_per_minute=int(options["form_rate"])))

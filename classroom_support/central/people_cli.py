@@ -47,6 +47,17 @@ def add_parsers(csub: Any, db_option: Callable[[argparse.ArgumentParser], None])
     edit.add_argument("--no-hall", action="store_true", help="remove every hall")
     edit.add_argument("--email", default=None, help='"" removes it')
     edit.add_argument("--lang", default=None, help='ar, en, or "" to remove it')
+    digest = edit.add_mutually_exclusive_group()
+    digest.add_argument(
+        "--no-digest",
+        dest="digest",
+        action="store_false",
+        default=None,
+        help="no daily mail digest for this person",
+    )
+    digest.add_argument(
+        "--digest", dest="digest", action="store_true", help="the daily mail digest again"
+    )
     edit.add_argument("--json", action="store_true")
 
     remove = csub.add_parser(
@@ -101,6 +112,8 @@ def run(args: argparse.Namespace, store: Any) -> int:
                 email=KEEP if args.email is None else args.email,
                 lang=KEEP if args.lang is None else args.lang,
             )
+            if args.digest is not None:
+                store.set_digest(person.id, args.digest)
         elif command == "remove-person":
             person = store.remove_person(args.person)
             print(f"removed {person.id}  {person.name}")
@@ -112,7 +125,8 @@ def run(args: argparse.Namespace, store: Any) -> int:
     except StoreError as exc:
         return _fail(exc.message)
     if args.json:
-        print(json.dumps(_as_json(person), ensure_ascii=False))
+        shown = {**_as_json(person), "digest": store.wants_digest(person.id)}
+        print(json.dumps(shown, ensure_ascii=False))
     else:
         print(_line(person))
     return 0

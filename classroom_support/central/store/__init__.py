@@ -14,6 +14,7 @@ One module per concern; `CentralStore` is assembled from them:
     rows.py       session/closure rows merged last-writer-wins (push and central edits)
     pull.py       pull: one page of changes after a cursor
     people.py     the staff directory, and what of it each device may see
+    mail.py       mail notifications queued in the transaction of their cause; the sender's steps
     edits.py      tickets filed and changed centrally
     webform.py    the web form's shared state: spent form tokens, the rate-limit counts
     reads.py      plain reads of tickets, events, sessions, closures
@@ -31,6 +32,7 @@ from classroom_support.central.store.devices import PREFIX_RE, Device, DevicesMi
 from classroom_support.central.store.edits import EditsMixin
 from classroom_support.central.store.engine import BUSY_TIMEOUT_MS, database_url, make_engine
 from classroom_support.central.store.errors import Conflict, NotFound, StoreError
+from classroom_support.central.store.mail import DigestMixin
 from classroom_support.central.store.opening import OpeningMixin
 from classroom_support.central.store.people import PeopleMixin
 from classroom_support.central.store.pull import PullMixin
@@ -55,6 +57,7 @@ class CentralStore(
     PushMixin,
     PullMixin,
     PeopleMixin,
+    DigestMixin,
     SlaRunMixin,
     WebFormMixin,
     EditsMixin,

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from classroom_support.central import models as m
 from classroom_support.central.store.core import CENTRAL
 from classroom_support.central.store.errors import StoreError
+from classroom_support.central.store.mail import MailMixin
 from classroom_support.central.store.rows import RowMergeMixin
 from classroom_support.central.validation import payload_problem
 from classroom_support.hlc import HLC, tick
@@ -34,7 +35,7 @@ from classroom_support.tickets import (
 )
 
 
-class EditsMixin(RowMergeMixin):
+class EditsMixin(RowMergeMixin, MailMixin):
     def _next_hlc(self, conn: Connection) -> str:
         last = conn.execute(select(func.max(m.events.c.hlc))).scalar()
         last_hlc = HLC.decode(last) if last else HLC(0, 0)
@@ -129,6 +130,7 @@ class EditsMixin(RowMergeMixin):
         )
         ticket = ticket_from_created(model)
         conn.execute(insert(m.tickets).values(**ticket.model_dump()))
+        self._queue_event_mail(conn, [(model.id, "created", payload, ticket_id)])
         self._set_head(conn, head)
         return ticket
 
@@ -156,6 +158,7 @@ class EditsMixin(RowMergeMixin):
             conn.execute(
                 update(m.tickets).where(m.tickets.c.id == ticket.id).values(**ticket.model_dump())
             )
+            self._queue_event_mail(conn, [(model.id, kind, payload, ticket.id)])
             self._set_head(conn, head)
         return ticket
 

@@ -23,6 +23,7 @@ from classroom_support.central.store.core import _chunks
 from classroom_support.central.store.devices import Device, _device
 from classroom_support.central.store.errors import Conflict
 from classroom_support.central.store.event_time import EventTimes, client_offset
+from classroom_support.central.store.mail import MailMixin
 from classroom_support.central.store.rows import RowMergeMixin
 from classroom_support.central.store.wire import servable_event
 from classroom_support.central.validation import payload_problem
@@ -57,7 +58,7 @@ def _lookup_keys(keys: Iterable[str]) -> list[str]:
     return [key for key in dict.fromkeys(keys) if NUL not in key]
 
 
-class PushMixin(RowMergeMixin):
+class PushMixin(RowMergeMixin, MailMixin):
     def push(
         self,
         device: Device,
@@ -166,6 +167,9 @@ class PushMixin(RowMergeMixin):
             if new_rows:
                 conn.execute(insert(m.events), new_rows)
             self._project(conn, affected, prior_max)
+            self._queue_event_mail(  # the mails these events cause, in this transaction
+                conn, [(r["id"], r["kind"], r["payload"], r["ticket_id"]) for r in new_rows]
+            )
             row_results, head = self._merge_rows(conn, device, sessions, closures, head)
             self._set_head(conn, head)
             conn.execute(
