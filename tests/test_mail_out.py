@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 from postgres_support import ENGINES
 from smtp_support import DROP, OK, PERMFAIL, TEMPFAIL, SmtpServer
+from sync_support import LiveServer, SwappableApp, connect, laptop_config, pin
 
+from classroom_support.central.app import CentralSettings, create_app
 from classroom_support.central.mail.outbox import DEAD, PENDING, SENT
 from classroom_support.central.mail.sender import MailSender
 from classroom_support.central.store import CentralStore
 from classroom_support.clock import FixedClock
 from classroom_support.config import Config, load_config
+from classroom_support.context import AppContext
+from classroom_support.routing import route_ticket
 from classroom_support.tickets import TicketDraft
 
 TECH, CENTRE, L2 = "tech@khit.sa", "centre@khit.sa", "l2@khit.sa"
@@ -338,3 +342,54 @@ def test_a_person_can_opt_out_of_the_digest(
     assert main(["central", "edit-person", admin.id[:8], "--digest", *config]) == 0
     clock.advance(timedelta(days=1))
     assert store.queue_digest() == 3
+
+
+def test_a_laptops_push_and_the_web_form_queue_their_mails(
+    open_store: Callable[..., CentralStore],
+    clock: FixedClock,
+    smtp_server: SmtpServer,
+    live_server: tuple[LiveServer, SwappableApp],
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """Events that arrive by sync queue their mails in the push's transaction; a pushed event
+    the server already has (the SLA event both machines recorded) queues nothing again."""
+    store = open_store()
+    staff(store)
+    server, swappable = live_server
+    swappable.app = create_app(
+        CentralSettings(store=store, clock=clock, sla_interval=0, mail_interval=0)
+    )
+    try:
+        _device, token = store.add_device("Hall A101 laptop", ["A101"])
+        laptop = make_ctx(config=laptop_config("A101"), name="laptop")
+        pin(laptop, "00000000-0000-4000-8000-000000000001", "HALL")
+        client = connect(laptop, server.url, token)
+        ticket = laptop.desk.create(
+            TicketDraft(title="Mic is dead", hall_code="A101", trainee_contact=TRAINEE)
+        )
+        route_ticket(laptop.desk, ticket.ref, level2=True, note="needs a new cable")
+        assert client.sync().outcome == "ok"
+        assert client.sync().outcome == "ok"  # nothing new: nothing queued again
+        assert sorted(r.kind for r in store.mail_rows([PENDING])) == [
+            "routed_l2",
+            "trainee_received",
+        ]
+        # the web form files through the same transaction as its spent token
+        filing = store.file_form_ticket(
+            TicketDraft(
+                title="Form ticket", hall_code="A102", channel="web_form", trainee_contact=TRAINEE
+            ),
+            "web-form",
+            nonce="n" * 32,
+            digest="d" * 64,
+            browser="b" * 32,
+            since=clock.now(),
+        )
+        assert filing.new
+        assert deliver(store) == 3
+        refs = sorted(subjects_by_ref(smtp_server))
+        assert refs == sorted([ticket.ref, store.ticket(filing.ticket_id).ref])
+        [routed] = smtp_server.to(L2)
+        assert "needs a new cable" not in routed.text()  # notes stay on the desks
+    finally:
+        swappable.app = None

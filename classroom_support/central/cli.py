@@ -62,12 +62,6 @@ def add_parser(sub: Any) -> None:
     serve.add_argument(
         "--sla-interval", type=float, default=60.0, help="seconds between SLA runs (0: off)"
     )
-    serve.add_argument(
-        "--mail-interval",
-        type=float,
-        default=5.0,
-        help="seconds between the mail sender's rounds when idle (0: no sender; needs [mail] smtp)",
-    )
     serve.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
     serve.add_argument("--ssl-keyfile", default=None)
     serve.add_argument("--log-level", default="info")
@@ -175,6 +169,7 @@ def add_parser(sub: Any) -> None:
     kb_cli.add_parsers(csub, _db_option)
     people_cli.add_parsers(csub, _db_option)
     mail_cli.add_parsers(csub, _db_option)
+    mail_cli.add_serve_options(serve)
     backup.add_parsers(csub, _db_option)
 
 

@@ -32,6 +32,15 @@ def add_parsers(csub: Any, db_option: Callable[[argparse.ArgumentParser], None])
     test.add_argument("--to", required=True, help="the address to send it to")
 
 
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--mail-interval",
+        type=float,
+        default=5.0,
+        help="seconds between the mail sender's rounds when idle (0: no sender; needs [mail] smtp)",
+    )
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"classroom-support central: {message}", file=sys.stderr)
     return code

@@ -75,7 +75,7 @@ def insert_ignore(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     stmt = dialect.insert(T).on_conflict_do_nothing(index_elements=[T.c.cause, T.c.recipient])
     added = 0
     for row in rows:  # one by one: executemany does not report which rows were ignored
-        added += int(conn.execute(stmt.values(**row)).rowcount or 0)
+        added += conn.execute(stmt.values(**row).returning(T.c.id)).first() is not None
     return added
 
 
