@@ -8,14 +8,18 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from central_process import free_port
 
 OK, TEMPFAIL, PERMFAIL, DROP, HOLD = "ok", "4xx", "5xx", "drop", "hold"
@@ -71,7 +75,18 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """`tls`: "" (plain), "starttls" (offered, required) or "implicit" (smtps); `login`:
+    (user, password) the server requires, over TLS."""
+
+    def __init__(
+        self,
+        tls: str = "",
+        context: ssl.SSLContext | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
+        self.tls = tls
+        self.context = context
+        self.login = login
         self.port = free_port()
         self.mode = OK
         self.received: list[Received] = []
@@ -82,12 +97,34 @@ class SmtpServer:
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}?plain"
+        if self.tls == "implicit":
+            return f"smtps://127.0.0.1:{self.port}"
+        return f"smtp://127.0.0.1:{self.port}?{'starttls' if self.tls else 'plain'}"
 
     def start(self) -> SmtpServer:
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if self.tls == "implicit":
+            options["ssl_context"] = self.context
+        elif self.tls == "starttls":
+            options.update(tls_context=self.context, require_starttls=True)
+        if self.login is not None:
+            options.update(auth_required=True, authenticator=self._authenticate)
+            if self.tls == "implicit":  # aiosmtpd does not count smtps as TLS for AUTH
+                options["auth_require_tls"] = False
+        self.controller = Controller(
+            _Handler(self), hostname="127.0.0.1", port=self.port, **options
+        )
         self.controller.start()
         return self
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and self.login == (
+            data.login.decode(),
+            data.password.decode(),
+        )
+        return AuthResult(success=ok, handled=False)
 
     def stop(self) -> None:
         self.release.set()
@@ -108,3 +145,16 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+def self_signed(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 made with Debian's openssl: (the file a client trusts via
+    SSL_CERT_FILE, the server's context)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    argv = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert)]  # fmt: skip
+    subprocess.run(argv, check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from postgres_support import ENGINES
-from smtp_support import DROP, OK, PERMFAIL, TEMPFAIL, SmtpServer
+from smtp_support import DROP, OK, PERMFAIL, TEMPFAIL, SmtpServer, self_signed
 from sync_support import LiveServer, SwappableApp, connect, laptop_config, pin
 
 from classroom_support.central.app import CentralSettings, create_app
@@ -393,3 +393,66 @@ def test_a_laptops_push_and_the_web_form_queue_their_mails(
         assert "needs a new cable" not in routed.text()  # notes stay on the desks
     finally:
         swappable.app = None
+
+
+def test_who_is_told_what_follows_the_configuration(
+    open_store: Callable[..., CentralStore], clock: FixedClock, smtp_server: SmtpServer
+) -> None:
+    store = open_store(
+        '[mail.notify]\nwarning = ["ops@khit.sa"]\nbreach = ["general_manager", "ops@khit.sa"]\n'
+        "trainee = []\n"
+    )
+    staff(store)
+    ticket = store.create_ticket(
+        TicketDraft(title="Camera", hall_code="A101", channel="email", trainee_contact=TRAINEE)
+    )
+    while not smtp_server.to(GM):  # until the breach
+        clock.advance(timedelta(hours=1))
+        store.run_sla()
+        deliver(store)
+    assert smtp_server.to(TRAINEE) == [] and smtp_server.to(TECH) == []
+    assert smtp_server.to(L2) == []  # the breach goes where the configuration says
+    ops = [r.subject for r in smtp_server.to("ops@khit.sa")]
+    assert len(ops) == 2 and "SLA warning" in ops[0] and "SLA breached" in ops[1]
+    assert all(s.startswith(f"[{ticket.ref}] A101 · ") for s in ops)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_tls_and_login_with_the_password_from_the_environment(
+    central_db_url: str,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tls: str,
+) -> None:
+    cert, context = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this certificate only
+    monkeypatch.setenv("CS_TEST_SMTP_PASSWORD", "s3cret")
+    server = SmtpServer(tls=tls, context=context, login=("desk@khit.sa", "s3cret")).start()
+    try:
+        user_url = server.url.replace("://", "://desk%40khit.sa@")
+        path = tmp_path / "central.toml"
+        path.write_text(
+            f'[mail]\nsmtp = "{user_url}"\npassword_env = "CS_TEST_SMTP_PASSWORD"\n',
+            encoding="utf-8",
+        )
+        store = CentralStore.open(central_db_url, load_config(path), clock)
+        try:
+            trainee_tickets(store, 1)
+            delivered = deliver(store)
+            assert delivered == 1, store.mail_rows([PENDING, DEAD])
+            assert len(server.to(TRAINEE)) == 1
+            monkeypatch.setenv("CS_TEST_SMTP_PASSWORD", "wrong")
+            wrong = CentralStore.open(central_db_url, load_config(path), clock)
+            try:
+                trainee_tickets(wrong, 1)
+                assert deliver(wrong) == 0
+                [waiting] = wrong.mail_rows([PENDING])
+                assert waiting.last_error.startswith("login refused: 535")
+            finally:
+                wrong.close()
+        finally:
+            store.close()
+    finally:
+        server.stop()
