@@ -48,6 +48,7 @@ SAMPLE_CONFIG = """\
 # max_attachment_bytes = 10485760
 # digest_time = "09:30"         # the managers' daily digest, local time
 # status_base_url = ""          # links in mails; default: [central] url
+# templates = ""                # a folder of site copies of the mail templates (they win)
 # [mail.notify]                 # who is told what (docs/mail.md); names: "rung", a ladder step,
 # warning = ["rung"]            # a role id or an e-mail address
 # breach = ["rung"]

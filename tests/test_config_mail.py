@@ -112,6 +112,7 @@ def test_password_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
         ('status_base_url = "ftp://x"', "mail.status_base_url", "http(s)"),
         ('imap_folder = ""', "mail.imap_folder", "folder name"),
         ("colour = 1", "mail.colour", "unknown key"),
+        ('templates = "/nonexistent/mail-templates"', "mail.templates", "not a directory"),
         ('[mail.notify]\nwarning = "rung"', "mail.notify.warning", "must be a list"),
         ('[mail.notify]\nbreach = ["janitor"]', "mail.notify.breach", "not an e-mail address"),
         ('[mail.notify]\ntrainee = ["spam"]', "mail.notify.trainee", "must be a list of"),

@@ -456,3 +456,23 @@ def test_tls_and_login_with_the_password_from_the_environment(
             store.close()
     finally:
         server.stop()
+
+
+def test_a_site_template_wins_over_the_built_in_one(
+    open_store: Callable[..., CentralStore], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    site = tmp_path / "templates"
+    site.mkdir()
+    (site / "trainee_received.txt").write_text(
+        '{% macro subject(lang) %}{% if lang == "ar" %}وصل{% else %}Got it{% endif %}'
+        "{% endmacro %}\n"
+        "{% macro body(lang, m) %}KHIT desk: {{ m.ref }} {{ m.link }}{% endmacro %}\n",
+        encoding="utf-8",
+    )
+    store = open_store(f'templates = "{site}"\n')
+    [ref] = trainee_tickets(store, 1)
+    deliver(store)
+    [mail] = smtp_server.to(TRAINEE)
+    assert mail.subject.startswith(f"[{ref}] A101 · وصل / Got it · ")
+    assert mail.text().startswith(f"KHIT desk: {ref} https://support.khit.sa/status/")
+    assert '<a href="https://support.khit.sa/status/' in mail.html()
