@@ -476,3 +476,24 @@ def test_a_site_template_wins_over_the_built_in_one(
     assert mail.subject.startswith(f"[{ref}] A101 · وصل / Got it · ")
     assert mail.text().startswith(f"KHIT desk: {ref} https://support.khit.sa/status/")
     assert '<a href="https://support.khit.sa/status/' in mail.html()
+
+
+def test_a_slow_batch_hands_back_what_it_has_not_started_before_its_claim_runs_out(
+    open_store: Callable[..., CentralStore], smtp_server: SmtpServer
+) -> None:
+    """Several workers: a row stays claimed while it may be sent, so no second worker sends
+    it too. A batch that has taken a third of its claim starts nothing more."""
+    store = open_store()
+    trainee_tickets(store, 4)
+    now = [0.0]
+
+    def slow_clock() -> float:  # each look at the clock finds 20 s more gone
+        now[0] += 20.0
+        return now[0]
+
+    sender = MailSender(store, monotonic=slow_clock)  # timeout 5: claim 35 s, cutoff 11.7 s
+    assert sender.step() == 1
+    assert store.mail_counts() == {"pending": 3, "claimed": 0, "sent": 1, "dead": 0}
+    assert all(r.attempts == 0 for r in store.mail_rows([PENDING]))
+    assert MailSender(store).step() == 3  # another worker takes them at once
+    assert len(smtp_server.messages()) == 4

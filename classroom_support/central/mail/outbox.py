@@ -151,6 +151,16 @@ def mark_sent(conn: Connection, row_id: int, worker: str, now: datetime) -> bool
     return bool(result.rowcount)
 
 
+def release(conn: Connection, row_ids: Sequence[int], worker: str) -> None:
+    """Hand back claimed rows not tried (due again at once, no attempt counted)."""
+    if row_ids:
+        conn.execute(
+            update(T)
+            .where(T.c.id.in_(list(row_ids)), T.c.claimed_by == worker, T.c.status == CLAIMED)
+            .values(status=PENDING, claimed_until=None)
+        )
+
+
 def mark_failed(
     conn: Connection, row_id: int, worker: str, now: datetime, error: str, permanent: bool
 ) -> str:

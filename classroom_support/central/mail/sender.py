@@ -18,6 +18,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -104,15 +105,24 @@ def send_one(smtp: smtplib.SMTP, msg: EmailMessage, sender: str, recipient: str)
 class MailSender:
     """Delivers the store's outbox. `step()` does one batch; `run(stop)` loops until `stop`."""
 
-    def __init__(self, store: Any, interval: float = 5.0, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        store: Any,
+        interval: float = 5.0,
+        batch: int = BATCH,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
+        self.monotonic = monotonic  # elapsed time of a batch (injected in tests)
         self.interval = interval
         self.batch = batch
         self.worker = worker_name()
         mail = store.config.mail
         self.server: MailServer = mail.smtp
         self.timeout = mail.timeout
-        self.lease = timedelta(seconds=max(mail.timeout * 3, 5.0))
+        # A claim outlives the longest batch it lets start (see `step`), so no other worker
+        # takes a row this one may still send; a dead worker's rows are free after it.
+        self.lease = timedelta(seconds=mail.timeout * 6 + 5.0)
         self.sender = store.mail_from()
         self.sender_name = mail.from_name
 
@@ -121,10 +131,17 @@ class MailSender:
         rows = self.store.mail_claim(self.worker, self.lease, self.batch)
         if not rows:
             return 0
+        claimed = self.monotonic()
+        # No send starts after a third of the lease: one send takes at most a few timeouts
+        # (MAIL, RCPT, DATA), so it ends before the claim expires.
+        cutoff = self.lease.total_seconds() / 3
         sent = 0
         smtp: smtplib.SMTP | None = None
         try:
             for i, row in enumerate(rows):
+                if i and self.monotonic() - claimed > cutoff:
+                    self.store.mail_release([r.id for r in rows[i:]], self.worker)
+                    break
                 try:
                     if smtp is None:
                         smtp = connect(self.server, self.timeout)

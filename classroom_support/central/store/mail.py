@@ -196,6 +196,10 @@ class MailMixin(CalendarMixin):
         with self.one_writer(), self.engine.begin() as conn:
             return outbox.mark_sent(conn, row_id, worker, self.clock.now())
 
+    def mail_release(self, row_ids: Sequence[int], worker: str) -> None:
+        with self.one_writer(), self.engine.begin() as conn:
+            outbox.release(conn, row_ids, worker)
+
     def mail_failed(self, row_id: int, worker: str, error: str, permanent: bool) -> str:
         with self.one_writer(), self.engine.begin() as conn:
             return outbox.mark_failed(conn, row_id, worker, self.clock.now(), error, permanent)
