@@ -7,7 +7,6 @@ Nothing here runs unless `[mail] smtp` is configured (`config.mail.sending`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -239,16 +238,6 @@ def _instant(text: str) -> datetime | None:
         return datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
-
-
-def payload_dict(payload: Any) -> dict[str, Any]:
-    if isinstance(payload, dict):
-        return payload
-    try:
-        value = json.loads(payload)
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 class DigestMixin(MailMixin):
