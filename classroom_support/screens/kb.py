@@ -33,7 +33,7 @@ from classroom_support.qr import kb_url
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.trainee_qr import block as text_block
 from classroom_support.textsafe import visible
-from classroom_support.widgets import HallHeader, LocalizedFooter, QRCode, data_text
+from classroom_support.widgets import BidiInput, HallHeader, LocalizedFooter, QRCode, data_text
 
 MAX_LISTED = 200
 SUGGESTIONS = 3
@@ -232,7 +232,7 @@ class KnowledgeBaseScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="kb-title")
-        yield Input(
+        yield BidiInput(
             value=self.initial_query, placeholder=ui("kb.search_placeholder"), id="kb-search"
         )
         yield Static(id="kb-note", classes="hidden")

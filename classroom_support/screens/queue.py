@@ -25,7 +25,7 @@ from classroom_support.tickets import (
     QueueQuery,
     age_text,
 )
-from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import BidiInput, HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.sla_cell import clock_cell
 from classroom_support.widgets.text import fit_text
 
@@ -115,7 +115,7 @@ class QueueScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="queue-filters")
-        yield Input(placeholder=ui("queue.search_placeholder"), id="search", classes="hidden")
+        yield BidiInput(placeholder=ui("queue.search_placeholder"), id="search", classes="hidden")
         yield Static(id="class-alert", classes="hidden")
         table: DataTable[object] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield table

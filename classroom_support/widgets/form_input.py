@@ -13,7 +13,8 @@ a message (the clipboard still holds it) rather than merged or cut.
 Text is data: format characters (ZWJ in emoji, bidi marks and overrides) typed or pasted are
 kept, since Textual's Input only inserts characters Python calls printable. The field shows
 the value through `textsafe.visible_in_place` (a pasted ESC sequence must not reach the
-terminal); that transform never feeds back into the value.
+terminal); that transform never feeds back into the value. Where the app shapes Arabic, the
+field is drawn in visual order (`BidiInput`).
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.widgets import Input
 
 from classroom_support.i18n import ui
 from classroom_support.textsafe import visible_in_place
+from classroom_support.widgets.bidi_input import BidiInput
 
 # A field separator inside a paste, as the keys Tab and Enter would be.
 _SEPARATOR = re.compile("\r\n|[\t\r\n]")
 
 
-class FormInput(Input):
+class FormInput(BidiInput):
     """`enter_submits`: Enter posts Submitted (the form saves); otherwise it moves on."""
 
     BINDINGS = [
