@@ -119,9 +119,10 @@ class BidiInput(Input):
         cursor_shown = self.has_focus and self._cursor_visible
         cursor_style = self.get_component_rich_style("input--cursor")
         if not self.value:
-            shown = Text(self.placeholder or " ", end="")
+            shown = Text(self.placeholder, end="")
             shown.stylize(self.get_component_rich_style("input--placeholder"))
             if cursor_shown:  # on the placeholder's first character, at its right
+                shown = shown or Text(" ", end="")
                 shown.stylize(cursor_style, len(shown) - 1, len(shown))
         else:
             shown = self._visual_text(cursor_shown, cursor_style)
