@@ -3,7 +3,12 @@
 Loaded as a pytest plugin from tests/conftest.py. Debian's server binaries
 (`/usr/lib/postgresql/*/bin`, the highest version) are started once per session in a temporary
 directory, listening only on a unix socket there, and only when a test first asks for it; the
-server is stopped at session end whatever happened. Each test gets its own empty database.
+server is stopped at session end whatever happened. Each test gets its own database.
+
+Central databases start at the head schema: the migrations run once per session (and per
+engine) into a template — a SQLite file, a PostgreSQL database — and each test gets a copy
+(`CREATE DATABASE … TEMPLATE`, SQLite's backup API), not a fresh run of every script. Tests of
+the migrations themselves, or of opening a new database, ask for `empty_central_db_url`.
 
 Opting in: a test module that wants its central tests on both engines overrides the
 `central_engine` fixture with `@pytest.fixture(params=ENGINES)`; `central_db_url` (and the
@@ -19,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -296,6 +302,51 @@ def postgres_db_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
+TEMPLATE_DATABASE = "central_template"
+
+
+def _upgrade(url: str) -> None:
+    """Run the central migrations to head on `url` and close every connection to it."""
+    from classroom_support.central.store.engine import database_url, make_engine
+    from classroom_support.central.store.schema import upgrade_schema
+
+    engine = make_engine(database_url(url))
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_central_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite central database at the head schema and nothing else, made once per session."""
+    path = tmp_path_factory.mktemp("central-template") / "central.sqlite3"
+    _upgrade(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_central_template(postgres_server: PostgresServer) -> str:
+    """The name of a PostgreSQL database at the head schema, made once per session; nobody stays
+    connected to it, so `CREATE DATABASE … TEMPLATE` can copy it."""
+    with postgres_server._admin() as conn:
+        conn.execute(f'CREATE DATABASE "{TEMPLATE_DATABASE}"')
+    _upgrade(postgres_server.url(TEMPLATE_DATABASE))
+    return TEMPLATE_DATABASE
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """`target` becomes a copy of the SQLite database `source` (pages, header and all)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 @pytest.fixture
 def central_engine() -> str:
     """The engine of the central database; a module overrides this with `params=ENGINES`."""
@@ -304,32 +355,58 @@ def central_engine() -> str:
 
 @pytest.fixture
 def central_db_url(request: pytest.FixtureRequest, central_engine: str, tmp_path: Path) -> str:
-    """What `CentralStore.open` takes: a SQLite file path or a PostgreSQL URL."""
+    """What `CentralStore.open` takes: a SQLite file path or a PostgreSQL URL, of a new database
+    already at the head schema (a copy of the session's template; see the module docstring)."""
+    copy = _template_copier(request, central_engine)
+    return copy(tmp_path / "central" / "central.sqlite3")
+
+
+@pytest.fixture
+def empty_central_db_url(
+    request: pytest.FixtureRequest, central_engine: str, tmp_path: Path
+) -> str:
+    """A new, empty central database (no tables): for tests of the migrations and of what
+    opening a new database does."""
     if central_engine == "postgresql":
         return str(request.getfixturevalue("postgres_db_url"))
     assert central_engine == "sqlite", central_engine
-    return str(tmp_path / "central" / "central.sqlite3")
+    return str(tmp_path / "empty-central" / "central.sqlite3")
+
+
+def _template_copier(request: pytest.FixtureRequest, engine: str) -> Callable[[Path], str]:
+    """Makes copies of the engine's template: SQLite at the path given, PostgreSQL as a new
+    database dropped when the test ends."""
+    if engine == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        template: str = request.getfixturevalue("postgres_central_template")
+
+        def copy_postgres(_sqlite_path: Path) -> str:
+            name = server.copy_database(template)
+            request.addfinalizer(lambda: server.drop_database(name))
+            return server.url(name)
+
+        return copy_postgres
+    assert engine == "sqlite", engine
+    source: Path = request.getfixturevalue("sqlite_central_template")
+
+    def copy(sqlite_path: Path) -> str:
+        copy_sqlite(source, sqlite_path)
+        return str(sqlite_path)
+
+    return copy
 
 
 @pytest.fixture
 def new_central_db(
     request: pytest.FixtureRequest, central_engine: str, tmp_path: Path
-) -> Iterator[Callable[[], str]]:
-    """A factory of fresh central databases on the test's engine, for tests that need
-    several (one per Hypothesis example); PostgreSQL ones are dropped afterwards."""
-    made: list[str] = []
-    server: PostgresServer | None = None
-    if central_engine == "postgresql":
-        server = request.getfixturevalue("postgres_server")
+) -> Callable[[], str]:
+    """A factory of new central databases at the head schema on the test's engine, for tests
+    that need several (one per Hypothesis example); PostgreSQL ones are dropped afterwards."""
+
+    copy = _template_copier(request, central_engine)
 
     def new() -> str:
-        if server is not None:
-            made.append(server.create_database())
-            return server.url(made[-1])
         folder = Path(tempfile.mkdtemp(prefix="central-", dir=tmp_path))
-        return str(folder / "central.sqlite3")
+        return copy(folder / "central.sqlite3")
 
-    yield new
-    if server is not None:
-        for name in made:
-            server.drop_database(name)
+    return new

@@ -80,7 +80,7 @@ def test_concurrent_central_edits_lose_nothing_in_the_projection(
 
 
 def test_several_servers_can_open_one_new_database_at_once(
-    central_db_url: str, clock: FixedClock
+    empty_central_db_url: str, clock: FixedClock
 ) -> None:
     """Stateless app servers start together on an empty database: each creates what is
     missing, and they all end up with one identity and one counter."""
@@ -88,7 +88,7 @@ def test_several_servers_can_open_one_new_database_at_once(
     lock = threading.Lock()
 
     def open_one(_i: int) -> None:
-        store = CentralStore.open(central_db_url, load_config(None), clock)
+        store = CentralStore.open(empty_central_db_url, load_config(None), clock)
         with lock:
             stores.append(store)
 

@@ -61,6 +61,12 @@ def central_engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def central_db_url(empty_central_db_url: str) -> str:
+    """The migrations are under test here: every central database starts empty."""
+    return empty_central_db_url
+
+
+@pytest.fixture
 def engine(central_db_url: str) -> Iterator[Engine]:
     made = make_engine(database_url(central_db_url))
     yield made

@@ -153,11 +153,12 @@ def test_central_commands(capsys: pytest.CaptureFixture[str], central_db_url: st
     assert code == 0
 
 
-def test_central_serve_runs_the_api(central_db_url: str) -> None:
+def test_central_serve_runs_the_api(empty_central_db_url: str) -> None:
+    """`central serve` on a new database: it builds the schema, then answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "CLASSROOM_SUPPORT_CENTRAL_DB": central_db_url}
+    env = {**os.environ, "CLASSROOM_SUPPORT_CENTRAL_DB": empty_central_db_url}
     argv = ["central", "serve", "--port", str(port), "--sla-interval", "0"]
     server = subprocess.Popen(
         [sys.executable, "-m", "classroom_support.cli", *argv, "--log-level", "warning"],
