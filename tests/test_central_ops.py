@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from central_process import START_TIMEOUT_S
 from postgres_support import ENGINES, PostgresServer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
@@ -317,7 +318,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path, Path]]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_TIMEOUT_S  # a wait-until: seconds when idle
         while time.monotonic() < deadline and server.poll() is None:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
