@@ -6,7 +6,7 @@
 One process on the 100,000-ticket database of bench/startup.py (20,000 open, all in hall
 A101; built and cached by it). Each case is one `TicketDesk.queue(QueueQuery(...))` call, the
 count and the page of 100, as the queue screen asks it: every sort (`tickets.SORTS`), first page
-and last page (offset total - 100), for hall A101 and for all halls (`hall_code=None`); the
+and last page (reached with `]`: the page after the key of the row before it), for hall A101 and for all halls (`hall_code=None`); the
 status and priority filters; a search for one ticket's ref and one for a common word. Cases
 and the baseline are interleaved in a rotating order after one warm-up pass; medians.
 Baseline, same loop: bare `sqlite3` reading 100 ticket rows by rowid. Goals: every page
@@ -40,6 +40,14 @@ GOAL_PAGE_MS = 10.0
 GOAL_REF_MS = 5.0
 
 
+def _last(desk: Any, base: Any) -> Any:
+    """The last page as the screen reaches it: `]` from the page before, i.e. the page after
+    the key of the row 101st from the end (keyset; no OFFSET)."""
+    total = desk.queue(replace(base, limit=0)).total
+    before = desk.queue(replace(base, offset=max(0, total - 101), limit=1)).last_key
+    return replace(base, after=before, offset=max(0, total - 100))
+
+
 def cases(desk: Any) -> dict[str, Any]:
     from classroom_support.tickets import SORTS, QueueQuery
 
@@ -47,18 +55,17 @@ def cases(desk: Any) -> dict[str, Any]:
     for hall, label in (("A101", "A101"), (None, "all halls")):
         for sort in SORTS:
             base = QueueQuery(hall_code=hall, sort=sort, limit=100)
-            total = desk.queue(replace(base, limit=0)).total
             out[f"{sort}, {label}, first"] = base
-            out[f"{sort}, {label}, last"] = replace(base, offset=max(0, total - 100))
+            out[f"{sort}, {label}, last"] = _last(desk, base)
     for name, kw in (
         ("status new", {"statuses": ("new",)}),
         ("priority critical", {"priorities": ("critical",)}),
         ("age descending", {"descending": True}),
     ):
         base = QueueQuery(hall_code="A101", limit=100, **kw)
-        total = desk.queue(replace(base, limit=0)).total
         out[f"{name}, first"] = base
-        out[f"{name}, last"] = replace(base, offset=max(0, total - 100))
+        out[f"{name}, last"] = _last(desk, base)
+    out["age, A101, last from the end"] = QueueQuery(hall_code="A101", last=True)
     ref = desk.queue(QueueQuery(hall_code="A101", limit=1)).rows[0].ref
     out["search: one ref"] = QueueQuery(hall_code="A101", search=ref, limit=100)
     out["search: a word"] = QueueQuery(hall_code="A101", search="projector", limit=100)

@@ -21,7 +21,7 @@ from classroom_support.i18n import tr
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
 # start-up can compare revisions with one query instead of importing Alembic every time.
-HEAD_REVISION = "0009_route_seen"
+HEAD_REVISION = "0010_queue_keyset"
 BUSY_TIMEOUT_MS = 5000
 BACKUPS_KEPT = 5
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, TypeDecorator, text
+from sqlalchemy import Column, DateTime, Index, MetaData, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so batch-mode migrations can find and alter constraints on SQLite.
@@ -17,13 +17,6 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
-
-# The queue's status order (tickets.STATUSES) as SQL, written out so an expression index can
-# serve it: SQLite matches an indexed expression only when the query uses the same one.
-STATUS_RANK_SQL = (
-    "CASE status WHEN 'new' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'waiting' THEN 2 "
-    "WHEN 'resolved' THEN 3 WHEN 'verified' THEN 4 END"
-)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -105,34 +98,16 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "ticket"
     __table_args__ = (
-        Index("ix_ticket_hall_status_created", "hall_code", "status", "created_at"),
         Index("ix_ticket_origin_seq", "origin_device", "device_seq", unique=True),
-        # The open queue walks these in order instead of sorting 20,000 rows per page.
-        Index("ix_ticket_queue_age", "hall_code", "is_open", "created_at", "id"),
-        # Every sort of the queue, for one hall and for all halls (migration 0008).
+        # The queue walks one of these per hall and status, in page order (queue_sql.py,
+        # migration 0010); the open tickets of every hall are one range of ix_ticket_open.
+        Index("ix_ticket_page_age", "hall_code", "status", "created_at", "id"),
         Index(
-            "ix_ticket_queue_priority",
-            "hall_code",
-            "is_open",
-            text("priority_rank DESC"),
-            "created_at",
-            "id",
+            "ix_ticket_page_priority", "hall_code", "status", "priority_rank", "created_at", "id"
         ),
-        Index("ix_ticket_queue_ref", "hall_code", "is_open", "ref"),
-        Index("ix_ticket_queue_seat", "hall_code", "is_open", "seat", "created_at", "id"),
-        Index(
-            "ix_ticket_queue_status",
-            "hall_code",
-            "is_open",
-            text(f"({STATUS_RANK_SQL})"),
-            "created_at",
-            "id",
-        ),
-        Index("ix_ticket_open_age", "is_open", "created_at", "id"),
-        Index("ix_ticket_open_priority", "is_open", text("priority_rank DESC"), "created_at", "id"),
-        Index("ix_ticket_open_ref", "is_open", "ref"),
-        Index("ix_ticket_open_seat", "is_open", "seat", "created_at", "id"),
-        Index("ix_ticket_open_status", "is_open", text(f"({STATUS_RANK_SQL})"), "created_at", "id"),
+        Index("ix_ticket_page_seat", "hall_code", "status", "seat", "created_at", "id"),
+        Index("ix_ticket_page_ref", "hall_code", "status", "ref"),
+        Index("ix_ticket_open", "is_open", "hall_code"),
     )
 
     id: str = Field(primary_key=True)

@@ -9,13 +9,15 @@ format), booleans 1/0. A test compares both paths column by column.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import instrumentation, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
-from classroom_support.models import Ticket, TicketEvent
+from classroom_support.models import Ticket, TicketEvent, UTCDateTime
 
 
 def stored_value(value: Any) -> Any:
@@ -81,3 +83,42 @@ def stored_ticket(values: dict[str, Any]) -> Ticket:
     ticket.__dict__.update(values)
     make_transient_to_detached(ticket)
     return ticket
+
+
+TICKET_COLUMNS: tuple[str, ...] = TICKET_FIELDS
+_DATETIME_COLUMNS = frozenset(
+    c.name
+    for c in Ticket.__table__.columns  # type: ignore[attr-defined]
+    if isinstance(c.type, UTCDateTime)
+)
+_BOOL_COLUMNS = frozenset(
+    c.name
+    for c in Ticket.__table__.columns  # type: ignore[attr-defined]
+    if c.type.python_type is bool
+)
+
+
+_CONVERTED = tuple(
+    (name, name in _BOOL_COLUMNS)
+    for name in TICKET_COLUMNS
+    if name in _DATETIME_COLUMNS | _BOOL_COLUMNS
+)
+
+
+def loaded_ticket(row: Sequence[Any]) -> Ticket:
+    """The Ticket of a raw `SELECT TICKET_COLUMNS` row, as the ORM would load it."""
+    values = dict(zip(TICKET_COLUMNS, row, strict=False))
+    for name, is_bool in _CONVERTED:
+        value = values[name]
+        if value is not None:
+            values[name] = bool(value) if is_bool else _utc(value)
+    # As stored_ticket, with the identity key set directly: nothing else of
+    # make_transient_to_detached applies to a fresh instance, and it costs most of a page.
+    ticket: Ticket = _TICKET_MANAGER.new_instance()
+    ticket.__dict__.update(values)
+    instance_state(ticket).key = (Ticket, (values["id"],), None)
+    return ticket
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, not_, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from classroom_support.clock import DEVICE_TIME_KEY, Clock, CorrectedClock
@@ -23,7 +23,7 @@ from classroom_support.config import Config
 from classroom_support.db import Database
 from classroom_support.hlc import HLC, tick
 from classroom_support.i18n import tr
-from classroom_support.models import STATUS_RANK_SQL, DeviceIdentity, Ticket, TicketEvent
+from classroom_support.models import DeviceIdentity, Ticket, TicketEvent
 from classroom_support.permissions import (
     CONTACT_CENTRE,
     DeviceScope,
@@ -31,22 +31,29 @@ from classroom_support.permissions import (
     scope_from_text,
     stored_scope,
 )
-from classroom_support.routed import routed_condition
+from classroom_support.queue_sql import OPEN_STATUSES as OPEN_STATUSES  # re-exported
+from classroom_support.queue_sql import (
+    PRIORITIES,
+    QueueQuery,
+    read_page,
+    row_key,
+)
+from classroom_support.queue_sql import SORTS as SORTS
+from classroom_support.queue_sql import STATUSES as STATUSES
 from classroom_support.syncwire import FoldEvent
 from classroom_support.ticket_rows import (
     CREATE_LOOKUPS,
     EVENT_FIELDS,
     EVENT_INSERT,
+    TICKET_COLUMNS,
     TICKET_FIELDS,
     TICKET_INSERT,
+    loaded_ticket,
     row_values,
     stored_ticket,
     ticket_values,
 )
 
-STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
-OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
-PRIORITIES = ("low", "normal", "high", "critical")
 CATEGORIES = ("av", "pc", "network", "login", "platform", "other")
 CHANNELS = ("in_hall", "phone", "whatsapp", "email", "web_form", "remote_access", "platform_chat")
 CALLER_CHANNELS = ("phone", "whatsapp")
@@ -407,34 +414,16 @@ def fold_step(ticket: Ticket, event: Any) -> None:
 # --------------------------------------------------------------------------- queries
 
 
-SORTS = ("age", "priority", "status", "ref", "seat")
-
-
-@dataclass(frozen=True)
-class QueueQuery:
-    hall_code: str | None = None
-    statuses: tuple[str, ...] = OPEN_STATUSES
-    priorities: tuple[str, ...] = ()
-    search: str = ""
-    sort: str = "age"
-    descending: bool = False
-    offset: int = 0
-    limit: int = 100
-    # "level2" / "hall": the tickets routed to this desk come first (routed.py); "": none.
-    routed_to: str = ""
-
-
 @dataclass
 class QueuePage:
     rows: list[Ticket]
-    total: int
+    total: int  # -1 when the query asked for no count
     offset: int
     limit: int
     query: QueueQuery = field(default_factory=QueueQuery)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # The keys of the first and last row (queue_sql.row_key), for the pages before and after.
+    first_key: tuple[Any, ...] | None = None
+    last_key: tuple[Any, ...] | None = None
 
 
 # --------------------------------------------------------------------------- the desk
@@ -453,6 +442,7 @@ class TicketDesk:
         # A fixed role is for generators that write history as several desks would (demo).
         self.fixed_role = role
         self._device: DeviceIdentity | None = None
+        self._fts: bool | None = None  # the search index of migration 0010 is there
         # Called with the ref before every change, so SLA facts are recorded first (monitor.py).
         self.before_change: Callable[[str], object] | None = None
         # Called with the ref after a change was committed (the TUI sends it up soon after).
@@ -752,74 +742,31 @@ class TicketDesk:
         return list(rows)
 
     def queue(self, query: QueueQuery) -> QueuePage:
-        conditions: list[Any] = []
-        if query.hall_code:
-            conditions.append(Ticket.hall_code == query.hall_code)
-        if query.statuses == OPEN_STATUSES:
-            conditions.append(col(Ticket.is_open).is_(True))  # walks the queue indexes in order
-        elif query.statuses:
-            conditions.append(col(Ticket.status).in_(query.statuses))
-        if query.priorities:
-            conditions.append(col(Ticket.priority).in_(query.priorities))
-        if query.search.strip():
-            pattern = f"%{_escape_like(query.search.strip())}%"
-            conditions.append(
-                or_(
-                    *(
-                        col(c).like(pattern, escape="\\")
-                        for c in (
-                            Ticket.title,
-                            Ticket.ref,
-                            Ticket.seat,
-                            Ticket.trainee_name,
-                            Ticket.assignee,
-                        )
-                    )
-                )
-            )
-        # (expression, descending) in the order of the queue's indexes (migration 0008);
-        # "descending" reverses every term, so the same index is read backwards.
-        created = col(Ticket.created_at)
-        terms: list[tuple[Any, bool]]
-        if query.sort == "priority":
-            terms = [(col(Ticket.priority_rank), True), (created, False)]
-        elif query.sort == "status":
-            terms = [(literal_column(f"({STATUS_RANK_SQL})"), False), (created, False)]
-        elif query.sort == "ref":
-            terms = [(col(Ticket.ref), False)]  # unique: needs no tie-breaker
-        elif query.sort == "seat":
-            terms = [(col(Ticket.seat), False), (created, False)]
-        else:  # age: oldest first, the ticket waiting longest is on top
-            terms = [(created, False)]
-        if query.sort != "ref":
-            terms.append((col(Ticket.id), False))
-        orders = [expr.desc() if desc != query.descending else expr.asc() for expr, desc in terms]
-        routed = routed_condition(query.routed_to)
+        """One page of the queue, read along the page indexes (queue_sql.py) as raw rows."""
         with self.db.read() as s:
-
-            def count(*where: Any) -> int:
-                return s.exec(select(func.count()).select_from(Ticket).where(*where)).one()
-
-            def page(where: list[Any], offset: int, limit: int) -> list[Ticket]:
-                found = s.exec(
-                    select(Ticket).where(*where).order_by(*orders).offset(offset).limit(limit)
-                ).all()
-                return list(found)
-
-            total = count(*conditions)
-            if routed is None:
-                rows = page(conditions, query.offset, query.limit)
-            else:
-                # Routed to this desk first (routed.py), then the rest: two reads in the same
-                # index order, paged across the seam, rather than a sort of every open ticket.
-                first = count(*conditions, routed)
-                rows = page([*conditions, routed], query.offset, query.limit)
-                if len(rows) < query.limit:
-                    rest_offset = max(0, query.offset - first)
-                    rows += page([*conditions, not_(routed)], rest_offset, query.limit - len(rows))
+            conn = s.connection().connection.driver_connection
+            assert conn is not None
+            total, found = read_page(conn, query, TICKET_COLUMNS, fts=self._has_fts(conn))
+        rows = [loaded_ticket(r) for r in found]
+        first_key = row_key(query, found[0], TICKET_COLUMNS) if found else None
+        last_key = row_key(query, found[-1], TICKET_COLUMNS) if found else None
         return QueuePage(
-            rows=rows, total=total, offset=query.offset, limit=query.limit, query=query
+            rows=rows,
+            total=total,
+            offset=query.offset,
+            limit=query.limit,
+            query=query,
+            first_key=first_key,
+            last_key=last_key,
         )
+
+    def _has_fts(self, conn: Any) -> bool:
+        if self._fts is None:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_fts'"
+            ).fetchone()
+            self._fts = found is not None
+        return self._fts
 
     def blocking(
         self, hall_code: str, categories: tuple[str, ...], limit: int = 20

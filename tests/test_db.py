@@ -131,6 +131,10 @@ def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
     db = open_database(tmp_path / "x.sqlite3")
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        # The search index (migration 0010) is an FTS5 table and its shadow tables, kept by
+        # triggers: not a model.
+        search = {"remove_table"}, "ticket_fts"
+        diff = [d for d in diff if not (d[0] in search[0] and d[1].name.startswith(search[1]))]
         assert [d for d in diff if not (d[0].endswith("_index") and d[1].name in expression)] == []
         stored = {
             name: sql

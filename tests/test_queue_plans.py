@@ -1,63 +1,65 @@
-"""Every queue sort reads an index in order, for one hall and for all halls, both directions:
-no page sorts the open tickets (checked on SQLite's query plan, not on timings)."""
+"""Every queue page reads indexes in page order, for one hall and for all halls, both
+directions, first, next and last page: no page sorts the open tickets (checked on SQLite's
+query plan, not on timings)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
 
 from classroom_support.context import AppContext
-from classroom_support.models import STATUS_RANK_SQL
-from classroom_support.tickets import SORTS, STATUSES, QueueQuery, TicketDraft
+from classroom_support.queue_sql import (
+    HALLS_SQL,
+    SORTS,
+    QueueQuery,
+    page_statements,
+    search_condition,
+)
+from classroom_support.ticket_rows import TICKET_COLUMNS
+from classroom_support.tickets import TicketDraft
 
 
-def page_statements(ctx: AppContext, query: QueueQuery) -> list[tuple[str, Any]]:
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, params))
-
-    engine = ctx.db.engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        ctx.desk.queue(query)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return seen
+def plan(ctx: AppContext, query: QueueQuery) -> str:
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        halls = [query.hall_code] if query.hall_code else [r[0] for r in conn.execute(HALLS_SQL)]
+        search = search_condition(conn, query)
+        rows = [
+            row
+            for statement in page_statements(query, halls, TICKET_COLUMNS, search)
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params)
+        ]
+    return " | ".join(str(row[3]) for row in rows)
 
 
+@pytest.mark.parametrize("page", ["first", "next", "last"])
 @pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
 @pytest.mark.parametrize("hall", ["A101", None], ids=["one-hall", "all-halls"])
 @pytest.mark.parametrize("sort", SORTS)
 def test_each_sort_walks_an_index(
-    ctx: AppContext, sort: str, hall: str | None, descending: bool
+    ctx: AppContext, sort: str, hall: str | None, descending: bool, page: str
 ) -> None:
     ctx.desk.create(TicketDraft(title="x"))
-    query = QueueQuery(hall_code=hall, sort=sort, descending=descending, offset=100)
-    with ctx.db.read() as s:
-        conn = s.connection()
-        for statement, params in page_statements(ctx, query):
-            plan = " | ".join(
-                str(row[3])
-                for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-            )
-            assert "TEMP B-TREE" not in plan, plan
-            assert "USING INDEX ix_ticket_" in plan or "COVERING INDEX ix_ticket_" in plan, plan
+    query = QueueQuery(hall_code=hall, sort=sort, descending=descending)
+    first = ctx.desk.queue(query)
+    if page == "next":
+        query = replace(query, after=first.last_key)
+    elif page == "last":
+        query = replace(query, last=True)
+    found = plan(ctx, query)
+    assert "TEMP B-TREE" not in found, found
+    assert "USING INDEX ix_ticket_page_" in found or "COVERING INDEX ix_ticket_page_" in found
+    assert "SCAN ticket" not in found, found
 
 
-def test_the_status_order_in_sql_is_the_statuses_order(ctx: AppContext) -> None:
-    with ctx.db.read() as s:
-        conn = s.connection()
-        ranks = [
-            conn.exec_driver_sql(
-                f"SELECT {STATUS_RANK_SQL} FROM (SELECT ? AS status)", (st,)
-            ).scalar()
-            for st in STATUSES
-        ]
-    assert ranks == list(range(len(STATUSES)))
+@pytest.mark.parametrize("sort", SORTS)
+def test_the_filters_walk_an_index_too(ctx: AppContext, sort: str) -> None:
+    ctx.desk.create(TicketDraft(title="x"))
+    for filters in ({"statuses": ("new",)}, {"priorities": ("critical",)}, {"statuses": ()}):
+        found = plan(ctx, QueueQuery(hall_code="A101", sort=sort, **filters))  # type: ignore[arg-type]
+        assert "TEMP B-TREE" not in found, (filters, found)
+        assert "SCAN ticket" not in found, (filters, found)
 
 
 def test_descending_is_the_exact_reverse(ctx: AppContext) -> None:

@@ -155,10 +155,10 @@ class QueueScreen(AppScreen[None]):
             self.refresh_bindings()
         hall = self.hall_filter if multi else self.ctx.config.hall
         if hall != self.query_state.hall_code:
-            self.query_state = replace(self.query_state, hall_code=hall, offset=0)
+            self.query_state = self.first_page(hall_code=hall)
         target = routed_target(self.ctx.desk.scope().role)
         if target != self.query_state.routed_to:
-            self.query_state = replace(self.query_state, routed_to=target, offset=0)
+            self.query_state = self.first_page(routed_to=target)
 
     @property
     def columns(self) -> tuple[ColumnSpec, ...]:
@@ -172,8 +172,8 @@ class QueueScreen(AppScreen[None]):
         table = self.query_one("#queue", DataTable)
         selected = self.selected_ref() if keep_cursor else None
         page = self.ctx.desk.queue(self.query_state)
-        if page.total and page.offset >= page.total:  # filters shrank the result under us
-            self.query_state = replace(self.query_state, offset=0)
+        if not page.rows and self.query_state.offset:  # the result shrank under us
+            self.query_state = self.first_page()
             page = self.ctx.desk.queue(self.query_state)
         self.page = page
         self.new_routed = new_ids(self.ctx.db, page.rows, self.query_state.routed_to)
@@ -433,7 +433,7 @@ class QueueScreen(AppScreen[None]):
 
     @on(Input.Submitted, "#search")
     def apply_search(self, event: Input.Submitted) -> None:
-        self.query_state = replace(self.query_state, search=event.value, offset=0)
+        self.query_state = self.first_page(search=event.value)
         self.reload(keep_cursor=False)
         if not event.value:
             event.input.add_class("hidden")
@@ -444,22 +444,18 @@ class QueueScreen(AppScreen[None]):
         search.value = ""
         search.add_class("hidden")
         if self.query_state.search:
-            self.query_state = replace(self.query_state, search="", offset=0)
+            self.query_state = self.first_page(search="")
             self.reload(keep_cursor=False)
         self.query_one("#queue", DataTable).focus()
 
     def action_cycle_status(self) -> None:
         self.status_filter = (self.status_filter + 1) % len(STATUS_FILTERS)
-        self.query_state = replace(
-            self.query_state, statuses=STATUS_FILTERS[self.status_filter], offset=0
-        )
+        self.query_state = self.first_page(statuses=STATUS_FILTERS[self.status_filter])
         self.reload(keep_cursor=False)
 
     def action_cycle_priority(self) -> None:
         self.priority_filter = (self.priority_filter + 1) % len(PRIORITY_FILTERS)
-        self.query_state = replace(
-            self.query_state, priorities=PRIORITY_FILTERS[self.priority_filter], offset=0
-        )
+        self.query_state = self.first_page(priorities=PRIORITY_FILTERS[self.priority_filter])
         self.reload(keep_cursor=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -508,29 +504,39 @@ class QueueScreen(AppScreen[None]):
 
     def set_hall_filter(self, hall: str | None) -> None:
         self.hall_filter = hall
-        self.query_state = replace(self.query_state, hall_code=hall, offset=0)
+        self.query_state = self.first_page(hall_code=hall)
         self.reload(keep_cursor=False)
 
     def action_cycle_sort(self) -> None:
         index = (SORTS.index(self.query_state.sort) + 1) % len(SORTS)
-        self.query_state = replace(self.query_state, sort=SORTS[index], offset=0)
+        self.query_state = self.first_page(sort=SORTS[index])
         self.reload(keep_cursor=False)
 
     def action_reverse_sort(self) -> None:
-        self.query_state = replace(
-            self.query_state, descending=not self.query_state.descending, offset=0
-        )
+        self.query_state = self.first_page(descending=not self.query_state.descending)
         self.reload(keep_cursor=False)
 
+    def first_page(self, **changes: object) -> QueueQuery:
+        """The query with `changes`, from its first page."""
+        fresh = replace(self.query_state, offset=0, after=None, before=None, last=False)
+        return replace(fresh, **changes)  # type: ignore[arg-type]
+
     def action_page(self, step: int) -> None:
+        """The next or previous page: read after the last row's key or before the first's,
+        so a far page costs what the first does (queue_sql.py)."""
         page = self.page
         if page is None:
             return
-        offset = self.query_state.offset + step * PAGE_SIZE
-        if offset < 0 or offset >= max(page.total, 1):
+        q = self.query_state
+        if step > 0 and page.rows and page.offset + len(page.rows) < page.total:
+            q = replace(q, offset=q.offset + PAGE_SIZE, after=page.last_key, before=None)
+        elif step < 0 and q.offset > 0:
+            offset = max(0, q.offset - PAGE_SIZE)
+            q = replace(q, offset=offset, after=None, before=page.first_key if offset else None)
+        else:
             self.app.bell()
             return
-        self.query_state = replace(self.query_state, offset=offset)
+        self.query_state = q
         self.reload(keep_cursor=False)
 
     def action_sessions(self) -> None:

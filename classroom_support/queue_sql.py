@@ -1,0 +1,351 @@
+"""The queue's pages as plain SQL: keyset pages read in index order, for any reader.
+
+`TicketDesk.queue` runs these statements on its SQLite connection; a plain `sqlite3` reader
+(no ORM) can run the same ones, so this module imports nothing but the standard library.
+
+A page is a UNION ALL of *arms*, one per equality the indexes lead with (migration 0010):
+each hall × each status asked for (× each priority, when the sort or the filter is by priority;
+× routed-to-this-desk or not). Every arm walks one index in the page's order and SQLite merges
+the arms in order (a compound SELECT with ORDER BY), so a page reads about `limit` index entries
+per arm whatever its position: no OFFSET, no sort of the open tickets. When the order starts
+with a constant of the arm (routed first, the status rank, the priority), the arms are grouped
+by it and the groups read one after another until the page is full.
+
+Each row has a *key*, its position in the page order: those constants followed by the ordered
+columns. The next page starts after the last row's key (`QueueQuery.after`), the previous one
+ends before the first row's key (`QueueQuery.before`), and `QueueQuery.last` reads the last page
+from the end. A search reads its hits (few) and sorts them; OFFSET is there only for a reader
+that has no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
+OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
+PRIORITIES = ("low", "normal", "high", "critical")
+PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}  # critical = 3, as Ticket stores it
+SORTS = ("age", "priority", "status", "ref", "seat")
+
+# Columns each sort orders by inside one arm, after the arm's constants.
+ORDER_COLUMNS = {
+    "age": ("created_at", "id"),
+    "status": ("created_at", "id"),
+    "priority": ("created_at", "id"),
+    "seat": ("seat", "created_at", "id"),
+    "ref": ("ref",),
+}
+# More arms than this (many halls × statuses × priorities) and halls become a plain filter:
+# the page is still right, each arm then sorts its hall-mixed rows.
+MAX_ARMS = 64
+# The problem-text search uses the trigram index from this many characters; shorter, LIKE.
+FTS_MIN_CHARS = 3
+
+ROUTED_SQL = {
+    "level2": "is_open = 1 AND with_desk = 'level2'",
+    "hall": (
+        "is_open = 1 AND with_desk = 'hall' AND EXISTS (SELECT 1 FROM ticket_event AS e "
+        "WHERE e.ticket_id = ticket.id AND e.kind = 'route')"
+    ),
+}
+SEARCH_COLUMNS = ("title", "ref", "seat", "trainee_name", "assignee")
+
+HALLS_SQL = (
+    "WITH RECURSIVE h(code) AS (SELECT (SELECT min(hall_code) FROM ticket) UNION ALL "
+    "SELECT (SELECT min(hall_code) FROM ticket WHERE hall_code > h.code) FROM h "
+    "WHERE h.code IS NOT NULL) SELECT code FROM h WHERE code IS NOT NULL"
+)
+"""Every hall with a ticket, one index seek each (the queue indexes lead with hall_code)."""
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    hall_code: str | None = None
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    priorities: tuple[str, ...] = ()
+    search: str = ""
+    sort: str = "age"
+    descending: bool = False
+    # The position shown ("101-200 of ..."); read by OFFSET only when no key is given.
+    offset: int = 0
+    limit: int = 100
+    # "level2" / "hall": the tickets routed to this desk come first (routed.py); "": none.
+    routed_to: str = ""
+    # Keyset paging: the page after this key, the page before this key, or the last page.
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+    last: bool = False
+    # False: leave QueuePage.total at -1 (paging within a result already counted).
+    count: bool = True
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Arm:
+    where: tuple[str, ...]
+    params: tuple[Any, ...]
+    rank: tuple[int, ...]  # the arm's constants in the key
+
+
+@dataclass(frozen=True)
+class _Search:
+    head: str  # a WITH clause, or ""
+    head_params: tuple[Any, ...]
+    where: str
+    params: tuple[Any, ...]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def fts_phrase(text: str) -> str:
+    """`text` as one FTS5 phrase: a substring match with the trigram tokenizer."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Search | None:
+    """The search as SQL. A ticket's exact reference finds that ticket (one index probe);
+    other text is a case-insensitive substring of five columns: the trigram index from
+    `FTS_MIN_CHARS` characters, LIKE below that (or without the index)."""
+    text = query.search.strip()
+    if not text:
+        return None
+    ref = text.upper()
+    if conn.execute("SELECT 1 FROM ticket WHERE ref = ?", (ref,)).fetchone() is not None:
+        return _Search("", (), "ref = ?", (ref,))
+    if fts and len(text) >= FTS_MIN_CHARS:
+        return _Search(
+            "WITH hits AS MATERIALIZED (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?) ",
+            (fts_phrase(text),),
+            "rowid IN hits",
+            (),
+        )
+    pattern = f"%{_escape_like(text)}%"
+    sql = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS)
+    return _Search("", (), f"({sql})", (pattern,) * len(SEARCH_COLUMNS))
+
+
+def _filters(query: QueueQuery, search: _Search | None) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if query.hall_code:
+        where.append("hall_code = ?")
+        params.append(query.hall_code)
+    if query.statuses == OPEN_STATUSES:
+        where.append("is_open = 1")
+    elif query.statuses:
+        where.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
+        params += query.statuses
+    if query.priorities:
+        where.append(f"priority IN ({', '.join('?' for _ in query.priorities)})")
+        params += query.priorities
+    if search:
+        where.append(search.where)
+        params += search.params
+    return where, params
+
+
+def count_statement(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> Statement:
+    """The number of tickets the query matches (every page of it), counted in the indexes:
+    the open tickets of the halls in ix_ticket_open, a status or priority filter in the page
+    indexes (every hall named, as their first column)."""
+    if query.statuses == OPEN_STATUSES and not query.priorities:
+        where, params = _filters(query, search)
+    else:
+        where = [f"hall_code IN ({', '.join('?' for _ in halls)})"]
+        params = list(halls)
+        statuses = query.statuses or STATUSES
+        where.append(f"status IN ({', '.join('?' for _ in statuses)})")
+        params += statuses
+        if query.priorities:
+            where.append(f"priority_rank IN ({', '.join('?' for _ in query.priorities)})")
+            params += [PRIORITY_RANK[p] for p in query.priorities]
+        if search:
+            where.append(search.where)
+            params += search.params
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    head, head_params = (search.head, search.head_params) if search else ("", ())
+    return Statement(f"{head}SELECT count(*) FROM ticket{clause}", (*head_params, *params))
+
+
+def _routed_rank(query: QueueQuery, routed: bool) -> int:
+    """Routed first in either direction: 0, and the rest 1 (ascending) or -1 (descending)."""
+    return 0 if routed else (-1 if query.descending else 1)
+
+
+def _arms(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> list[_Arm]:
+    statuses = query.statuses or STATUSES
+    by_priority = query.sort == "priority" or (
+        bool(query.priorities) and query.sort in ("age", "status")
+    )
+    priorities: Sequence[str | None] = (query.priorities or PRIORITIES) if by_priority else (None,)
+    routed = ROUTED_SQL.get(query.routed_to)
+    routings: Sequence[bool | None] = (True, False) if routed else (None,)
+    hall_arms: Sequence[str | None] = halls
+    residual: list[str] = []
+    residual_params: list[Any] = []
+    if len(halls) * len(statuses) * len(priorities) * len(routings) > MAX_ARMS:
+        hall_arms = (None,)
+        if query.hall_code is not None:
+            residual.append("hall_code = ?")
+            residual_params.append(query.hall_code)
+    if query.priorities and not by_priority:
+        residual.append(f"priority IN ({', '.join('?' for _ in query.priorities)})")
+        residual_params += query.priorities
+    if search:
+        residual.append(search.where)
+        residual_params += search.params
+    arms: list[_Arm] = []
+    for routing, hall, status, priority in product(routings, hall_arms, statuses, priorities):
+        where: list[str] = []
+        params: list[Any] = []
+        rank: list[int] = []
+        if routing is not None:
+            where.append(f"({routed})" if routing else f"NOT ({routed})")
+            rank.append(_routed_rank(query, routing))
+        if hall is not None:
+            where.append("hall_code = ?")
+            params.append(hall)
+        where.append("status = ?")
+        params.append(status)
+        if query.sort == "status":
+            rank.append(STATUSES.index(status))
+        if priority is not None:
+            where.append("priority_rank = ?")
+            params.append(PRIORITY_RANK[priority])
+            if query.sort == "priority":
+                rank.append(-PRIORITY_RANK[priority])
+        arms.append(_Arm(tuple(where + residual), tuple(params + residual_params), tuple(rank)))
+    return arms
+
+
+def _rank_sql(query: QueueQuery) -> list[str]:
+    """The key's leading terms as SQL over one row (what each arm holds as constants)."""
+    terms: list[str] = []
+    routed = ROUTED_SQL.get(query.routed_to)
+    if routed:
+        terms.append(f"CASE WHEN {routed} THEN 0 ELSE {_routed_rank(query, False)} END")
+    if query.sort == "status":
+        whens = " ".join(f"WHEN '{st}' THEN {i}" for i, st in enumerate(STATUSES))
+        terms.append(f"CASE status {whens} END")
+    elif query.sort == "priority":
+        terms.append("-priority_rank")
+    return terms
+
+
+def _direction(query: QueueQuery) -> tuple[bool, bool]:
+    """(backward, the walk ascending): the page is read from its end for `before`/`last`."""
+    backward = query.before is not None or (query.last and query.after is None)
+    return backward, (not query.descending) != backward
+
+
+def page_statements(
+    query: QueueQuery,
+    halls: Sequence[str],
+    columns: Sequence[str],
+    search: _Search | None,
+) -> list[Statement]:
+    """The statements of one page, to run in order until `query.limit` rows are read (the
+    last parameter of each is its LIMIT). Each row is `columns` and then the key's leading
+    terms; `row_key` gives its key. Rows come in walk order: reversed for a page read
+    backward (`page_backward`)."""
+    up = _direction(query)[1]
+    cursor = query.before if query.before is not None else query.after
+    order = ORDER_COLUMNS[query.sort]
+    cols = ", ".join(columns)
+    by_order = ", ".join(f"{c} {'ASC' if up else 'DESC'}" for c in order)
+    op = ">" if up else "<"
+    head, head_params = (search.head, search.head_params) if search else ("", ())
+    n_rank = len(_rank_sql(query))
+    if search is not None or (cursor is None and not query.last and query.offset):
+        # A search (its hits are few: read them and sort), or OFFSET without a key.
+        ranks = _rank_sql(query)
+        where, params = _filters(query, search)
+        terms = [f"_k{i}" for i in range(len(ranks))] + list(order)
+        if cursor is not None:
+            marks = ", ".join("?" for _ in terms)
+            where.append(f"({', '.join(ranks + list(order))}) {op} ({marks})")
+            params += cursor
+        consts = "".join(f", {r} AS _k{i}" for i, r in enumerate(ranks))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        by = ", ".join(f"{t} {'ASC' if up else 'DESC'}" for t in terms)
+        sql = f"{head}SELECT {cols}{consts} FROM ticket{clause} ORDER BY {by} LIMIT ?"
+        params.append(query.limit)
+        if cursor is None and not query.last and query.offset:
+            sql += " OFFSET ?"
+            params.append(query.offset)
+        return [Statement(sql, (*head_params, *params))]
+    groups: dict[tuple[int, ...], list[_Arm]] = {}
+    for arm in _arms(query, halls, search):
+        groups.setdefault(arm.rank, []).append(arm)
+    statements: list[Statement] = []
+    for rank in sorted(groups, reverse=not up):
+        where_cursor: tuple[str, tuple[Any, ...]] | None = None
+        if cursor is not None:
+            at = tuple(cursor[:n_rank])
+            if (rank < at) == up and rank != at:
+                continue  # this group is wholly before the cursor
+            if rank == at:
+                marks = ", ".join("?" for _ in order)
+                where_cursor = (f"({', '.join(order)}) {op} ({marks})", tuple(cursor[n_rank:]))
+        selects: list[str] = []
+        params: list[Any] = []
+        consts = "".join(f", {r} AS _k{i}" for i, r in enumerate(rank))
+        for arm in groups[rank]:
+            where = list(arm.where)
+            params += arm.params
+            if where_cursor:
+                where.append(where_cursor[0])
+                params += where_cursor[1]
+            selects.append(f"SELECT {cols}{consts} FROM ticket WHERE {' AND '.join(where)}")
+        sql = f"{head}{' UNION ALL '.join(selects)} ORDER BY {by_order} LIMIT ?"
+        statements.append(Statement(sql, (*head_params, *params, query.limit)))
+    return statements
+
+
+def page_backward(query: QueueQuery) -> bool:
+    """The page's rows were read from its end (reverse them to show)."""
+    return _direction(query)[0]
+
+
+def row_key(query: QueueQuery, row: Sequence[Any], columns: Sequence[str]) -> tuple[Any, ...]:
+    """A page row's key (`columns` then the key's leading terms, as the page selects them)."""
+    consts = tuple(row[len(columns) :])
+    index = {name: i for i, name in enumerate(columns)}
+    return consts + tuple(row[index[c]] for c in ORDER_COLUMNS[query.sort])
+
+
+def read_page(
+    conn: Any, query: QueueQuery, columns: Sequence[str], *, fts: bool = True
+) -> tuple[int, list[Any]]:
+    """(the count, or -1 if not asked; the page's rows in page order) on a DB-API `sqlite3`
+    connection: the whole of a queue read, for the desk and for a plain reader alike."""
+    search = search_condition(conn, query, fts=fts)
+    halls = [query.hall_code] if query.hall_code else [r[0] for r in conn.execute(HALLS_SQL)]
+    total = -1
+    if query.count:
+        count = count_statement(query, halls, search)
+        total = conn.execute(count.sql, count.params).fetchone()[0]
+    rows: list[Any] = []
+    if query.limit > 0:
+        for statement in page_statements(query, halls, columns, search):
+            want = query.limit - len(rows)
+            if want <= 0:
+                break
+            params = list(statement.params)
+            limit_at = len(params) - 1 - (1 if " OFFSET ?" in statement.sql else 0)
+            params[limit_at] = want
+            rows += conn.execute(statement.sql, params).fetchall()
+        if page_backward(query):
+            rows.reverse()
+    return total, rows

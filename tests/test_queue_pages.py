@@ -1,0 +1,245 @@
+"""Keyset queue pages hold the queue's order: walked forward, backward or by OFFSET, every
+filter and sort gives exactly the tickets of the old full sort, in its order (queue_sql.py).
+
+The reference is the old query's order written in Python over every ticket: routed to this
+desk first, then the sort's terms (priority critical first; "descending" reverses them), ties
+broken by created_at then id; the search a case-insensitive substring of five columns.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from classroom_support import queue_sql
+from classroom_support.context import AppContext
+from classroom_support.models import Ticket
+from classroom_support.queue_sql import PRIORITIES, SORTS, STATUSES, QueueQuery
+from classroom_support.ticket_rows import TICKET_FIELDS, TICKET_INSERT, row_values, ticket_values
+
+HALLS = ("A101", "B202", "C303")
+TITLES = (
+    "projector flickers",
+    "Projector has no signal",
+    "الشاشة لا تعمل في القاعة",
+    "لا يوجد صوت",
+    "100%_off the login page",
+    'quote "here"',
+    "printer jam",
+)
+SEARCHES = ("", "pro", "PRO", "jector", "%", "_o", "ال", "الشاشة", "تعمل")
+SEARCHES += ("PC-1", "test-1", "TEST-", '"h')
+BASE = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def fill(ctx: AppContext, n: int = 260, seed: int = 13) -> list[Ticket]:
+    """`n` tickets with many ties (few instants, few seats), every status, hall and priority,
+    some with Level 2 and some routed back to their hall by a route event."""
+    rnd = random.Random(seed)
+    rows = []
+    events = []
+    for i in range(n):
+        status = rnd.choice(STATUSES)
+        priority = rnd.choice(PRIORITIES)
+        at = BASE + timedelta(minutes=rnd.randrange(12))
+        values = ticket_values(
+            {
+                "id": f"id-{rnd.randrange(10**6):06d}-{i:03d}",
+                "ref": f"TEST-{i}",
+                "device_seq": i + 1,
+                "hall_code": rnd.choice(HALLS),
+                "title": rnd.choice(TITLES),
+                "seat": rnd.choice(("", "PC-1", "PC-10", "PC-2")),
+                "trainee_name": rnd.choice(("", "Huda", "هدى")),
+                "assignee": rnd.choice(("", "Sami")),
+                "status": status,
+                "is_open": status != "verified",
+                "priority": priority,
+                "priority_rank": PRIORITIES.index(priority),
+                "with_desk": rnd.choice(("hall", "hall", "level2")),
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        rows.append(row_values(values, TICKET_FIELDS))
+        if rnd.random() < 0.3:
+            events.append((f"ev-{i}", values["id"], "route", "{}", "dev", "Sami", at, f"h{i}"))
+    with ctx.db.write_connection() as conn:
+        raw = conn.connection.driver_connection
+        raw.executemany(TICKET_INSERT, rows)
+        raw.executemany(
+            "INSERT INTO ticket_event (id, ticket_id, kind, payload, device_id, actor, "
+            "occurred_at, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*e[:6], e[6].replace(tzinfo=None).isoformat(" "), e[7]) for e in events],
+        )
+    with ctx.db.read() as s:
+        return list(s.exec(select(Ticket)).all())
+
+
+def routed_ids(ctx: AppContext, target: str, tickets: list[Ticket]) -> set[str]:
+    if target == "level2":
+        return {t.id for t in tickets if t.is_open and t.with_desk == "level2"}
+    if target == "hall":
+        with ctx.db.read() as s:
+            conn = s.connection().connection.driver_connection
+            sent = {r[0] for r in conn.execute("SELECT ticket_id FROM ticket_event")}
+        return {t.id for t in tickets if t.is_open and t.with_desk == "hall" and t.id in sent}
+    return set()
+
+
+def reference(q: QueueQuery, tickets: list[Ticket], routed: set[str]) -> list[str]:
+    """The refs the old full sort gave, in its order."""
+    text = q.search.strip().casefold()
+    exact = {t.ref for t in tickets if t.ref == q.search.strip().upper()}
+
+    def found(t: Ticket) -> bool:
+        if exact:  # a ticket's exact reference finds that ticket
+            return t.ref in exact
+        return not text or any(text in getattr(t, c).casefold() for c in queue_sql.SEARCH_COLUMNS)
+
+    def keep(t: Ticket) -> bool:
+        return (
+            (q.hall_code is None or t.hall_code == q.hall_code)
+            and (not q.statuses or t.status in q.statuses)
+            and (not q.priorities or t.priority in q.priorities)
+            and found(t)
+        )
+
+    def terms(t: Ticket) -> tuple[Any, ...]:
+        tail = (t.created_at, t.id)
+        return {
+            "age": tail,
+            "status": (STATUSES.index(t.status), *tail),
+            "priority": (-t.priority_rank, *tail),
+            "seat": (t.seat, *tail),
+            "ref": (t.ref,),
+        }[q.sort]
+
+    ordered = sorted([t for t in tickets if keep(t)], key=terms, reverse=q.descending)
+    ordered.sort(key=lambda t: t.id not in routed)  # stable: routed first, order kept
+    return [t.ref for t in ordered]
+
+
+def walk_forward(ctx: AppContext, q: QueueQuery) -> Iterator[list[str]]:
+    page = ctx.desk.queue(q)
+    for _ in range(len(HALLS) * 300):  # a walk that never ends fails the comparison
+        if not page.rows:
+            return
+        yield [t.ref for t in page.rows]
+        page = ctx.desk.queue(replace(q, after=page.last_key, count=False))
+
+
+def walk_backward(ctx: AppContext, q: QueueQuery) -> Iterator[list[str]]:
+    page = ctx.desk.queue(replace(q, last=True))
+    for _ in range(len(HALLS) * 300):
+        if not page.rows:
+            return
+        yield [t.ref for t in page.rows]
+        page = ctx.desk.queue(replace(q, before=page.first_key, count=False))
+
+
+queries = st.builds(
+    QueueQuery,
+    hall_code=st.sampled_from((None, *HALLS)),
+    statuses=st.sampled_from(
+        (queue_sql.OPEN_STATUSES, (), ("new",), ("verified",), ("waiting", "new"))
+    ),
+    priorities=st.sampled_from(((), ("critical",), ("low", "high"))),
+    search=st.sampled_from(SEARCHES),
+    sort=st.sampled_from(SORTS),
+    descending=st.booleans(),
+    limit=st.sampled_from((1, 7, 40, 100)),
+    routed_to=st.sampled_from(("", "level2", "hall")),
+)
+
+
+def test_every_page_walk_gives_the_full_sort(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = fill(ctx)
+    routed = {target: routed_ids(ctx, target, tickets) for target in ("", "level2", "hall")}
+    assert routed["level2"] and routed["hall"]
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+        database=None,
+    )
+    @given(q=queries, fts=st.booleans(), max_arms=st.sampled_from((64, 2)))
+    def check(q: QueueQuery, fts: bool, max_arms: int) -> None:
+        monkeypatch.setattr(queue_sql, "MAX_ARMS", max_arms)
+        ctx.desk._fts = fts  # the trigram index, or LIKE as before it
+        expected = reference(q, tickets, routed[q.routed_to])
+        first = ctx.desk.queue(q)
+        assert first.total == len(expected)
+        assert [r for page in walk_forward(ctx, q) for r in page] == expected
+        back = [page for page in walk_backward(ctx, q)]
+        assert [r for page in reversed(back) for r in page] == expected
+        if len(expected) > q.limit:  # OFFSET, for a reader without a key
+            at = len(expected) // 2
+            page = ctx.desk.queue(replace(q, offset=at))
+            assert [t.ref for t in page.rows] == expected[at : at + q.limit]
+
+    check()
+
+
+def test_a_page_row_is_the_ticket_the_orm_loads(ctx: AppContext) -> None:
+    tickets = {t.ref: t for t in fill(ctx, n=30)}
+    page = ctx.desk.queue(QueueQuery(statuses=()))
+    assert len(page.rows) == 30
+    for row in page.rows:
+        assert row.model_dump() == tickets[row.ref].model_dump()
+        assert inspect(row).key == inspect(tickets[row.ref]).key  # detached, same identity
+        assert inspect(row).detached
+
+
+def test_the_search_index_follows_edits_and_deletes(ctx: AppContext) -> None:
+    fill(ctx, n=20)
+    search = QueueQuery(statuses=(), search="keyboard")
+    assert ctx.desk.queue(search).total == 0
+    with ctx.db.write_connection() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("UPDATE ticket SET title = 'Keyboard missing' WHERE ref = 'TEST-3'")
+        raw.execute("UPDATE ticket SET status = 'new' WHERE ref = 'TEST-4'")  # not searched
+    assert [t.ref for t in ctx.desk.queue(search).rows] == ["TEST-3"]
+    with ctx.db.write_connection() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute(
+            "DELETE FROM ticket_event WHERE ticket_id = "
+            "(SELECT id FROM ticket WHERE ref = 'TEST-3')"
+        )
+        raw.execute("DELETE FROM ticket WHERE ref = 'TEST-3'")
+        check = raw.execute("INSERT INTO ticket_fts(ticket_fts) VALUES ('integrity-check')")
+        assert check is not None
+    assert ctx.desk.queue(search).total == 0
+
+
+def test_a_plain_sqlite3_reader_reads_the_same_page(ctx: AppContext) -> None:
+    """The queue's SQL needs no ORM: a read-only `sqlite3` connection gets the same rows."""
+    fill(ctx, n=40)
+    query = QueueQuery(sort="priority", limit=15)
+    page = ctx.desk.queue(query)
+    plain = sqlite3.connect(f"file:{ctx.db.path}?mode=ro", uri=True)
+    try:
+        total, rows = queue_sql.read_page(plain, query, TICKET_FIELDS)
+    finally:
+        plain.close()
+    assert total == page.total
+    assert [r[TICKET_FIELDS.index("ref")] for r in rows] == [t.ref for t in page.rows]
+    code = "import sys, classroom_support.queue_sql; print(sorted(m for m in sys.modules "
+    code += "if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
