@@ -6,8 +6,9 @@
 One process on the 100,000-ticket database of bench/startup.py (20,000 open, all in hall
 A101; built and cached by it). Each case is one `TicketDesk.queue(QueueQuery(...))` call, the
 count and the page of 100, as the queue screen asks it: every sort (`tickets.SORTS`), first page
-and last page (reached with `]`: the page after the key of the row before it), for hall A101 and for all halls (`hall_code=None`); the
-status and priority filters; a search for one ticket's ref and one for a common word. Cases
+and last page (reached with `]`: the page after the key of the row before it), for hall A101
+and for all halls (`hall_code=None`); the status and priority filters; the last page read from
+the end; a search for one ticket's ref and one for a common word. Cases
 and the baseline are interleaved in a rotating order after one warm-up pass; medians.
 Baseline, same loop: bare `sqlite3` reading 100 ticket rows by rowid. Goals: every page
 <= 10 ms, a ref search <= 5 ms.
