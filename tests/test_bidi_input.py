@@ -91,6 +91,28 @@ async def test_arrows_move_on_screen_and_edits_land_in_the_logical_value(
         assert shown(field).strip() == "A901  ﺰﺗ"
 
 
+async def test_a_click_and_word_keys_follow_the_screen(make_app: MakeApp) -> None:
+    app = make_app(language="ar")
+    async with app.run_test(size=SIZE) as pilot:
+        field = await new_ticket_title(app, pilot)
+        burst(app, *PROBLEM)
+        await pilot.pause()
+        # Right-aligned: "A101" starts where the shown line does.
+        column = field.scrollable_content_region.width - len(PROBLEM_SHOWN)
+        await pilot.click(field, offset=(column, 0))
+        assert field.cursor_position == PROBLEM.index("A101")
+        burst(app, "X")
+        await pilot.pause()
+        assert field.value == "جهاز العرض لا يعمل XA101 2"
+        # In a right-to-left line the next word is on the left.
+        burst(app, "home", "ctrl+left", "ctrl+left", "ق")
+        await pilot.pause()
+        assert field.value == "جهاز العرض قلا يعمل XA101 2"
+        burst(app, "ctrl+right", "ctrl+right", "ctrl+right", "ب")
+        await pilot.pause()
+        assert field.value == "بجهاز العرض قلا يعمل XA101 2"
+
+
 async def test_latin_and_digits_in_the_arabic_interface(make_app: MakeApp) -> None:
     app = make_app(language="ar")
     async with app.run_test(size=SIZE) as pilot:
