@@ -186,18 +186,21 @@ class SlaService:
         with self._lock:
             self._calendars.clear()
             self.calendar_version += 1
-            before = dict(self._last_due)
-            if since is None or not before:
+            if since is None or not self._last_due:
+                before = dict(self._last_due)
                 self._wake.clear()
                 result = self.run(record=False, notify=False)
             else:
                 for ref, (wake, _hlc) in list(self._wake.items()):
                     if wake is not None and wake >= since:
                         del self._wake[ref]
-                refs = [ref for ref, due in before.items() if due >= since]
-                result = MonitorResult(checked=self._recompute_dues(refs))
+                # Only these can move: the rest of the table is not copied nor compared.
+                before = {ref: due for ref, due in self._last_due.items() if due >= since}
+                result = MonitorResult(checked=self._recompute_dues(list(before)))
             result.moved_earlier = sorted(
-                ref for ref, due in self._last_due.items() if ref in before and due < before[ref]
+                ref
+                for ref, due in before.items()
+                if ref in self._last_due and self._last_due[ref] < due
             )
             self.moved_earlier.update(result.moved_earlier)
         if notify:
