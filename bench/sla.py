@@ -996,7 +996,9 @@ async def ready(pilot):
         await asyncio.sleep(0.1)
     screen = app.screen
     table = screen.query_one("#queue")
-    due = lambda: str(table.get_cell_at(Coordinate(0, 2)))
+    # The Time left column wherever the layout put it (Hall, Age come and go with the width).
+    column = [key for key, _width in screen.column_layout].index("due")
+    due = lambda: str(table.get_cell_at(Coordinate(0, column)))
     first = due()
     await asyncio.sleep(2.5)
     info = {"open": screen.page.total, "rows": len(screen.visible_tickets),
