@@ -522,36 +522,40 @@ class QueueCases:
     search_terms: dict[str, str]
 
 
-def capture_queue_sql(desk: Any, recipe: Recipe) -> QueueCases:
-    """Run every case once through `desk.queue`, recording the exact SQL from the engine."""
-    from sqlalchemy import event
+class _Recording:
+    """A sqlite3 connection that keeps the SELECTs run through it, with their parameters."""
 
+    def __init__(self, conn: sqlite3.Connection, into: list[tuple[str, Any]]) -> None:
+        self.conn, self.into = conn, into
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        self.into.append((sql, tuple(params)))
+        return self.conn.execute(sql, params)
+
+
+def capture_queue_sql(desk: Any, recipe: Recipe) -> QueueCases:
+    """Run every case once, recording the exact SQL `desk.queue` runs (queue_sql.read_page)."""
+    from classroom_support.queue_sql import read_page
+    from classroom_support.ticket_rows import TICKET_COLUMNS
     from classroom_support.tickets import QueueQuery
 
     newest = desk.queue(QueueQuery(hall_code=HALL, sort="ref", descending=True, limit=1))
     rare_ref = newest.rows[0].ref if newest.rows else "ZZZZ-0"
     cases = queue_cases(recipe, rare_ref)
     queries = {name: QueueQuery(hall_code=HALL, limit=100, **kw) for name, kw in cases.items()}
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            captured.append((statement, params))
-
     sql: dict[str, list[tuple[str, Any]]] = {}
     totals: dict[str, int] = {}
-    engine = desk.db.engine
-    event.listen(engine, "before_cursor_execute", capture)
+    raw = open_raw(desk.db.path)
     try:
         for name, query in queries.items():
-            captured.clear()
             page = desk.queue(query)
-            sql[name] = list(captured)
+            sql[name] = []
+            read_page(_Recording(raw, sql[name]), query, TICKET_COLUMNS)
             totals[name] = page.total
             if not page.rows:
                 raise RuntimeError(f"queue case {name!r} returned no rows")
     finally:
-        event.remove(engine, "before_cursor_execute", capture)
+        raw.close()
     terms = {name: kw["search"] for name, kw in cases.items() if "search" in kw}
     return QueueCases(queries, sql, totals, terms)
 
