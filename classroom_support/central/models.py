@@ -254,6 +254,37 @@ mail_outbox = Table(
     Index("ix_central_mail_outbox_due", "status", "next_attempt_at"),
 )
 
+# The e-mail channel (central/mail/inbound.py). One row per polled mailbox (its URL without the
+# password, and folder): the mailbox's UIDVALIDITY and the highest UID imported under it, and a
+# lease, so that of several server workers one polls at a time.
+mailboxes = Table(
+    "central_mailbox",
+    central_metadata,
+    Column("mailbox", String(300), primary_key=True),
+    Column("uidvalidity", BigInteger(), nullable=False, server_default="0"),
+    Column("last_uid", BigInteger(), nullable=False, server_default="0"),
+    Column("holder", String(100), nullable=False, server_default=""),
+    Column("lease_until_ms", BigInteger(), nullable=False, server_default="0"),
+)
+
+# Every message the poller has dealt with, written in the same transaction as the ticket or note
+# it made: a crash or a dropped connection never imports a message twice, nor skips one.
+# `message_key` (sha256 of the Message-ID, or of the raw message without one) recognises a
+# message seen before under another UID (the mailbox's UIDVALIDITY changed, or it was copied).
+mail_imports = Table(
+    "central_mail_import",
+    central_metadata,
+    Column("mailbox", String(300), primary_key=True),
+    Column("uidvalidity", BigInteger(), primary_key=True),
+    Column("uid", BigInteger(), primary_key=True),
+    Column("message_key", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),  # ticket, note, refused, duplicate
+    Column("ticket_id", String(64), nullable=False, server_default=""),
+    Column("sender", String(200), nullable=False, server_default=""),
+    Column("reason", String(200), nullable=False, server_default=""),
+    Column("imported_at", UTCDateTime(), nullable=False),
+)
+
 __all__ = [
     "admins",
     "central_metadata",
@@ -265,6 +296,8 @@ __all__ = [
     "form_submissions",
     "kb_articles",
     "mail_outbox",
+    "mail_imports",
+    "mailboxes",
     "meta",
     "people",
     "roster",

@@ -17,6 +17,7 @@ One module per concern; `CentralStore` is assembled from them:
     mail.py       mail notifications queued in the transaction of their cause; the sender's steps
     edits.py      tickets filed and changed centrally
     webform.py    the web form's shared state: spent form tokens, the rate-limit counts
+    mailbox.py    the e-mail channel's state: mailbox UIDs, the poll lease, the import ledger
     reads.py      plain reads of tickets, events, sessions, closures
     calendars.py  the business calendar per hall
     sla_run.py    the central SLA job
@@ -33,6 +34,7 @@ from classroom_support.central.store.edits import EditsMixin
 from classroom_support.central.store.engine import BUSY_TIMEOUT_MS, database_url, make_engine
 from classroom_support.central.store.errors import Conflict, NotFound, StoreError
 from classroom_support.central.store.mail import DigestMixin
+from classroom_support.central.store.mailbox import MailboxMixin
 from classroom_support.central.store.opening import OpeningMixin
 from classroom_support.central.store.people import PeopleMixin
 from classroom_support.central.store.pull import PullMixin
@@ -60,6 +62,7 @@ class CentralStore(
     DigestMixin,
     SlaRunMixin,
     WebFormMixin,
+    MailboxMixin,
     EditsMixin,
     RowMergeMixin,
     CalendarMixin,

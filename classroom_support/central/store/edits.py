@@ -95,9 +95,12 @@ class EditsMixin(RowMergeMixin, MailMixin):
         with self.write() as conn:
             return self._file_ticket(conn, draft, actor)
 
-    def _file_ticket(self, conn: Connection, draft: TicketDraft, actor: str) -> Ticket:
+    def _file_ticket(
+        self, conn: Connection, draft: TicketDraft, actor: str, with_desk: str = "hall"
+    ) -> Ticket:
         """`create_ticket` inside a caller's transaction (the web form records its token in
-        the same one)."""
+        the same one). `with_desk="contact-centre"`: not routed to a desk yet (e-mail that
+        names no hall)."""
         head = self._lock_head(conn) + 1
         seq = (
             conn.execute(
@@ -123,6 +126,8 @@ class EditsMixin(RowMergeMixin, MailMixin):
             "caller_number": draft.caller_number,
             "remote_session_id": draft.remote_session_id,
         }
+        if with_desk != "hall":
+            payload["with_desk"] = with_desk
         ticket_id = str(uuid.uuid4())
         assert draft.hall_code is not None
         model = self._central_event(
@@ -144,22 +149,27 @@ class EditsMixin(RowMergeMixin, MailMixin):
         if problem:
             raise StoreError("bad_payload", problem)
         with self.write() as conn:
-            row = conn.execute(
-                select(m.tickets).where((m.tickets.c.ref == ref) | (m.tickets.c.id == ref))
-            ).first()
-            if row is None:
-                raise TicketNotFound("error.not_found", ref=ref)
-            ticket = Ticket(**dict(row._mapping))
-            head = self._lock_head(conn) + 1
-            model = self._central_event(
-                conn, ticket.id, ticket.hall_code, kind, payload, actor, head
-            )
-            apply_event(ticket, model)  # raises: the transaction rolls back
-            conn.execute(
-                update(m.tickets).where(m.tickets.c.id == ticket.id).values(**ticket.model_dump())
-            )
-            self._queue_event_mail(conn, [(model.id, kind, payload, ticket.id)])
-            self._set_head(conn, head)
+            return self._act(conn, ref, kind, payload, actor)
+
+    def _act(
+        self, conn: Connection, ref: str, kind: str, payload: dict[str, Any], actor: str
+    ) -> Ticket:
+        """`act` inside a caller's transaction (the e-mail channel records the message in the
+        same one); the payload is the caller's to check."""
+        row = conn.execute(
+            select(m.tickets).where((m.tickets.c.ref == ref) | (m.tickets.c.id == ref))
+        ).first()
+        if row is None:
+            raise TicketNotFound("error.not_found", ref=ref)
+        ticket = Ticket(**dict(row._mapping))
+        head = self._lock_head(conn) + 1
+        model = self._central_event(conn, ticket.id, ticket.hall_code, kind, payload, actor, head)
+        apply_event(ticket, model)  # raises: the transaction rolls back
+        conn.execute(
+            update(m.tickets).where(m.tickets.c.id == ticket.id).values(**ticket.model_dump())
+        )
+        self._queue_event_mail(conn, [(model.id, kind, payload, ticket.id)])
+        self._set_head(conn, head)
         return ticket
 
     def put_session(self, wire: Mapping[str, Any]) -> dict[str, Any]:
