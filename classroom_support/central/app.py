@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from classroom_support.central import api, changes, kb, observability, web
+from classroom_support.central.mail.inbound import InboundSettings, MailboxPoller
 from classroom_support.central.store import CentralStore, StoreError
 from classroom_support.central.validation import echo_safe_errors
 from classroom_support.clock import Clock, SystemClock
@@ -47,6 +48,8 @@ class CentralSettings:
     max_batch: int = 1000  # items per push
     max_page: int = 1000  # items per pull page
     store: CentralStore | None = None  # an already opened store (tests, benchmarks)
+    # The e-mail channel: a mailbox polled for new tickets (central/mail/inbound.py); None = off
+    mail_in: InboundSettings | None = None
     # /metrics asks for the bearer token in this file when set (docs: README "Operations")
     metrics_token_file: str | Path | None = field(
         default_factory=lambda: os.environ.get(observability.METRICS_TOKEN_FILE_ENV) or None
@@ -150,10 +153,13 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         if settings.sla_interval > 0:
-            task = asyncio.create_task(_sla_loop(store, settings.sla_interval))
+            tasks.append(asyncio.create_task(_sla_loop(store, settings.sla_interval)))
         mailer = _start_mail_sender(store, settings.mail_interval)
+        poller = MailboxPoller(store, settings.mail_in) if settings.mail_in else None
+        if poller is not None:
+            tasks.append(asyncio.create_task(_mail_loop(poller)))
         await feed.start()
         try:
             yield
@@ -161,10 +167,13 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
             if mailer is not None:
                 await asyncio.to_thread(mailer.stop)
             await feed.stop()
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if poller is not None:  # another worker (or the next start) may poll at once
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(poller.release)
             if owns_store:
                 store.close()
 
@@ -270,3 +279,25 @@ async def _sla_loop(store: CentralStore, interval: float) -> None:
         except Exception:  # keep the job alive; the next run retries
             log.exception("SLA run failed")
         await asyncio.sleep(interval)
+
+
+async def _mail_loop(poller: MailboxPoller) -> None:
+    """Turn new mail into tickets (the worker holding the mailbox's lease does; the others
+    find it taken and wait for the next round)."""
+    while True:
+        try:
+            report = await asyncio.to_thread(poller.poll_once)
+            if report.tickets or report.notes:
+                # a new ticket is two events (created, and its note), a reply one
+                observability.EVENTS_STORED.labels("mail").inc(
+                    2 * len(report.tickets) + len(report.notes)
+                )
+                log.info(
+                    "mail: %d ticket(s), %d note(s), %d refused",
+                    len(report.tickets),
+                    len(report.notes),
+                    report.refused,
+                )
+        except Exception:  # the database unreachable, say: keep the job alive, retry later
+            log.exception("mail poll failed")
+        await asyncio.sleep(poller.settings.interval)

@@ -572,4 +572,14 @@ MESSAGES: dict[str, str] = {
     "app.quit_with_draft": "هل تخرج وتفقد النص المكتوب هنا؟",
     "actor.sla_monitor": "مراقب الخدمة",
     "sessions.overlap": "يتداخل مع '{course}' في هذه القاعة ({start}–{end}). أتحفظ على أي حال؟",
+    # --- e-mail channel (the central server writes these into a mail's note)
+    "mail_in.from": "من: {sender}",
+    "mail_in.empty": "(الرسالة بلا نص)",
+    "mail_in.attachments": "المرفقات (لم تُحفظ):",
+    "mail_in.attachment": "• {name} ({size})",
+    "mail_in.attachment_over": "• {name} ({size}، يتجاوز الحد المسموح)",
+    "mail_in.more": "• … و{n} أخرى",
+    "mail_in.bytes": "{n} بايت",
+    "mail_in.kb": "{n} ك.ب",
+    "mail_in.mb": "{n} م.ب",
 }

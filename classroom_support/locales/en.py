@@ -570,4 +570,14 @@ MESSAGES: dict[str, str] = {
     "app.quit_with_draft": "Quit and lose the text typed here?",
     "actor.sla_monitor": "SLA monitor",
     "sessions.overlap": "Overlaps '{course}' in this hall ({start}–{end}). Save anyway?",
+    # --- e-mail channel (the central server writes these into a mail's note)
+    "mail_in.from": "From: {sender}",
+    "mail_in.empty": "(the mail has no text)",
+    "mail_in.attachments": "Attachments (not kept):",
+    "mail_in.attachment": "• {name} ({size})",
+    "mail_in.attachment_over": "• {name} ({size}, over the size limit)",
+    "mail_in.more": "• … and {n} more",
+    "mail_in.bytes": "{n} bytes",
+    "mail_in.kb": "{n} KB",
+    "mail_in.mb": "{n} MB",
 }
