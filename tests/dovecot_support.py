@@ -37,6 +37,7 @@ DOVECOT = "/usr/sbin/dovecot"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 PASSWORD = "secret-for-tests"
+USERS = 2000  # mailboxes one session can hand out
 
 
 def free_port() -> int:
@@ -158,7 +159,11 @@ class DovecotServer:
         internal, login, mail_user = _users()
         (self.root / "mail").mkdir()
         shutil.chown(self.root / "mail", mail_user, mail_user)
-        (self.root / "passwd").write_text("")
+        # Every user up front: Dovecot notices a changed passwd-file by its mtime, which a
+        # user added within the same second as the last read would not change.
+        (self.root / "passwd").write_text(
+            "".join(f"support{i}:{{PLAIN}}{PASSWORD}\n" for i in range(1, USERS + 1))
+        )
         (self.root / "dovecot.conf").write_text(
             CONFIG.format(
                 root=self.root,
@@ -232,13 +237,13 @@ class DovecotServer:
                 text += path.read_text(errors="replace")[-chars:]
         return text
 
-    def add_user(self, name: str = "") -> Mailbox:
-        """A new user (so a new, empty mailbox); Dovecot re-reads the passwd-file by itself."""
+    def add_user(self) -> Mailbox:
+        """A user not handed out before, so a new, empty mailbox."""
         with self._lock:
-            user = name or f"support{next(self._users)}"
-            with (self.root / "passwd").open("a") as out:
-                out.write(f"{user}:{{PLAIN}}{PASSWORD}\n")
-        return Mailbox("127.0.0.1", self.port, user, PASSWORD)
+            number = next(self._users)
+        if number > USERS:
+            raise RuntimeError(f"more than {USERS} mailboxes in one session: raise USERS")
+        return Mailbox("127.0.0.1", self.port, f"support{number}", PASSWORD)
 
 
 _servers: list[DovecotServer] = []

@@ -73,23 +73,32 @@ def one_line(text: str, limit: int) -> str:
 # --------------------------------------------------------------------------- headers
 
 
-def _header(msg: Message, name: str) -> str:
-    """The header's decoded text ("" when absent), from its raw form: never raises."""
+def _raw_header(msg: Message, name: str) -> str | None:
     wanted = name.lower()
     for key, value in msg.raw_items():
-        if key.lower() != wanted:
-            continue
-        raw = str(value)[:MAX_HEADER]
-        try:
-            return str(make_header(decode_header(raw)))
-        except Exception:  # a malformed encoded word: keep what was sent
-            return raw
-    return ""
+        if key.lower() == wanted:
+            return " ".join(str(value)[:MAX_HEADER].split())  # unfolded
+    return None
+
+
+def _decoded_words(raw: str) -> str:
+    try:
+        return str(make_header(decode_header(raw)))
+    except Exception:  # a malformed encoded word: keep what was sent
+        return raw
+
+
+def _header(msg: Message, name: str) -> str:
+    """The header's decoded text ("" when absent), from its raw form: never raises."""
+    raw = _raw_header(msg, name)
+    return "" if raw is None else _decoded_words(raw)
 
 
 def _sender(msg: Message) -> tuple[str, str]:
-    """(address, display name) of From, or MailRefused when there is no usable address."""
-    raw = _header(msg, "From")
+    """(address, display name) of From, or MailRefused when there is no usable address.
+    Addresses are read from the header as sent, before encoded words are decoded: a name
+    that decodes to a line break and another address must not become the sender."""
+    raw = _raw_header(msg, "From") or ""
     try:
         found = getaddresses([raw])
     except Exception:
@@ -102,7 +111,7 @@ def _sender(msg: Message) -> tuple[str, str]:
             and EMAIL_RE.match(address)
             and not _CONTROL.search(address)
         ):
-            return address, one_line(name, MAX_NAME)
+            return address, one_line(_decoded_words(name), MAX_NAME)
     raise MailRefused("no sender address")
 
 
