@@ -37,6 +37,8 @@ MAIL_KEYS = (
     "timeout",
     "imap_folder",
     "imap_interval",
+    "imap_sender_limit",
+    "imap_sender_window",
     "max_attachment_bytes",
     "digest_time",
     "status_base_url",
@@ -91,6 +93,9 @@ class MailConfig:
     timeout: float = 30.0
     imap_folder: str = "INBOX"
     imap_interval: float = 60.0
+    # Loop protection: more mails than this from one sender within the window are refused.
+    imap_sender_limit: int = 20
+    imap_sender_window: float = 3600.0  # seconds
     max_attachment_bytes: int = 10 * 1024 * 1024
     digest_minute: int = 9 * 60 + 30  # local time of day, minutes after midnight
     status_base_url: str = ""  # "" = the [central] url
@@ -182,9 +187,14 @@ def read_mail(r: TomlReader, raw: dict[str, Any], values: dict[str, Any]) -> Non
         if any(ch in name for ch in "\r\n\0"):
             raise r.fail("mail.from_name", "must be one line")
         out["from_name"] = name
-    for key in ("timeout", "imap_interval"):
+    for key in ("timeout", "imap_interval", "imap_sender_window"):
         if key in mail:
             out[key] = r.positive(mail[key], f"mail.{key}")
+    if "imap_sender_limit" in mail:
+        value = mail["imap_sender_limit"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise r.fail("mail.imap_sender_limit", f"must be a whole number >= 1, got {value!r}")
+        out["imap_sender_limit"] = value
     if "max_attachment_bytes" in mail:
         value = mail["max_attachment_bytes"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

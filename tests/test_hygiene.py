@@ -13,8 +13,9 @@ import classroom_support
 PACKAGE = Path(classroom_support.__file__).parent
 # Everything except the Textual front end is headless core, and new modules join automatically.
 FRONT_END = {"app", "app_sync", "screens", "widgets", "__main__"}
-# The mail notifications: imported by the server's jobs and CLI, not by the package itself.
-MAIL = ["central.mail.sender", "central.mail_cli", "central.store.mail"]
+# The mail notifications and e-mail in: imported by the server's jobs and CLI, not by the
+# package itself.
+MAIL = ["central.mail.sender", "central.mail_cli", "central.store.mail", "central.mail.inbound"]
 HEADLESS = sorted(
     [
         f"classroom_support.{p.stem if p.is_file() else p.name}"

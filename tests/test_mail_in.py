@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dovecot_support import Mailbox
 from mail_in_support import OWN, mail, notes, poller_for, tickets
 from postgres_support import ENGINES
 
+from classroom_support.central.mail.inbound import inbound_settings
 from classroom_support.central.store import CentralStore
 from classroom_support.clock import FixedClock
-from classroom_support.config import load_config
+from classroom_support.config import Config, ConfigError, load_config
 
 
 @pytest.fixture(params=ENGINES)
@@ -219,3 +221,22 @@ def test_a_huge_mail_is_refused_unread(store: CentralStore, mailbox: Mailbox) ->
     refused = [r for r in store.mail_imports() if r["outcome"] == "refused"]
     assert refused[0]["reason"].startswith("too large (")
     assert only(store).title == "Small"  # type: ignore[attr-defined]
+
+
+def test_the_channel_reads_its_settings_from_the_mail_section(tmp_path: Path) -> None:
+    assert inbound_settings(Config()) is None  # no imap: no mailbox is read
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[mail]\nimap = "imap://desk:pw@127.0.0.1:1143?plain"\nfrom = "support@khit.sa"\n'
+        'imap_folder = "Support"\nimap_interval = 15\nimap_sender_limit = 3\n'
+        "imap_sender_window = 600\nmax_attachment_bytes = 1000\n"
+    )
+    settings = inbound_settings(load_config(path))
+    assert settings is not None
+    assert settings.mailbox_key == "imap://desk@127.0.0.1:1143/Support"  # no password
+    assert (settings.interval, settings.sender_limit, settings.sender_window) == (15, 3, 600)
+    assert settings.own_addresses == ("support@khit.sa", "info@khit.sa")
+    assert settings.max_attachment_bytes == 1000
+    path.write_text('[mail]\nimap = "imap://h"\nimap_sender_limit = 0\n')
+    with pytest.raises(ConfigError, match=r"mail\.imap_sender_limit"):
+        load_config(path)

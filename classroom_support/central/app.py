@@ -159,6 +159,7 @@ def create_app(settings: CentralSettings | None = None) -> FastAPI:
         mailer = _start_mail_sender(store, settings.mail_interval)
         poller = MailboxPoller(store, settings.mail_in) if settings.mail_in else None
         if poller is not None:
+            log.info("mail in: reading %s every %g s", poller.key, poller.settings.interval)
             tasks.append(asyncio.create_task(_mail_loop(poller)))
         await feed.start()
         try:

@@ -440,12 +440,16 @@ def serve_app() -> Any:
 
     # Logging is set up by uvicorn in each worker, from the log_config `_serve` passes.
     options = json.loads(os.environ[SERVE_ENV])
+    from classroom_support.central.mail.inbound import inbound_settings
+
     config_path = Path(options["config"]) if options["config"] else None
+    config = load_config(default_paths(config_path, None).config_file)
     settings = CentralSettings(
         db=options["db"],
-        config=load_config(default_paths(config_path, None).config_file),
+        config=config,
         sla_interval=float(options["sla_interval"]),
         mail_interval=float(options.get("mail_interval", 5.0)),
+        mail_in=inbound_settings(config),
     )
     app = create_app(settings)
     configure_web(app, WebSettings(rate_per_minute=int(options["form_rate"])))

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from classroom_support.central.mail.inbound_parse import MailRefused, message_key, read_mail
 from classroom_support.central.mail.inbound_route import mail_filing, reply_ref
 from classroom_support.central.store.mailbox import MailImport
+from classroom_support.config import Config
 from classroom_support.tickets import TicketError
 
 log = logging.getLogger("classroom_support.central.mail")
@@ -74,6 +75,24 @@ class InboundSettings:
         """How long a poller keeps the mailbox after its last poll before another may take
         it: a worker that died is replaced within this."""
         return int((2 * self.interval + 60) * 1000)
+
+
+def inbound_settings(config: Config) -> InboundSettings | None:
+    """The channel's settings from `[mail]`, or None when no `imap` mailbox is configured."""
+    mail = config.mail
+    if mail.imap is None:
+        return None
+    own = tuple(dict.fromkeys(a for a in (mail.from_address, config.email) if a))
+    return InboundSettings(
+        server=mail.imap,
+        folder=mail.imap_folder,
+        interval=mail.imap_interval,
+        max_attachment_bytes=mail.max_attachment_bytes,
+        own_addresses=own,
+        sender_limit=mail.imap_sender_limit,
+        sender_window=mail.imap_sender_window,
+        timeout=mail.timeout,
+    )
 
 
 @dataclass
