@@ -133,7 +133,7 @@ def test_one_worker_polls_the_mailbox_at_a_time(store: CentralStore, mailbox: Ma
 
 def test_a_message_asked_to_be_filed_twice_files_once(store: CentralStore) -> None:
     raw = mail("Twice", "Same message.")
-    filing = mail_filing(read_mail(raw), store.config, [], reply_to="", max_attachment_bytes=10)
+    filing = mail_filing(read_mail(raw), store.config, [], max_attachment_bytes=10)
     key = "k" * 64
     store.start_uidvalidity("box", 7)
     one = store.import_mail("box", 7, 1, key, "a@b.org", filing)

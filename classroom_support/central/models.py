@@ -283,6 +283,7 @@ mail_imports = Table(
     Column("sender", String(200), nullable=False, server_default=""),
     Column("reason", String(200), nullable=False, server_default=""),
     Column("imported_at", UTCDateTime(), nullable=False),
+    Index("ix_central_mail_import_sender", "sender", "imported_at"),  # the rate per sender
 )
 
 __all__ = [

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from classroom_support.central.mail.inbound_parse import MailRefused, message_key, read_mail
-from classroom_support.central.mail.inbound_route import mail_filing, reply_ref
-from classroom_support.central.store.mailbox import MailImport
+from classroom_support.central.mail.inbound_route import mail_filing
+from classroom_support.central.store.mailbox import MailImport, SenderRate
 from classroom_support.config import Config
 from classroom_support.tickets import TicketError
 
@@ -113,6 +113,7 @@ class MailboxPoller:
         self.settings = settings
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.key = settings.mailbox_key
+        self._people: list[Any] | None = None
 
     # ------------------------------------------------------------------ the IMAP side
 
@@ -140,6 +141,7 @@ class MailboxPoller:
             report.polled = False
             return report
         imap: imaplib.IMAP4 | None = None
+        self._people = None
         try:
             imap = self._connect()
             self._poll(imap, report)
@@ -223,8 +225,6 @@ class MailboxPoller:
             key = hashlib.sha256(f"unread:{self.key}:{uidvalidity}:{uid}".encode()).hexdigest()
             return self._refuse(uidvalidity, uid, key, "", f"too large ({size} bytes)")
         key = message_key(raw)
-        if store.mail_seen(key):
-            return store.import_mail(self.key, uidvalidity, uid, key, "", None, "seen before")
         try:
             mail = read_mail(raw)
         except MailRefused as exc:
@@ -234,32 +234,35 @@ class MailboxPoller:
             return self._refuse(uidvalidity, uid, key, sender, f"automatic: {mail.automatic}")
         if sender.casefold() in {a.casefold() for a in self.settings.own_addresses}:
             return self._refuse(uidvalidity, uid, key, sender, "from our own address")
-        wait_ms = store.count_form_post(
-            f"mail:{sender.casefold()}",
-            int(time.time() * 1000),
-            self.settings.sender_limit,
-            int(self.settings.sender_window * 1000),
-        )
-        if wait_ms:
-            return self._refuse(uidvalidity, uid, key, sender, "sender over the rate limit")
+        if self._people is None:  # once per poll: the directory rarely changes
+            self._people = store.people()
         filing = mail_filing(
             mail,
             store.config,
-            store.people(),
-            reply_to=reply_ref(mail.subject, store.ticket_ref_exists),
+            self._people,
             max_attachment_bytes=self.settings.max_attachment_bytes,
         )
+        rate = SenderRate(self.settings.sender_limit, self.settings.sender_window)
         try:
-            done = store.import_mail(self.key, uidvalidity, uid, key, sender, filing)
+            done = store.import_mail(
+                self.key, uidvalidity, uid, key, sender.casefold(), filing, rate=rate
+            )
         except TicketError as exc:  # the draft broke a rule of the ticket form
             return self._refuse(uidvalidity, uid, key, sender, f"not a valid ticket: {exc}")
+        if done.outcome == "refused" and done.new:
+            log.warning(
+                "mailbox %s: UID %d from %r refused: %s", self.key, uid, sender, done.reason
+            )
+            return done
         log.info(
             "mailbox %s: UID %d from %s -> %s %s", self.key, uid, sender, done.outcome, done.ref
         )
         return done
 
     def _refuse(self, uidvalidity: int, uid: int, key: str, sender: str, reason: str) -> MailImport:
-        done = self.store.import_mail(self.key, uidvalidity, uid, key, sender, None, reason)
+        done = self.store.import_mail(
+            self.key, uidvalidity, uid, key, sender.casefold(), None, reason
+        )
         if done.new:
             log.warning("mailbox %s: UID %d from %r refused: %s", self.key, uid, sender, reason)
         return done

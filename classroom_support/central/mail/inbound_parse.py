@@ -191,17 +191,14 @@ def html_to_text(html: str) -> str:
 def _decoded(part: Message) -> str:
     """A text part's content in its charset; a lossy decode when the charset is unknown or lies."""
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
+        payload = part.get_payload(decode=True)
     except Exception:
-        pass
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+        payload = None
+    data = payload if isinstance(payload, bytes) else str(part.get_payload() or "").encode()
     charset = part.get_content_charset() or "utf-8"
     try:
         return data.decode(charset, errors="replace")
-    except LookupError:
+    except LookupError:  # a charset Python does not know
         return data.decode("utf-8", errors="replace")
 
 
@@ -217,10 +214,10 @@ def _size(part: Message) -> int:
 
 def _filename(part: Message) -> str:
     try:
-        name = part.get_filename() or ""
+        name = str(part.get_filename() or "")
     except Exception:
         name = ""
-    return one_line(str(name), MAX_NAME)
+    return one_line(_decoded_words(name), MAX_NAME)
 
 
 def _body(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
@@ -257,7 +254,8 @@ def _body(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
 def read_mail(raw: bytes) -> IncomingMail:
     """The message as the channel files it, or MailRefused."""
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        # compat32: the lenient parser; headers and charsets are decoded here, by hand
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as exc:  # the parser records defects; this is for the truly broken
         raise MailRefused(f"unreadable message ({type(exc).__name__})") from exc
     sender, name = _sender(msg)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from classroom_support.central.mail.inbound_parse import IncomingMail, one_line
 from classroom_support.central.store.mailbox import MailFiling
@@ -31,12 +31,9 @@ def subject_tags(subject: str) -> list[str]:
     return _TAG.findall(subject)
 
 
-def reply_ref(subject: str, ticket_exists: Callable[[str], bool]) -> str:
-    """The first `[REF]` of the subject naming a ticket that exists, "" when none does."""
-    for tag in subject_tags(subject):
-        if REF_RE.match(tag) and ticket_exists(tag):
-            return tag
-    return ""
+def reply_refs(subject: str) -> tuple[str, ...]:
+    """The subject's `[REF]` tags that could name a ticket (the first existing one wins)."""
+    return tuple(tag for tag in subject_tags(subject) if REF_RE.match(tag))
 
 
 def mail_hall(mail: IncomingMail, config: Config, people: Iterable[Person]) -> str:
@@ -96,14 +93,9 @@ def ticket_title(mail: IncomingMail, tags: Iterable[str]) -> str:
 
 
 def mail_filing(
-    mail: IncomingMail,
-    config: Config,
-    people: Iterable[Person],
-    *,
-    reply_to: str,
-    max_attachment_bytes: int,
+    mail: IncomingMail, config: Config, people: Iterable[Person], *, max_attachment_bytes: int
 ) -> MailFiling:
-    """What the message files: a note on `reply_to` (a ref, "" for none) or a new ticket."""
+    """What the message files: a note on the ticket its subject names, or a new ticket."""
     language = config.language
     hall = mail_hall(mail, config, people)
     draft = TicketDraft(
@@ -115,8 +107,9 @@ def mail_filing(
     )
     return MailFiling(
         draft=draft,
-        note=note_text(mail, language, max_attachment_bytes, reply=bool(reply_to)),
+        note=note_text(mail, language, max_attachment_bytes, reply=False),
         actor=ACTOR,
         with_desk="hall" if hall else "contact-centre",
-        reply_to=reply_to,
+        reply_refs=reply_refs(mail.subject),
+        reply_note=note_text(mail, language, max_attachment_bytes, reply=True),
     )

@@ -10,6 +10,7 @@ all, never twice. What the message says and where it goes is decided before (cen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -27,14 +28,23 @@ OUTCOMES = ("ticket", "note", "refused", "duplicate")
 
 @dataclass(frozen=True)
 class MailFiling:
-    """What one message files: a note on the ticket `reply_to` (a ref) when that ticket
-    exists, else a new ticket from `draft` with `note` as its first note."""
+    """What one message files: `reply_note` on the first ticket of `reply_refs` that exists,
+    else a new ticket from `draft` with `note` as its first note."""
 
     draft: TicketDraft
     note: str
     actor: str
     with_desk: str = "hall"
-    reply_to: str = ""
+    reply_refs: tuple[str, ...] = ()
+    reply_note: str = ""
+
+
+@dataclass(frozen=True)
+class SenderRate:
+    """At most `limit` filed messages per sender in `window_s` seconds (loop protection)."""
+
+    limit: int
+    window_s: float
 
 
 @dataclass(frozen=True)
@@ -124,10 +134,12 @@ class MailboxMixin(EditsMixin):
         sender: str,
         filing: MailFiling | None,
         reason: str = "",
+        rate: SenderRate | None = None,
     ) -> MailImport:
         """Deal with one message once: file it (`filing`), or record it refused (`filing`
         None, with `reason`). A message already in the ledger at this UID, or under its key
-        at any UID, files nothing again."""
+        at any UID, files nothing again; nor does a sender who had `rate.limit` messages
+        filed in the window (counted in the ledger, so every worker counts the same)."""
         key = mailbox[:MAX_MAILBOX_KEY]
         draft = validate_draft(filing.draft, self.config) if filing is not None else None
         with self.write() as conn:
@@ -151,7 +163,10 @@ class MailboxMixin(EditsMixin):
                 outcome, ticket_id, reason = "duplicate", str(earlier[0]), "seen before"
                 ref = self._ref(conn, ticket_id)
             elif filing is not None and draft is not None:
-                outcome, ticket_id, ref = self._file_mail(conn, filing, draft)
+                if rate is not None and self._over_rate(conn, sender[:MAX_SENDER], rate):
+                    reason = "sender over the rate limit"
+                else:
+                    outcome, ticket_id, ref = self._file_mail(conn, filing, draft)
             conn.execute(
                 m.mail_imports.insert().values(
                     mailbox=key,
@@ -179,14 +194,29 @@ class MailboxMixin(EditsMixin):
     def _file_mail(
         self, conn: Connection, filing: MailFiling, draft: TicketDraft
     ) -> tuple[str, str, str]:
+        for ref in filing.reply_refs:
+            if self._ref(conn, ref, by="ref"):
+                text = filing.reply_note[:MAX_NOTE]
+                ticket = self._act(conn, ref, "note", {"text": text}, filing.actor)
+                return "note", ticket.id, ticket.ref
         note = filing.note[:MAX_NOTE]
-        if filing.reply_to and self._ref(conn, filing.reply_to, by="ref"):
-            ticket = self._act(conn, filing.reply_to, "note", {"text": note}, filing.actor)
-            return "note", ticket.id, ticket.ref
         ticket = self._file_ticket(conn, draft, filing.actor, filing.with_desk)
         if note.strip():
             self._act(conn, ticket.id, "note", {"text": note}, filing.actor)
         return "ticket", ticket.id, ticket.ref
+
+    def _over_rate(self, conn: Connection, sender: str, rate: SenderRate) -> bool:
+        since = self.clock.now() - timedelta(seconds=rate.window_s)
+        filed = conn.execute(
+            select(func.count())
+            .select_from(m.mail_imports)
+            .where(
+                m.mail_imports.c.sender == sender,
+                m.mail_imports.c.imported_at >= since,
+                m.mail_imports.c.outcome.in_(("ticket", "note")),
+            )
+        ).scalar_one()
+        return int(filed) >= rate.limit
 
     def _ref(self, conn: Connection, value: str, by: str = "id") -> str:
         """The ref of the ticket with this id (or ref), "" if there is none."""
@@ -195,20 +225,6 @@ class MailboxMixin(EditsMixin):
         column = m.tickets.c.id if by == "id" else m.tickets.c.ref
         found = conn.execute(select(m.tickets.c.ref).where(column == value)).scalar()
         return str(found) if found else ""
-
-    def mail_seen(self, message_key: str) -> bool:
-        """Whether a message with this key is in the ledger already (under any UID)."""
-        with self.read() as conn:
-            found = conn.execute(
-                select(m.mail_imports.c.uid)
-                .where(m.mail_imports.c.message_key == message_key)
-                .limit(1)
-            ).first()
-        return found is not None
-
-    def ticket_ref_exists(self, ref: str) -> bool:
-        with self.read() as conn:
-            return bool(self._ref(conn, ref, by="ref"))
 
     def mail_imports(self, mailbox: str | None = None) -> list[dict[str, Any]]:
         """The ledger, oldest first (tests, `central` diagnostics)."""

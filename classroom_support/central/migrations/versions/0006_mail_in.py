@@ -48,9 +48,16 @@ def upgrade() -> None:
         ["message_key"],
         unique=False,
     )
+    op.create_index(
+        "ix_central_mail_import_sender",
+        "central_mail_import",
+        ["sender", "imported_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_central_mail_import_sender", table_name="central_mail_import")
     op.drop_index(op.f("ix_central_mail_import_message_key"), table_name="central_mail_import")
     op.drop_table("central_mail_import")
     op.drop_table("central_mailbox")
