@@ -14,8 +14,9 @@ half with a hall tag. Then, per round, interleaved:
   plus parsing each message, routing it, and one transaction per mail that files its ticket,
   its first note and its ledger row; then the \\Seen marks.
 
-After each ingest the database must hold exactly N tickets (else the run fails). Reported:
-wall time of each, per mail, and ingest / bare.
+After each ingest the database must hold exactly N tickets (else the run fails). Also per
+round, to show where the time goes: parsing and routing the same N mails alone (no IMAP, no
+database). Reported: wall time of each, per mail, and ingest / bare.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ sys.path.insert(0, str(REPO / "tests"))  # the Dovecot harness
 from dovecot_support import DovecotServer, Mailbox
 
 from classroom_support.central.mail.inbound import InboundSettings, MailboxPoller
+from classroom_support.central.mail.inbound_parse import message_key, read_mail
+from classroom_support.central.mail.inbound_route import mail_filing
 from classroom_support.central.store import CentralStore
 from classroom_support.clock import SystemClock
 from classroom_support.config import load_config
@@ -69,6 +72,16 @@ def make_mail(i: int) -> bytes:
         msg.add_attachment(b"\x89PNG" + b"x" * 20_000, maintype="image", subtype="png",
                            filename=f"screen-{i}.png")  # fmt: skip
     return msg.as_bytes()
+
+
+def read_only(raws: list[bytes]) -> float:
+    """Seconds to parse and route the mails with no IMAP and no database (where time goes)."""
+    config = load_config(None)
+    start = time.perf_counter()
+    for raw in raws:
+        message_key(raw)
+        mail_filing(read_mail(raw), config, [], max_attachment_bytes=10 * 1024 * 1024)
+    return time.perf_counter() - start
 
 
 def bare_fetch(box: Mailbox) -> int:
@@ -111,12 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {command_line()}")
     print_machine(info)
     server = DovecotServer()
-    times: dict[str, list[float]] = {"bare": [], "ingest": []}
+    times: dict[str, list[float]] = {"bare": [], "ingest": [], "parse": []}
     try:
         server.start()
         box = server.add_user()
-        box.append(*(make_mail(i) for i in range(args.mails)))
+        raws = [make_mail(i) for i in range(args.mails)]
+        box.append(*raws)
         for round_no in range(args.rounds):
+            times["parse"].append(read_only(raws))
             start = time.perf_counter()
             fetched = bare_fetch(box)
             times["bare"].append(time.perf_counter() - start)
@@ -131,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                     store.close()
             print(
                 f"round {round_no + 1}: bare {times['bare'][-1]:.2f} s, "
-                f"ingest {times['ingest'][-1]:.2f} s"
+                f"ingest {times['ingest'][-1]:.2f} s (of which parsing and routing alone: "
+                f"{times['parse'][-1]:.2f} s)"
             )
     finally:
         server.close()
@@ -141,11 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         result[name] = {"seconds": stats, "ms_per_mail": 1000 * stats["p50"] / args.mails}
     ratio = result["ingest"]["seconds"]["p50"] / result["bare"]["seconds"]["p50"]
     result["ratio_ingest_to_bare"] = ratio
+    result["ratio_parse_to_bare"] = (
+        result["parse"]["seconds"]["p50"] / result["bare"]["seconds"]["p50"]
+    )
     print(
         f"{args.mails} mails, median of {args.rounds}: bare imaplib "
         f"{result['bare']['seconds']['p50']:.2f} s ({result['bare']['ms_per_mail']:.2f} ms/mail), "
         f"ingest {result['ingest']['seconds']['p50']:.2f} s "
-        f"({result['ingest']['ms_per_mail']:.2f} ms/mail) -> ingest / bare = {ratio:.1f}x"
+        f"({result['ingest']['ms_per_mail']:.2f} ms/mail) -> ingest / bare = {ratio:.1f}x; "
+        f"parsing and routing alone {result['parse']['ms_per_mail']:.2f} ms/mail"
     )
     out = write_results("mail_in", {"machine": info, "command": command_line(), **result}, args.out)
     print(f"# saved {out}")
