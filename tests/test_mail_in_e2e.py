@@ -9,9 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from central_process import CentralProcess
 from dovecot_support import Mailbox
 from mail_in_support import mail
+from postgres_support import ENGINES
 from sqlalchemy import select
 from sync_support import connect, laptop_config, pin
 
@@ -23,6 +25,11 @@ from classroom_support.context import AppContext
 from classroom_support.tickets import QueueQuery
 
 PATIENCE_S = 60.0  # how long the server's poller may take on a busy machine (not a measure)
+
+
+@pytest.fixture(params=ENGINES)
+def central_engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def mail_config(tmp_path: Path, box: Mailbox) -> Path:
