@@ -14,6 +14,7 @@ from central_process import CentralProcess
 from dovecot_support import Mailbox
 from mail_in_support import mail
 from postgres_support import ENGINES
+from smtp_support import SmtpServer
 from sqlalchemy import select
 from sync_support import connect, laptop_config, pin
 
@@ -32,12 +33,12 @@ def central_engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def mail_config(tmp_path: Path, box: Mailbox) -> Path:
+def mail_config(tmp_path: Path, box: Mailbox, smtp: SmtpServer | None = None) -> Path:
     path = tmp_path / "central.toml"
     path.write_text(
         "[mail]\n"
         f'imap = "imap://{box.user}:{box.password}@{box.host}:{box.port}?plain"\n'
-        "imap_interval = 0.2\n"
+        "imap_interval = 0.2\n" + (f'smtp = "{smtp.url}"\n' if smtp else "")
     )
     return path
 
@@ -49,9 +50,10 @@ def wait_for_imports(store: CentralStore, count: int, served: CentralProcess) ->
         time.sleep(0.1)
 
 
-def test_a_mail_reaches_the_hall_laptops_queue_after_a_sync(
+def test_a_mail_reaches_the_hall_laptops_queue_and_its_sender_is_told(
     make_ctx: Callable[..., AppContext],
     mailbox: Mailbox,
+    smtp_server: SmtpServer,
     central_db_url: str,
     tmp_path: Path,
     clock: FixedClock,
@@ -59,7 +61,10 @@ def test_a_mail_reaches_the_hall_laptops_queue_after_a_sync(
     store = CentralStore.open(central_db_url, load_config(None), clock)
     try:
         with CentralProcess(
-            central_db_url, tmp_path / "serve.log", config=mail_config(tmp_path, mailbox)
+            central_db_url,
+            tmp_path / "serve.log",
+            config=mail_config(tmp_path, mailbox, smtp_server),
+            extra=["--mail-interval", "0.2"],
         ) as served:
             _device, token = store.add_device("desk A101", ["A101"])
             ctx = make_ctx(config=laptop_config(), name="desk")
@@ -77,6 +82,13 @@ def test_a_mail_reaches_the_hall_laptops_queue_after_a_sync(
             history = ctx.desk.history(rows[0].id)
             assert [e.kind for e in history] == ["created", "note"]
             assert json.loads(history[1].payload)["text"] == "Since this morning."
+            # The outgoing side acknowledges it: one mail to the sender, with the ref.
+            deadline = time.monotonic() + PATIENCE_S
+            while not smtp_server.to("trainee@example.org"):
+                assert time.monotonic() < deadline, f"no acknowledgement: {served.tail()}"
+                time.sleep(0.1)
+            [ack] = smtp_server.to("trainee@example.org")
+            assert rows[0].ref in ack.subject
             assert served.server_errors() == [], served.tail()
     finally:
         store.close()
