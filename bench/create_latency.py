@@ -199,8 +199,10 @@ def run(creates: int, warmup: int, folder: Path, profile: int = 0) -> dict[str, 
         schema = [
             sql
             for (sql,) in s.connection().exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE tbl_name IN ('ticket', 'ticket_event') "
-                "AND sql IS NOT NULL ORDER BY type DESC, name"  # tables before their indexes
+                # Tables (and the search index) before their indexes and triggers.
+                "SELECT sql FROM sqlite_master WHERE tbl_name IN ('ticket', 'ticket_event', "
+                "'ticket_fts') AND sql IS NOT NULL ORDER BY "
+                "CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name"
             )
         ]
     bare1 = open_bare(folder / "bare.sqlite3", schema)
