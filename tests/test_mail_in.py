@@ -4,9 +4,11 @@ are refused; hostile mail is stored as text or refused, never a crash."""
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dovecot_support import Mailbox
@@ -240,3 +242,32 @@ def test_the_channel_reads_its_settings_from_the_mail_section(tmp_path: Path) ->
     path.write_text('[mail]\nimap = "imap://h"\nimap_sender_limit = 0\n')
     with pytest.raises(ConfigError, match=r"mail\.imap_sender_limit"):
         load_config(path)
+
+
+def test_bodies_are_fetched_in_bounded_groups_and_filed_in_order(
+    store: CentralStore, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classroom_support.central.mail import inbound
+
+    monkeypatch.setattr(inbound, "FETCH_BYTES", 5000)  # two or three of these mails per group
+    body_fetches: list[str] = []
+    real_uid = imaplib.IMAP4.uid
+
+    def counting_uid(self: imaplib.IMAP4, command: str, *args: str) -> Any:
+        if command == "FETCH" and "BODY.PEEK[]" in args[-1]:
+            body_fetches.append(args[0])
+        return real_uid(self, command, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", counting_uid)
+    mailbox.append(
+        *(mail(f"Problem {i}", "x" * 1500) for i in range(3)),
+        mail("Huge", "y" * 200_000),
+        *(mail(f"Problem {i}", "x" * 1500) for i in range(3, 7)),
+    )
+    report = poller_for(store, mailbox, max_message_bytes=100_000).poll_once()
+    assert report.error == "" and report.refused == 1
+    assert [tickets(store)[ref].title for ref in report.tickets] == [
+        f"Problem {i}" for i in range(7)
+    ]
+    assert [r["uid"] for r in store.mail_imports()] == list(range(1, 9))
+    assert body_fetches == ["1,2", "3", "5,6", "7,8"]  # the huge one (4) never fetched

@@ -36,6 +36,7 @@ from classroom_support.tickets import TicketError
 
 log = logging.getLogger("classroom_support.central.mail")
 
+FETCH_BYTES = 32 * 1024 * 1024  # message bytes fetched in one go, at most (one larger mail alone)
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -197,25 +198,48 @@ class MailboxPoller:
         if typ != "OK":
             raise imaplib.IMAP4.error(f"UID FETCH failed: {_text(data)}")
         sizes = _sizes(data)
-        small = [u for u in uids if sizes.get(u, 0) <= self.settings.max_message_bytes]
-        bodies: dict[int, bytes] = {}
-        if small:
-            typ, data = imap.uid("FETCH", ",".join(str(u) for u in small), "(BODY.PEEK[])")
-            if typ != "OK":
-                raise imaplib.IMAP4.error(f"UID FETCH failed: {_text(data)}")
-            bodies = _bodies(data)
+        # Bodies are fetched in groups of at most FETCH_BYTES, so a batch of large mails
+        # never sits in memory at once; each group is filed before the next is fetched.
+        group: list[int] = []
+        group_bytes = 0
         for uid in uids:
             if uid not in sizes:
                 continue  # expunged meanwhile: nothing to file
+            if sizes[uid] > self.settings.max_message_bytes:
+                self._file_group(imap, uidvalidity, group, sizes, report)
+                group, group_bytes = [], 0
+                _count(report, self._file(uidvalidity, uid, None, sizes[uid]))
+                continue
+            if group and group_bytes + sizes[uid] > FETCH_BYTES:
+                self._file_group(imap, uidvalidity, group, sizes, report)
+                group, group_bytes = [], 0
+            group.append(uid)
+            group_bytes += sizes[uid]
+        self._file_group(imap, uidvalidity, group, sizes, report)
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            imap.uid("STORE", wanted, "+FLAGS.SILENT", "(\\Seen)")
+
+    def _file_group(
+        self,
+        imap: imaplib.IMAP4,
+        uidvalidity: int,
+        uids: list[int],
+        sizes: dict[int, int],
+        report: PollReport,
+    ) -> None:
+        if not uids:
+            return
+        typ, data = imap.uid("FETCH", ",".join(str(u) for u in uids), "(BODY.PEEK[])")
+        if typ != "OK":
+            raise imaplib.IMAP4.error(f"UID FETCH failed: {_text(data)}")
+        bodies = _bodies(data)
+        for uid in uids:
             raw = bodies.get(uid)
-            if raw is None and uid in small:
+            if raw is None:
                 # Gone between the two fetches, or a server that did not send it: the ledger
                 # must not pass it by, so stop here and let the next poll try again.
                 raise imaplib.IMAP4.error(f"UID {uid}: no message body in the answer")
-            done = self._file(uidvalidity, uid, raw, sizes[uid])
-            _count(report, done)
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            imap.uid("STORE", wanted, "+FLAGS.SILENT", "(\\Seen)")
+            _count(report, self._file(uidvalidity, uid, raw, sizes[uid]))
 
     # ------------------------------------------------------------------ one message
 
