@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App, SystemCommand
@@ -18,14 +18,17 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from classroom_support import i18n
+from classroom_support.app_start import FirstFrameStart, is_ready
 from classroom_support.app_sync import LiveUpdates
-from classroom_support.context import AppContext
-from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
-from classroom_support.monitor import MonitorResult
 from classroom_support.screens.queue import QueueScreen
-from classroom_support.sync import LiveResult, SyncClient, SyncReport, SyncStatus
 from classroom_support.widgets import data_text, paste_parser
+
+if TYPE_CHECKING:  # loaded after the first frame (first_frame.py), or by the caller
+    from classroom_support.context import AppContext
+    from classroom_support.first_frame import FirstFrameContext
+    from classroom_support.monitor import MonitorResult
+    from classroom_support.sync import SyncReport, SyncStatus
 
 SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
 FIRST_SYNC_S = 5  # the first scheduled run, after start-up
@@ -40,7 +43,7 @@ def styles_dir() -> Path:
     raise FileNotFoundError("styles/app.tcss is missing from this installation")
 
 
-class ClassroomSupportApp(LiveUpdates, App[None]):
+class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
     CSS_PATH = [styles_dir() / "app.tcss"]
     TITLE = "classroom-support"
     BINDINGS = [
@@ -55,16 +58,24 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
 
     def __init__(
         self,
-        ctx: AppContext,
+        ctx: AppContext | FirstFrameContext,
         *,
         cursor_blink: bool = True,
         start: str = "queue",
         monitor: bool = True,
+        open_context: Callable[[], AppContext] | None = None,
     ) -> None:
+        """`ctx` is the open context, or (with `open_context`, which opens the real one) the
+        first frame's stand-in: the app paints the queue from it, opens the real context in a
+        worker after the first frame, then swaps it in (`desk_ready`). Keys and clicks that come
+        meanwhile wait and are handled, in order, once it is in."""
         # Pasted text reaches the forms verbatim (escape sequences and NUL included).
         paste_parser.install()
         super().__init__()
-        self.ctx = ctx
+        self.ctx: Any = ctx
+        self.open_context = open_context
+        self.held_input: list[events.Event] | None = None if is_ready(ctx) else []
+        self.start_error: Exception | None = None  # the real context could not be opened
         self.cursor_blink = cursor_blink
         # The SLA monitor job (tests and snapshots turn it off and step the clock instead).
         self.monitor = monitor
@@ -72,9 +83,9 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
         # "queue", or "trainee"/"kiosk": the QR screens on top of the queue (Esc goes back).
         self.start = start
         # Sync with the central server: a thread worker runs the (blocking, httpx) client.
-        self.sync_client = SyncClient(
-            ctx.db, ctx.config, ctx.clock, on_device_change=self._device_changed
-        )
+        self.sync_client: Any = None
+        if is_ready(ctx):
+            self.sync_client = self._make_sync_client(ctx)
         self.sync_progress: tuple[str, int, int] | None = None
         self.sync_interval: float = SYNC_INTERVAL_S  # the periodic sync; live waits in between
         self._sync_status: tuple[float, SyncStatus | None] = (0.0, None)
@@ -86,6 +97,11 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
         if not self.cursor_blink and isinstance(event.widget, Input):
             event.widget.cursor_blink = False
 
+    def _make_sync_client(self, ctx: AppContext) -> Any:
+        from classroom_support.sync import SyncClient
+
+        return SyncClient(ctx.db, ctx.config, ctx.clock, on_device_change=self._device_changed)
+
     def on_mount(self) -> None:
         theme = self.ctx.config.theme
         if theme in self.available_themes:
@@ -95,6 +111,18 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
         if self.ctx.config.keymap:
             self.set_keymap(self.ctx.config.keymap)
         self.set_class(i18n.is_rtl(), "-rtl")
+        self.push_screen(QueueScreen())
+        self.offer_kept_draft()
+        if is_ready(self.ctx):
+            self.wire_context()
+        # else the queue, once painted, calls open_real_context (app_start.py)
+        if self.start in ("trainee", "kiosk"):
+            from classroom_support.screens.trainee_qr import KioskScreen, TraineeScreen
+
+            self.push_screen(KioskScreen() if self.start == "kiosk" else TraineeScreen())
+
+    def wire_context(self) -> None:
+        """What the real context adds to the screen: listeners, the monitor and sync."""
         self.ctx.sla.listeners.append(self.on_calendar_result)
         self.ctx.desk.after_change = self.local_change  # send a change up soon after it
         # A calendar edit's recompute runs in a worker thread, not in the save: the screen
@@ -105,14 +133,8 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
                 self.calendar_edited if listener == recompute else listener
                 for listener in book.on_change
             ]
-        self.push_screen(QueueScreen())
-        self.offer_kept_draft()
         if self.monitor:
             self.call_after_refresh(self.start_monitor)
-        if self.start in ("trainee", "kiosk"):
-            from classroom_support.screens.trainee_qr import KioskScreen, TraineeScreen
-
-            self.push_screen(KioskScreen() if self.start == "kiosk" else TraineeScreen())
 
     def offer_kept_draft(self) -> None:
         """A ticket typed but never saved (the app was killed, or the disk refused it)."""
@@ -165,6 +187,8 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
     def sync_status(self) -> SyncStatus | None:
         """For the header (asked every second by every header): read at most every 2 s, and
         again at once after a sync run or a progress step."""
+        if self.sync_client is None:
+            return None  # before the real context: read_first_frame made sure sync is not set up
         at, status = self._sync_status
         now = time.monotonic()
         if status is None or now - at >= 2.0:
@@ -269,6 +293,8 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
             return
         if event.worker.group not in ("sync", "live") or event.state != WorkerState.ERROR:
             return
+        from classroom_support.sync import LiveResult
+
         if event.worker.group == "sync":
             self.sync_progress = None
         else:
@@ -285,6 +311,9 @@ class ClassroomSupportApp(LiveUpdates, App[None]):
             header.refresh_header()
 
     async def check_sla(self) -> MonitorResult:
+        from classroom_support.db import StorageError
+        from classroom_support.monitor import MonitorResult
+
         try:
             result = await asyncio.to_thread(self.ctx.sla.run, notify=False)
         except StorageError as exc:

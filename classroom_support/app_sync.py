@@ -20,15 +20,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from classroom_support.i18n import tr
-from classroom_support.routed import MAX_TOASTS, routed_target, take_arrivals
-from classroom_support.sync import LIVE_WAIT_S, Backoff, LiveResult
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
     from classroom_support.context import AppContext
-    from classroom_support.sync import SyncClient
+    from classroom_support.sync import Backoff, LiveResult, SyncClient
 
     _Base = App[None]
 else:
@@ -37,6 +35,9 @@ else:
 LIVE_RETRY_BASE_S = 5.0  # first retry within 0-10 s, doubling up to the cap
 LIVE_RETRY_CAP_S = 900.0
 PUSH_DELAY_S = 1.0  # a burst of edits (respond, then resolve) goes up in one run
+# sync_live.LIVE_WAIT_S (a test checks): written out, as this module is imported before the
+# first frame and the sync modules are not (first_frame.py).
+LIVE_WAIT_S = 25.0
 
 
 class LiveUpdates(_Base):
@@ -97,6 +98,8 @@ class LiveUpdates(_Base):
         if result.outcome == "not_configured":
             return  # the next sync run that ends online starts it
         if self._live_backoff is None:
+            from classroom_support.sync import Backoff
+
             self._live_backoff = Backoff(base=LIVE_RETRY_BASE_S, cap=LIVE_RETRY_CAP_S)
         self.live_failures += 1
         delay = self._live_backoff.delay(self.live_failures)
@@ -122,6 +125,7 @@ class LiveUpdates(_Base):
     def tell_routed(self) -> None:
         """A pull brought tickets newly routed to this desk: a toast each (a count past a few)
         and the bell once. Each route event is told once (routed.take_arrivals records it)."""
+        from classroom_support.routed import MAX_TOASTS, routed_target, take_arrivals
         from classroom_support.routing import with_text
         from classroom_support.widgets import data_text
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from classroom_support.cli_checks import fail
 from classroom_support.config import ConfigError
-from classroom_support.db import DatabaseError
+from classroom_support.db_plain import DatabaseError  # no SQLAlchemy for `--help`
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -318,19 +318,24 @@ def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     try:
         if folder is not None:
             db_path = folder / "demo.sqlite3"
-        ctx = open_context(args.config, db_path, language=args.lang)
-        start_log(ctx.paths.log_dir)
-        logging.getLogger("classroom_support").info("start: database %s", ctx.paths.database)
         if folder is not None:
             from classroom_support.demo import fill_demo
 
+            ctx = open_context(args.config, db_path, language=args.lang)
             fill_demo(ctx)
-        from classroom_support.app import ClassroomSupportApp  # Textual only for the TUI
-
-        try:
-            ClassroomSupportApp(ctx, start=start).run()
-        finally:
             ctx.close()
+        from classroom_support.tui import make_app  # Textual only for the TUI
+
+        app = make_app(args.config, db_path, args.lang, start=start)
+        paths = app.ctx.paths
+        start_log(paths.log_dir)
+        logging.getLogger("classroom_support").info("start: database %s", paths.database)
+        try:
+            app.run()
+        finally:
+            app.ctx.close()
+        if app.start_error is not None:  # the real context failed after the first frame
+            raise app.start_error
     finally:
         if folder is not None:  # throwaway: the demo leaves nothing behind
             shutil.rmtree(folder, ignore_errors=True)

@@ -12,21 +12,15 @@ import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classroom_support.cli_checks import fail
 from classroom_support.i18n import tr
-from classroom_support.models import Ticket
-from classroom_support.ticket_edits import EDITABLE_FIELDS, NothingChanged, edit_ticket
-from classroom_support.tickets import (
-    CATEGORIES,
-    PRIORITIES,
-    RCA_CAUSES,
-    TicketDesk,
-    TicketError,
-    TicketNotFound,
-    ValidationError,
-)
+from classroom_support.ticket_terms import CATEGORIES, PRIORITIES, RCA_CAUSES
+
+if TYPE_CHECKING:  # the parser is built without the ORM (`--help` stays quick)
+    from classroom_support.models import Ticket
+    from classroom_support.tickets import TicketDesk
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
@@ -94,6 +88,9 @@ def _edit_options(parser: argparse.ArgumentParser) -> None:
 
 def _edit(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
     """The ticket screen's `e`: the fields given change, the old values stay in history."""
+    from classroom_support.ticket_edits import EDITABLE_FIELDS, edit_ticket
+    from classroom_support.tickets import ValidationError
+
     values = {n: getattr(args, n) for n in EDITABLE_FIELDS if getattr(args, n) is not None}
     if not values:
         raise ValidationError("title", "cli.edit_nothing_given")
@@ -108,6 +105,7 @@ def _route_options(parser: argparse.ArgumentParser) -> None:
 def _route(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
     """The ticket screen's route key: to Level 2 or back to the ticket's hall."""
     from classroom_support.routing import route_ticket
+    from classroom_support.tickets import ValidationError
 
     if args.to not in ("level2", "hall"):
         raise ValidationError("routed_to", "routed.bad_to")
@@ -116,6 +114,8 @@ def _route(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
 
 def _reopen(desk: TicketDesk, args: argparse.Namespace) -> Ticket:
     # The screen's reopen prompt requires a reason; so does the command.
+    from classroom_support.tickets import ValidationError
+
     if not args.reason.strip():
         raise ValidationError("reason", "error.required")
     return desk.reopen(args.ref, args.reason)
@@ -231,6 +231,8 @@ def add_parsers(tsub: Any, common: Callable[..., None]) -> None:
 
 def run(ctx: Any, args: argparse.Namespace) -> int:
     from classroom_support.cli_tickets import show_json
+    from classroom_support.ticket_edits import NothingChanged
+    from classroom_support.tickets import TicketError, TicketNotFound, ValidationError
 
     action = next(a for a in ACTIONS if a.name == args.tickets_command)
     message = ""

@@ -58,7 +58,11 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
 
 
 def ticket_json(ticket: Any) -> dict[str, Any]:
+    """A ticket or event as JSON, its fields in the model's order (as read without the ORM)."""
     data = ticket.model_dump()
+    fields = getattr(type(ticket), "model_fields", None)
+    if fields:
+        data = {name: data[name] for name in fields if name in data}
     for key, value in data.items():
         if hasattr(value, "isoformat"):
             data[key] = value.isoformat()
@@ -79,12 +83,16 @@ def run(args: argparse.Namespace) -> int:
     from classroom_support import cli_ticket_actions
     from classroom_support.context import open_context
 
+    if args.tickets_command == "list":
+        done = list_without_orm(args)
+        if done is not None:
+            return done
     ctx = open_context(args.config, args.db, language=args.lang)
     try:
         if args.tickets_command == "add":
             return cmd_add(ctx, args)
         if args.tickets_command == "list":
-            return cmd_list(ctx, args)
+            return cmd_list(ctx.config, ctx.desk.queue, args)
         if args.tickets_command == "show":
             return cmd_show(ctx, args)
         if args.tickets_command in cli_ticket_actions.NAMES:
@@ -122,10 +130,29 @@ def cmd_add(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_list(ctx: Any, args: argparse.Namespace) -> int:
+def list_without_orm(args: argparse.Namespace) -> int | None:
+    """`tickets list` read with plain sqlite3 (queue_sql.py), read-only: the same rows as the
+    desk's queue without importing SQLAlchemy. None when the normal path must open the
+    database first (new, another schema revision, a -wal to verify)."""
+    from classroom_support.context import load_settings
+    from classroom_support.db_plain import open_reader
+    from classroom_support.plain_read import read_queue
+
+    config, paths = load_settings(args.config, args.db, args.lang)
+    conn = open_reader(paths.database)
+    if conn is None:
+        return None
+    try:
+        return cmd_list(config, lambda query: read_queue(conn, query), args)
+    finally:
+        conn.close()
+
+
+def cmd_list(config: Any, queue: Callable[[Any], Any], args: argparse.Namespace) -> int:
+    """`queue` answers a QueueQuery: `TicketDesk.queue`, or queue_sql.read_queue."""
     from classroom_support.i18n import tr
+    from classroom_support.queue_sql import OPEN_STATUSES, STATUSES, QueueQuery
     from classroom_support.textsafe import visible
-    from classroom_support.tickets import OPEN_STATUSES, STATUSES, QueueQuery
 
     statuses: tuple[str, ...] = OPEN_STATUSES
     if args.status:
@@ -137,8 +164,8 @@ def cmd_list(ctx: Any, args: argparse.Namespace) -> int:
         statuses = tuple(args.status or ())
     if args.limit < 0:
         return fail("--limit must be 0 or more")
-    hall = None if args.all and not args.hall else (args.hall or ctx.config.hall)
-    page = ctx.desk.queue(
+    hall = None if args.all and not args.hall else (args.hall or config.hall)
+    page = queue(
         QueueQuery(hall_code=hall, statuses=statuses, search=args.search, limit=args.limit)
     )
     if args.json:
@@ -148,7 +175,7 @@ def cmd_list(ctx: Any, args: argparse.Namespace) -> int:
         print(tr("cli.no_tickets"))
         return 0
     for t in page.rows:
-        local = t.created_at.astimezone(ctx.config.zone).strftime("%Y-%m-%d %H:%M")
+        local = t.created_at.astimezone(config.zone).strftime("%Y-%m-%d %H:%M")
         print(
             f"{t.ref:<10} {local}  {t.status:<11} {t.priority:<8} "
             f"{visible(t.seat, single_line=True, limit=10):<10} "

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlmodel import select
+from typing import TYPE_CHECKING, ClassVar
 
 from classroom_support import i18n
 from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
 from classroom_support.config import Config, Paths, default_paths, load_config
-from classroom_support.db import Database, open_database
-from classroom_support.models import HallRow, MetaEntry, RosterEntry
-from classroom_support.monitor import SlaService
-from classroom_support.sessions import ClosureBook, SessionBook
-from classroom_support.tickets import TicketDesk
+
+if TYPE_CHECKING:  # `load_settings` runs before them (the first frame, `--help`, `tickets list`)
+    from classroom_support.db import Database
+    from classroom_support.monitor import SlaService
+    from classroom_support.sessions import ClosureBook, SessionBook
+    from classroom_support.tickets import TicketDesk
 
 
 @dataclass
 class AppContext:
+    ready: ClassVar[bool] = True  # first_frame.FirstFrameContext stands in with False
     config: Config
     paths: Paths
     db: Database
@@ -50,6 +51,12 @@ def open_context(
     clock: Clock | None = None,
     language: str | None = None,
 ) -> AppContext:
+    from classroom_support.db import open_database
+    from classroom_support.models import MetaEntry
+    from classroom_support.monitor import SlaService
+    from classroom_support.sessions import ClosureBook, SessionBook
+    from classroom_support.tickets import TicketDesk
+
     config, paths = load_settings(config_path, db_path, language)
     db = open_database(paths.database, paths.backup_dir)
     # The product's clock is the system clock corrected by the offset last measured against
@@ -82,6 +89,10 @@ def open_context(
 
 def _seed_reference_data(db: Database, config: Config) -> None:
     """Halls and the roster from config, so they sit beside the tickets that refer to them."""
+    from sqlmodel import select
+
+    from classroom_support.models import HallRow, MetaEntry, RosterEntry
+
     with db.read() as s:
         halls = {h.code: (h.name, h.name_ar) for h in s.exec(select(HallRow)).all()}
         roster = {

@@ -17,17 +17,15 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from classroom_support.db_files import FileRefused, check_main_file, check_wal_belongs
+from classroom_support.db_plain import (
+    BUSY_TIMEOUT_MS,
+    HEAD_REVISION,
+    ChangeWatcher,
+    DatabaseError,
+)
 from classroom_support.i18n import tr
 
-# The newest migration this code knows. Checked against the migration scripts by a test, so
-# start-up can compare revisions with one query instead of importing Alembic every time.
-HEAD_REVISION = "0010_queue_keyset"
-BUSY_TIMEOUT_MS = 5000
 BACKUPS_KEPT = 5
-
-
-class DatabaseError(Exception):
-    """The database cannot be opened or migrated; the message says what to do."""
 
 
 # SQLite primary result codes (the low byte of an extended code) that mean "the disk could not
@@ -129,46 +127,6 @@ def make_engine(path: Path) -> Engine:
 # Databases this process has open (resolved path → count): their -wal is this process's own,
 # and probing their lock files would drop SQLite's POSIX locks (see db_files).
 _OPEN_HERE: dict[Path, int] = {}
-
-
-class ChangeWatcher:
-    """Notices commits by other writers (the CLI, a cron `sync`) with one `PRAGMA data_version`
-    per poll, so a screen can follow the database without re-reading it every second.
-
-    SQLite bumps `data_version` only for commits made through *other* connections, so the
-    watcher keeps one dedicated connection of its own for its whole life; commits made by this
-    process's engine count as "other" too, which costs at most one needless refresh."""
-
-    def __init__(self, path: Path) -> None:
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
-        )
-        self._last = self._read()
-        # Bumped each time a poll sees a new data_version; screens remember the value they
-        # last drew, so several screens can share one watcher without stealing changes.
-        self.generation = 0
-
-    def _read(self) -> int | None:
-        if self._conn is None:
-            return None
-        try:
-            row = self._conn.execute("PRAGMA data_version").fetchone()
-        except sqlite3.Error:
-            return None  # a busy or damaged file: the next poll tries again
-        return int(row[0]) if row else None
-
-    def poll(self) -> int:
-        """The generation after looking once: it moves when someone else committed."""
-        version = self._read()
-        if version is not None and version != self._last:
-            self._last = version
-            self.generation += 1
-        return self.generation
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
 
 @dataclass

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from classroom_support.i18n import CATALOGS, tr
-from classroom_support.models import SyncState
 from classroom_support.sla_policy import sla_event_id
+
+if TYPE_CHECKING:  # the first painted queue uses this module before the ORM is loaded
+    from sqlmodel import Session
 
 HALL, CONTACT_CENTRE, LEVEL2, MANAGER = "hall", "contact-centre", "level2", "manager"
 ROLES = (HALL, CONTACT_CENTRE, LEVEL2, MANAGER)
@@ -84,6 +84,8 @@ def scope_from_text(role: str, halls: str, all_halls: bool, *, known: bool) -> D
 
 def stored_scope(s: Session) -> DeviceScope:
     """This laptop's scope as the central server last gave it (hello or pull)."""
+    from classroom_support.models import SyncState
+
     state = s.get(SyncState, 1)
     if state is None:
         return DeviceScope()

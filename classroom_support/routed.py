@@ -22,16 +22,11 @@ from typing import Any
 from sqlalchemy import and_, exists
 from sqlmodel import Session, col, select
 
+from classroom_support.first_frame import routed_target  # noqa: F401  (re-exported)
 from classroom_support.models import RouteSeen, Ticket, TicketEvent
-from classroom_support.permissions import HALL, LEVEL2
 
 # More arrivals than this in one sync are told as one count, not a toast each.
 MAX_TOASTS = 3
-
-
-def routed_target(role: str) -> str:
-    """The `with_desk` a desk of `role` receives routed tickets as ("" for none)."""
-    return {LEVEL2: "level2", HALL: "hall"}.get(role, "")
 
 
 def routed_condition(target: str) -> Any:

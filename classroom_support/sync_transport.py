@@ -28,12 +28,12 @@ from classroom_support.clock import (
     steady_clock,
 )
 from classroom_support.db import Database
+from classroom_support.db_plain import TOKEN_SUFFIX
 
 if TYPE_CHECKING:
     from classroom_support.sync import SyncReport
 
 API_PREFIX = "/api/v1"
-TOKEN_SUFFIX = ".sync-token"
 # 4xx answers that are about one item of the request (bisect the batch, park the culprit);
 # 401/403 (token), 404/405 (not a sync API), 409 (state) and 429 (busy) are about the setup.
 ITEM_STATUSES = (400, 413, 414, 415, 422)

@@ -11,7 +11,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,8 @@ from classroom_support.permissions import (
     scope_from_text,
     stored_scope,
 )
+from classroom_support.plain_read import QueuePage as QueuePage  # re-exported
+from classroom_support.plain_read import age_text as age_text  # re-exported
 from classroom_support.queue_sql import OPEN_STATUSES as OPEN_STATUSES  # re-exported
 from classroom_support.queue_sql import (
     PRIORITIES,
@@ -53,9 +55,10 @@ from classroom_support.ticket_rows import (
     stored_ticket,
     ticket_values,
 )
+from classroom_support.ticket_terms import CATEGORIES as CATEGORIES  # re-exported
+from classroom_support.ticket_terms import CHANNELS as CHANNELS  # re-exported
+from classroom_support.ticket_terms import RCA_CAUSES as RCA_CAUSES  # re-exported
 
-CATEGORIES = ("av", "pc", "network", "login", "platform", "other")
-CHANNELS = ("in_hall", "phone", "whatsapp", "email", "web_form", "remote_access", "platform_chat")
 CALLER_CHANNELS = ("phone", "whatsapp")
 REMOTE_CHANNELS = ("remote_access",)
 EVENT_KINDS = (
@@ -78,7 +81,6 @@ EVENT_KINDS = (
     "route",
 )
 SLA_CLOCKS = ("first_response", "resolution")
-RCA_CAUSES = ("staffing", "skills", "equipment", "process", "external", "communication", "other")
 
 # Documented limits (README): text above them is refused with a message, never cut silently.
 MAX_TITLE = 2000
@@ -412,18 +414,6 @@ def fold_step(ticket: Ticket, event: Any) -> None:
 
 
 # --------------------------------------------------------------------------- queries
-
-
-@dataclass
-class QueuePage:
-    rows: list[Ticket]
-    total: int  # -1 when the query asked for no count
-    offset: int
-    limit: int
-    query: QueueQuery = field(default_factory=QueueQuery)
-    # The keys of the first and last row (queue_sql.row_key), for the pages before and after.
-    first_key: tuple[Any, ...] | None = None
-    last_key: tuple[Any, ...] | None = None
 
 
 # --------------------------------------------------------------------------- the desk
@@ -812,16 +802,3 @@ class TicketDesk:
     def count_open(self, hall_code: str | None = None) -> int:
         page = self.queue(QueueQuery(hall_code=hall_code, limit=0))
         return page.total
-
-
-def age_text(created_at: datetime, now: datetime) -> str:
-    """'3d 4h', '2h 05m', '7m' — compact, for the queue."""
-    seconds = max(0, int((now - created_at).total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return tr("age.days", d=days, h=hours)
-    if hours:
-        return tr("age.hours", h=hours, m=f"{minutes:02d}")
-    return tr("age.minutes", m=minutes)

@@ -1,9 +1,13 @@
-"""The home screen: the hall's open tickets, paged from SQL so 20,000 tickets stay instant."""
+"""The home screen: the hall's open tickets, paged from SQL so 20,000 tickets stay instant.
+
+Nothing at the top of this module imports the ORM: the screen paints the first frame before it
+is loaded (first_frame.py); what needs it is imported where it is used."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -12,22 +16,23 @@ from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
+from classroom_support.first_frame import BLOCKING_CATEGORIES, routed_target
 from classroom_support.i18n import tr, ui
-from classroom_support.models import Ticket
-from classroom_support.routed import mark_opened, new_ids, routed_target
-from classroom_support.screens.base import AppScreen
-from classroom_support.tickets import (
+from classroom_support.plain_read import QueuePage, age_text
+from classroom_support.queue_sql import (
     OPEN_STATUSES,
     PRIORITIES,
     SORTS,
     STATUSES,
-    QueuePage,
     QueueQuery,
-    age_text,
 )
+from classroom_support.screens.base import AppScreen
 from classroom_support.widgets import BidiInput, HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.sla_cell import clock_cell
 from classroom_support.widgets.text import fit_text
+
+if TYPE_CHECKING:
+    from classroom_support.models import Ticket
 
 PAGE_SIZE = 100
 # Status filter cycle: the open set, each status alone, then everything.
@@ -53,9 +58,17 @@ QUEUE_COLUMNS = (
     ColumnSpec("assignee", "field.assignee", 6, 12, drop=3),
 )
 LABELS = {c.key: c.label for c in QUEUE_COLUMNS}
-# A ticket "blocks the hall" when it is critical or about the hall's equipment.
-BLOCKING_CATEGORIES = ("av", "pc", "network")
 CLASS_SOON_MINUTES = 60
+
+
+def new_routed(ctx: Any, rows: list[Ticket], target: str) -> set[str]:
+    """The page's tickets routed to this desk and not opened since (routed.new_ids); before
+    the desk is loaded, as the first frame read them."""
+    if not getattr(ctx, "ready", True):
+        return set(ctx.frame.new_routed)
+    from classroom_support.routed import new_ids
+
+    return new_ids(ctx.db, rows, target)
 
 
 class QueueScreen(AppScreen[None]):
@@ -126,6 +139,9 @@ class QueueScreen(AppScreen[None]):
     def on_mount(self) -> None:
         self.follow_scope()
         self.populate()
+        if not getattr(self.ctx, "ready", True):
+            # The first frame from plain sqlite3: once it is painted, the real context opens.
+            self.call_after_refresh(self.app.open_real_context)  # type: ignore[attr-defined]
         self.set_interval(60, self.tick_ages)  # ages move on
         self.set_interval(1, self.tick_countdowns)  # live SLA clocks, visible rows only
         self.set_interval(30, self.tick_class_alert)
@@ -176,7 +192,7 @@ class QueueScreen(AppScreen[None]):
             self.query_state = self.first_page()
             page = self.ctx.desk.queue(self.query_state)
         self.page = page
-        self.new_routed = new_ids(self.ctx.db, page.rows, self.query_state.routed_to)
+        self.new_routed = new_routed(self.ctx, page.rows, self.query_state.routed_to)
         now = self.ctx.clock.now()
         self.visible_tickets = {t.ref: t for t in page.rows}
         rows = [self.row_cells(t, now) for t in page.rows]
@@ -418,6 +434,7 @@ class QueueScreen(AppScreen[None]):
 
     @on(DataTable.RowSelected, "#queue")
     def open_ticket(self, event: DataTable.RowSelected) -> None:
+        from classroom_support.routed import mark_opened
         from classroom_support.screens.ticket_detail import TicketDetailScreen
 
         ref = str(event.row_key.value)

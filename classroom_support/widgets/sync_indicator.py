@@ -3,10 +3,12 @@ last successful sync, what waits in the outbox, parked items, clock skew, and pr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classroom_support.i18n import tr
-from classroom_support.sync import SyncStatus
+
+if TYPE_CHECKING:
+    from classroom_support.sync import SyncStatus
 
 
 def sync_indicator_text(

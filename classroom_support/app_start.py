@@ -1,0 +1,96 @@
+"""Start-up from the first frame: the queue is painted from plain `sqlite3` (first_frame.py);
+the real context (the ORM, the SLA monitor's service, the desk) opens in a worker thread after
+that frame and is swapped in, and keys and clicks that come meanwhile wait and are handled, in
+order, once it is in. Mixed into `ClassroomSupportApp` (app.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from classroom_support.context import AppContext
+
+    _Base = App[None]
+else:
+    _Base = object
+
+
+def is_ready(ctx: object) -> bool:
+    """False for the first frame's stand-in (first_frame.FirstFrameContext)."""
+    return bool(getattr(ctx, "ready", True))
+
+
+class FirstFrameStart(_Base):
+    """The first-frame half of the app's start (on_mount is in app.py)."""
+
+    ctx: Any
+    open_context: Callable[[], AppContext] | None
+    held_input: list[events.Event] | None
+    start_error: Exception | None
+    sync_client: Any
+    _sync_status: tuple[float, Any]
+    # provided by app.py
+    _make_sync_client: Callable[[AppContext], Any]
+    wire_context: Callable[[], None]
+    refresh_headers: Callable[[], None]
+
+    def open_real_context(self) -> None:
+        self.run_worker(
+            self._open_in_thread,
+            name="open-desk",
+            group="open-desk",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _open_in_thread(self) -> None:
+        assert self.open_context is not None
+        try:
+            ctx = self.open_context()
+        except Exception as exc:
+            self.call_from_thread(self._open_failed, exc)
+            return
+        self.call_from_thread(self.desk_ready, ctx)
+
+    def _open_failed(self, exc: Exception) -> None:
+        self.start_error = exc
+        self.exit(return_code=2)
+
+    def desk_ready(self, ctx: AppContext) -> None:
+        """The real context is open: swap it in, reload the queue through it (the same page, so
+        nothing moves on screen), start the monitor and sync, then handle the held input."""
+        if not self.is_running:
+            ctx.close()
+            return
+        self.ctx = ctx
+        self.sync_client = self._make_sync_client(ctx)
+        self._sync_status = (0.0, None)
+        self.wire_context()
+        from classroom_support.screens.queue import QueueScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen) and screen.page is not None:
+                screen.seen_generation = ctx.db.watcher().generation
+                screen.reload()
+        self.refresh_headers()
+        held, self.held_input = self.held_input or [], None
+        for event in held:
+            self.post_message(event)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Until the real context is in, keys and clicks wait (in order); see __init__.
+        if (
+            self.held_input is not None
+            and isinstance(event, (events.Key, events.MouseEvent))
+            and not isinstance(event, events.MouseMove)
+            and not event.is_forwarded
+        ):
+            self.held_input.append(event)
+            return
+        await super().on_event(event)

@@ -1,0 +1,197 @@
+"""Reading tickets without the ORM: rows as `TicketRow`, a queue page through the same
+statements as the desk (queue_sql.read_page), and the routed marks (routed.new_ids), for the
+first painted queue (first_frame.py) and `tickets list`. Standard library and queue_sql only:
+nothing here imports SQLAlchemy or SQLModel.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from classroom_support.i18n import tr
+from classroom_support.queue_sql import QueueQuery, read_page, row_key
+
+# models.Ticket's fields in declaration order (a test checks), with how each is stored.
+TICKET_COLUMNS = [
+    "id",
+    "ref",
+    "hall_code",
+    "session_id",
+    "session_label",
+    "title",
+    "seat",
+    "trainee_name",
+    "trainee_contact",
+    "category",
+    "priority",
+    "channel",
+    "caller_number",
+    "remote_session_id",
+    "status",
+    "assignee",
+    "tier",
+    "created_by",
+    "origin_device",
+    "device_seq",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "verified_at",
+    "last_hlc",
+    "event_count",
+    "conflicts",
+    "is_open",
+    "priority_rank",
+    "pauses",
+    "warned",
+    "breached",
+    "escalation_level",
+    "escalated_at",
+    "rca_cause",
+    "rca_what",
+    "rca_action",
+    "rca_owner",
+    "rca_at",
+    "with_desk",
+]
+DATETIME_COLUMNS = frozenset(
+    [
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "resolved_at",
+        "verified_at",
+        "escalated_at",
+        "rca_at",
+    ]
+)
+BOOL_COLUMNS = frozenset({"is_open"})
+
+
+@dataclass
+class QueuePage:
+    rows: list[Any]  # models.Ticket from the desk, TicketRow from here
+    total: int  # -1 when the query asked for no count
+    offset: int
+    limit: int
+    query: QueueQuery = field(default_factory=QueueQuery)
+    # The keys of the first and last row (queue_sql.row_key), for the pages before and after.
+    first_key: tuple[Any, ...] | None = None
+    last_key: tuple[Any, ...] | None = None
+
+
+def age_text(created_at: datetime, now: datetime) -> str:
+    """'3d 4h', '2h 05m', '7m' — compact, for the queue."""
+    seconds = max(0, int((now - created_at).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return tr("age.days", d=days, h=hours)
+    if hours:
+        return tr("age.hours", h=hours, m=f"{minutes:02d}")
+    return tr("age.minutes", m=minutes)
+
+
+def stored_datetime(text: str | None) -> datetime | None:
+    """A stored naive-UTC timestamp (models.UTCDateTime) as the aware datetime the ORM gives."""
+    if text is None:
+        return None
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class TicketRow:
+    """One ticket row read without the ORM: the same attributes, values and `model_dump()` as a
+    loaded `models.Ticket`, for reading only."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> TicketRow:
+        values = dict(zip(TICKET_COLUMNS, row, strict=False))  # a page row has its key after
+        for name in DATETIME_COLUMNS:
+            values[name] = stored_datetime(values[name])
+        for name in BOOL_COLUMNS:
+            values[name] = bool(values[name])
+        return cls(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a TicketRow is read-only")
+
+    def model_dump(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"TicketRow(ref={self._values['ref']!r}, status={self._values['status']!r})"
+
+
+def has_fts(conn: sqlite3.Connection) -> bool:
+    """The problem-text search index of migration 0010 is there (TicketDesk._has_fts)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_fts'"
+    ).fetchone()
+    return found is not None
+
+
+def read_queue(conn: sqlite3.Connection, query: QueueQuery) -> QueuePage:
+    """`TicketDesk.queue(query)` on a plain sqlite3 connection, in one read snapshot."""
+    began = not conn.in_transaction
+    if began:
+        conn.execute("BEGIN")  # the count and the rows from one snapshot, as the desk reads
+    try:
+        total, found = read_page(conn, query, TICKET_COLUMNS, fts=has_fts(conn))
+    finally:
+        if began:
+            conn.execute("COMMIT")
+    return QueuePage(
+        rows=[TicketRow.from_row(r) for r in found],
+        total=total,
+        offset=query.offset,
+        limit=query.limit,
+        query=query,
+        first_key=row_key(query, found[0], TICKET_COLUMNS) if found else None,
+        last_key=row_key(query, found[-1], TICKET_COLUMNS) if found else None,
+    )
+
+
+def new_routed_ids(conn: sqlite3.Connection, tickets: Sequence[Any], target: str) -> set[str]:
+    """routed.new_ids in plain SQL: the page's tickets routed to this desk, not opened since
+    their latest route event."""
+    if not target or not tickets:
+        return set()
+    ids = [t.id for t in tickets]
+    marks = ", ".join("?" for _ in ids)
+    latest: dict[str, tuple[str, str]] = {}  # ticket id -> (hlc, event id) of its latest route
+    for ticket_id, event_id, hlc in conn.execute(
+        f"SELECT ticket_id, id, hlc FROM ticket_event WHERE kind = 'route' "
+        f"AND ticket_id IN ({marks})",
+        ids,
+    ):
+        held = latest.get(ticket_id)
+        if held is None or (hlc, event_id) > held:
+            latest[ticket_id] = (hlc, event_id)
+    routed = [t.id for t in tickets if t.is_open and t.with_desk == target and t.id in latest]
+    if not routed:
+        return set()
+    opened = dict(
+        conn.execute(
+            f"SELECT ticket_id, opened_event FROM route_seen WHERE ticket_id IN "
+            f"({', '.join('?' for _ in routed)})",
+            routed,
+        ).fetchall()
+    )
+    return {tid for tid in routed if opened.get(tid) != latest[tid][1]}
