@@ -28,20 +28,25 @@ def make_app(
 ) -> ClassroomSupportApp:
     """The app on this config and database. Raises ConfigError, DatabaseError (normal path)."""
     from classroom_support.app import ClassroomSupportApp
-    from classroom_support.context import load_settings, open_context
+    from classroom_support.context import AppContext, load_settings, open_context
     from classroom_support.first_frame import FirstFrameContext, read_first_frame
     from classroom_support.screens.queue import PAGE_SIZE
 
     config, paths = load_settings(config_path, db_path, language)
-    frame = read_first_frame(config, paths, limit=PAGE_SIZE) if fast and start == "queue" else None
+    frame = None
+    if fast and start == "queue":
+        frame = read_first_frame(config, paths, limit=PAGE_SIZE, clock=clock)
     if frame is None:
-        return ClassroomSupportApp(
-            open_context(config_path, db_path, language=language), start=start
-        )
+        ctx = open_context(config_path, db_path, clock=clock, language=language)
+        return ClassroomSupportApp(ctx, start=start, **app_options)
+    first_clock = frame.clock
 
-    def open_real() -> object:
-        return open_context(config_path, db_path, language=language)
+    def open_real() -> AppContext:
+        return open_context(config_path, db_path, clock=first_clock, language=language)
 
     return ClassroomSupportApp(
-        FirstFrameContext(frame, config, paths), start=start, open_context=open_real
+        FirstFrameContext(frame, config, paths),
+        start=start,
+        open_context=open_real,
+        **app_options,
     )
