@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         ["--runs", str(runs), "--queue-repeats", str(repeats), *size],
         folder / "startup.json",
     )
+    cli_cmd, cli = run_script(
+        "cli_start", ["--runs", "5" if args.quick else "15", *size], folder / "cli.json"
+    )
     create_cmd, cr = run_script(
         "create_latency", ["--creates", str(creates), "--profile", "500"], folder / "create.json"
     )
@@ -197,6 +200,21 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  app peak RSS {app_rss:.1f} MiB (bare {bare_rss:.1f}); "
         f"goal <= {s['goal_rss_mib']:.0f} MiB: {s['goal_rss_verdict']}"
+    )
+    if "ratio_orm_first_over_bare" in s:
+        print(
+            f"  before issue 13 (context opened before the first frame): "
+            f"{s['app-orm-first']['to_paint_ms']['median']:.0f} ms = "
+            f"{s['ratio_orm_first_over_bare']:.2f}x bare"
+        )
+    print(f"  heavy modules imported at the first frame: {app.get('heavy_imported_at_paint')}")
+    print(f"\nScripting commands, spawn to exit  [{cli_cmd}]")
+    for name, case in cli["cases"].items():
+        print(f"    {name:<28} {case['ms']['median']:7.1f} ms  (x{case['ratio_to_baseline']})")
+    print(
+        f"  tickets list / python -c 'import sqlite3' = "
+        f"{cli['cases']['tickets list']['ratio_to_baseline']:.2f}x; goal <= "
+        f"{cli['goal_ratio']:g}x: {cli['goal_verdict']}"
     )
     q = st["queue"]
     print(f"  queue of {args.open} open tickets (median ms, limit 100):")
