@@ -311,7 +311,7 @@ def test_no_orm_sync_or_scheduler_on_the_way_to_the_first_frame(
     tmp_path: Path, clock: FixedClock
 ) -> None:
     config, db = demo_database(tmp_path / "demo", clock)
-    code = PROBE.format(heavy=HEAVY, config=str(config), db=str(db))
+    code = PROBE.format(heavy=(*HEAVY, "qrcode", "PIL"), config=str(config), db=str(db))
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO
     )
