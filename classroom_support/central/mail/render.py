@@ -80,7 +80,10 @@ def render(kind: str, lang: str, context: dict[str, Any], site_dir: str = "") ->
                 "paragraphs": [p.strip("\n") for p in body.split("\n\n") if p.strip()],
             }
         )
-    labels = " / ".join(one_line(str(module.subject(code)), 60) for code in langs)  # type: ignore[attr-defined]
+    subject_of = module.subject  # type: ignore[attr-defined]
+    # `subject(lang, m)` may use the facts (which clock); a site's `subject(lang)` still works
+    facts = (context,) if len(subject_of.arguments) > 1 else ()
+    labels = " / ".join(one_line(str(subject_of(code, *facts)), 60) for code in langs)
     subject = _subject(labels, context)
     text = "\n\n-- \n\n".join(s["text"] for s in sections) + "\n"
     html = html_env.get_template("layout.html").render(

@@ -44,6 +44,7 @@ class Notice:
     ticket_id: str = ""
     step: str = ""  # the ladder step concerned (its id), "" when none
     due: str = ""  # ISO instant of the deadline concerned, "" when none
+    clock: str = ""  # the SLA clock concerned (first_response, resolution), "" when none
 
 
 def trainee_address(ticket: Ticket) -> str:
@@ -112,6 +113,7 @@ def notices_for_event(
                     ticket_id=ticket.id,
                     step=step.id if step else "",
                     due=str(data.get("due") or ""),
+                    clock=str(data.get("clock") or ""),
                 )
             )
 
