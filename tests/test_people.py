@@ -193,6 +193,13 @@ def test_cli_add_list_edit_remove(central_db_url: str, capsys: pytest.CaptureFix
 
     code, out, _ = run("edit-person", huda["id"][:8], "--lang", "en", "--json")
     assert code == 0 and json.loads(out)["lang"] == "en"
+    # the daily digest flag shows in the list, both ways
+    assert run("edit-person", huda["id"][:8], "--no-digest")[0] == 0
+    code, out, _ = run("people")
+    [sami_line, huda_line] = out.splitlines()
+    assert " no-digest " in huda_line and " digest " in sami_line
+    code, out, _ = run("people", "--json")
+    assert {p["name"]: p["digest"] for p in json.loads(out)} == {"Sami": True, "هدى الشمري": False}
     code, out, err = run("edit-person", huda["id"], "--hall", "A101", "--no-hall")
     assert (code, err) == (2, "classroom-support central: give --hall or --no-hall, not both\n")
 

@@ -72,7 +72,7 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def _as_json(person: Any) -> dict[str, Any]:
+def _as_json(person: Any, digest: bool) -> dict[str, Any]:
     return {
         "id": person.id,
         "name": person.name,
@@ -80,14 +80,15 @@ def _as_json(person: Any) -> dict[str, Any]:
         "halls": list(person.halls),
         "email": person.email,
         "lang": person.lang,
+        "digest": digest,  # the daily mail digest (managers); server-only, not synced
     }
 
 
-def _line(person: Any) -> str:
+def _line(person: Any, digest: bool) -> str:
     halls = ",".join(person.halls) or "-"
     return (
         f"{person.id[:8]}  {person.role:<28} {halls:<12} {person.lang or '-':<3} "
-        f"{person.email or '-':<28} {person.name}"
+        f"{person.email or '-':<28} {'digest' if digest else 'no-digest':<9}  {person.name}"
     )
 
 
@@ -124,11 +125,11 @@ def run(args: argparse.Namespace, store: Any) -> int:
         return _fail(exc.message, 1)
     except StoreError as exc:
         return _fail(exc.message)
+    digest = store.wants_digest(person.id)
     if args.json:
-        shown = {**_as_json(person), "digest": store.wants_digest(person.id)}
-        print(json.dumps(shown, ensure_ascii=False))
+        print(json.dumps(_as_json(person, digest), ensure_ascii=False))
     else:
-        print(_line(person))
+        print(_line(person, digest))
     return 0
 
 
@@ -140,11 +141,13 @@ def _list(args: argparse.Namespace, store: Any, roles: tuple[str, ...]) -> int:
             print("\n".join(roles))
         return 0
     people = store.people()
+    no_digest = store.digest_opt_outs()
     if args.json:
-        print(json.dumps([_as_json(p) for p in people], ensure_ascii=False))
+        shown = [_as_json(p, p.id not in no_digest) for p in people]
+        print(json.dumps(shown, ensure_ascii=False))
         return 0
     for person in people:
-        print(_line(person))
+        print(_line(person, person.id not in no_digest))
     if not people:
         print(
             "No people. Add one with: classroom-support central add-person --name NAME "

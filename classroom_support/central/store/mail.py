@@ -130,6 +130,7 @@ class MailMixin(CalendarMixin):
             late = self.calendar(ticket.hall_code).between(due, now) / timedelta(hours=1)
         context.update(
             priority=ticket.priority,
+            clock=notice.clock,
             step_name={
                 "ar": (step.name_ar or step.name) if step else "",
                 "en": step.name if step else "",
@@ -309,3 +310,11 @@ class DigestMixin(MailMixin):
         with self.read() as conn:
             row = self._live_row(conn, person_id)  # type: ignore[attr-defined]
             return bool(row.digest)
+
+    def digest_opt_outs(self) -> set[str]:
+        """The ids of the people (not removed) who asked for no daily digest."""
+        with self.read() as conn:
+            query = select(m.people.c.id).where(
+                m.people.c.deleted.is_(False), m.people.c.digest.is_(False)
+            )
+            return set(conn.execute(query).scalars())
