@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -53,12 +53,14 @@ class CentralProcess:
         workers: int = 1,
         config: Path | None = None,
         extra: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.db = db
         self.log = log
         self.workers = workers
         self.config = config
         self.extra = list(extra)
+        self.env = dict(env) if env is not None else None  # e.g. libfaketime's variables
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.survivors: list[int] = []
@@ -82,6 +84,7 @@ class CentralProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env=self.env,
                 start_new_session=True,  # its own process group: nothing of it outlives stop()
             )
         deadline = time.monotonic() + START_TIMEOUT_S
