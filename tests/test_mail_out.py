@@ -129,6 +129,9 @@ def test_an_unanswered_ticket_tells_each_rung_once_and_the_digest_lists_it(
     gm_mails = smtp_server.to(GM)
     [gm_mail] = [r for r in gm_mails if "Escalated" in r.subject]
     assert [r for r in gm_mails if r is not gm_mail and "SLA warning" not in r.subject] == []
+    gm_warnings = [r.subject for r in gm_mails if r is not gm_mail]
+    resolution_warning = "اقتراب موعد الحل / SLA warning (resolution)"
+    assert gm_warnings and all(resolution_warning in s for s in gm_warnings)
     # ... in that order, at different instants
     when = {
         who: min(t for key, t in first_seen.items() if key.startswith(who + "|"))
@@ -138,6 +141,8 @@ def test_an_unanswered_ticket_tells_each_rung_once_and_the_digest_lists_it(
     # Level 2 writes English (its person's language), the managers' GM has none: both, Arabic first
     l2_text = smtp_server.to(L2)[0].text()
     assert "Late by" in l2_text and "تجاوزت" not in l2_text
+    assert "SLA breached (first response)" in subjects[L2][0]
+    assert "first-response deadline and is escalated to: Level 2" in l2_text
     gm_text = gm_mail.text()
     assert gm_text.index("المدير العام") < gm_text.index("General Manager")
     # nobody else heard of it, and nobody twice
