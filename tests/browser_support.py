@@ -1,9 +1,10 @@
 """Headless Chromium for the web-form tests: Debian's /usr/bin/chromium driven by Playwright
 (never a browser Playwright downloads). Loaded as a pytest plugin from tests/conftest.py.
 
-One browser per test module, a fresh context (its own temporary profile: cookies, cache) per
-test, sized like a phone. Every request the page makes is checked: anything not addressed to
-127.0.0.1 is aborted and recorded, so a test can assert the pages load nothing from elsewhere.
+One browser per test session (per pytest-xdist worker), a fresh context (its own temporary
+profile: cookies, cache) per test, sized like a phone. Every request the page makes is checked:
+anything not addressed to 127.0.0.1 is aborted and recorded, so a test can assert the pages load
+nothing from elsewhere.
 Dialogs (alert/confirm/prompt) are recorded and dismissed: an XSS payload that ran would show.
 If chromium is missing the tests FAIL (CI installs it in .ci/run); they are never skipped.
 """
@@ -34,7 +35,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts" / "web"
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(
@@ -67,7 +68,11 @@ class Phone:
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        # Written aside, then renamed: the same page on both engines may be saved at once by
+        # two xdist workers, and a reader must never see half a file.
+        partial = path.with_name(f".{name}.{os.getpid()}.png")
+        self.page.screenshot(path=str(partial), full_page=True)
+        os.replace(partial, path)
         return path
 
     def layout(self) -> dict[str, Any]:

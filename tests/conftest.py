@@ -18,7 +18,8 @@ FIXED_NOW = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 # headless Chromium for the web-form tests (tests/browser_support.py); a real PostgreSQL and the
 # engine switch for the central tests (tests/postgres_support.py); small real disks that can be
 # filled or made read-only (tests/disk_support.py); a real Dovecot IMAP server for the e-mail
-# channel (tests/dovecot_support.py) and a real SMTP server (tests/smtp_support.py).
+# channel (tests/dovecot_support.py) and a real SMTP server (tests/smtp_support.py); what
+# running in parallel asks of every test (tests/parallel_support.py).
 pytest_plugins = [
     "sync_support",
     "browser_support",
@@ -26,6 +27,7 @@ pytest_plugins = [
     "disk_support",
     "dovecot_support",
     "smtp_support",
+    "parallel_support",
 ]
 
 
