@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from postgres_support import copy_sqlite
 
 from classroom_support import i18n
 from classroom_support.clock import FixedClock
@@ -54,9 +55,23 @@ def clock() -> FixedClock:
     return FixedClock(FIXED_NOW)
 
 
+@pytest.fixture(scope="session")
+def laptop_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A laptop database at the head schema and nothing else, migrated once per session: a new
+    context's database starts as a copy of it (the migrations' own tests open empty files)."""
+    from classroom_support.db import open_database
+
+    path = tmp_path_factory.mktemp("laptop-template") / "db.sqlite3"
+    open_database(path).close()
+    return path
+
+
 @pytest.fixture
-def make_ctx(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., AppContext]]:
-    """Open a context on a fresh database; `config` is TOML text for the config file."""
+def make_ctx(
+    tmp_path: Path, clock: FixedClock, laptop_db_template: Path
+) -> Iterator[Callable[..., AppContext]]:
+    """Open a context on a fresh database (a copy of `laptop_db_template`; the same `name`
+    again reopens that database); `config` is TOML text for the config file."""
     opened: list[AppContext] = []
 
     def factory(language: str = "en", config: str = "", name: str = "ctx") -> AppContext:
@@ -65,7 +80,10 @@ def make_ctx(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., AppCon
         config_file = folder / "config.toml"
         default = f'[ui]\nlanguage = "{language}"\n[device]\ntechnician = "Sami"\n'
         config_file.write_text(config or default, encoding="utf-8")
-        ctx = open_context(config_file, folder / "db.sqlite3", clock=clock)
+        database = folder / "db.sqlite3"
+        if not database.exists():
+            copy_sqlite(laptop_db_template, database)
+        ctx = open_context(config_file, database, clock=clock)
         i18n.set_language(language)
         opened.append(ctx)
         return ctx
