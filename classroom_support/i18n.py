@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
+from classroom_support import bidi_runs
 from classroom_support.locales import ar, en
 
 CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "ar": ar.MESSAGES}
@@ -18,7 +20,7 @@ CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "ar": ar.MESSAGES}
 _language = "ar"
 _arabic_display = "auto"
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?|\d{2}:\d{2}")
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC = bidi_runs.ARABIC
 
 
 def set_language(language: str) -> None:
@@ -60,15 +62,33 @@ def tr(key: str, /, **values: object) -> str:
     return template.format(**values) if values else template
 
 
+def tr_runs(key: str, /, **values: object) -> str:
+    """`tr` with each value kept whole as a run of its own (`bidi_runs.fill`): a mixed course
+    name, a date or a reference reads in place in a line of the other direction."""
+    template = CATALOGS[_language].get(key)
+    if template is None:
+        template = CATALOGS["en"].get(key, key)
+    return bidi_runs.fill(template, values, rtl=is_rtl())
+
+
+def compose_runs(runs: Iterable[str], sep: str = " · ", limit: int | None = None) -> str:
+    """Runs joined by `sep` in the interface's direction, each kept whole (`bidi_runs`)."""
+    return bidi_runs.compose_runs(runs, rtl=is_rtl(), sep=sep, limit=limit)
+
+
 def display(text: str) -> str:
     """Make `text` readable in this terminal (shaping Arabic if needed). Pure display transform."""
     if not text or not _ARABIC.search(text) or not app_shapes_arabic():
         return text
-    return _shape(text)
+    return _shape(text, is_rtl())
 
 
 @lru_cache(maxsize=4096)
-def _shape(text: str) -> str:
+def _shape(text: str, rtl: bool) -> str:
+    """Shaped and in visual order. In the Arabic interface every line with Arabic in it is a
+    right-to-left paragraph (as the web pages' `dir="rtl"`): a hint that opens with a key name
+    ("Tab للتنقل…") or a course named "Excel المتقدم" still reads from the right. In English
+    a line takes the direction of its first strong letter."""
     import arabic_reshaper
 
     # The pure-Python implementation mirrors brackets inside RTL runs (rule L4); the Rust
@@ -80,7 +100,7 @@ def _shape(text: str) -> str:
         # left-to-right marks keep dates and times in one run. They, and the right-to-left
         # marks a composed line may carry, are removed afterwards.
         line = _DATE_TIME.sub(lambda m: f"\u200e{m.group()}\u200e", line)
-        shown = get_display(arabic_reshaper.reshape(line))
+        shown = get_display(arabic_reshaper.reshape(line), base_dir="R" if rtl else None)
         return shown.replace("\u200e", "").replace("\u200f", "")
 
     # Each line separately: bidi reordering must not move text across line breaks.
@@ -93,3 +113,9 @@ def ui(key: str, /, **values: object) -> str:
 
 def is_rtl() -> bool:
     return _language == "ar"
+
+
+def mirrored() -> bool:
+    """The screen is laid out from the right: Arabic, shaped by the app. With
+    `arabic_display = "terminal"` the terminal's own bidi decides, and the layout stays."""
+    return is_rtl() and app_shapes_arabic()

@@ -111,16 +111,22 @@ def entry_fields(config: Config, kind: str, payload: dict[str, Any]) -> list[tup
     ]
 
 
-def summary(config: Config, kind: str, payload: dict[str, Any]) -> str:
-    """The one line a History row shows (the table cuts it to its column)."""
+def summary_runs(config: Config, kind: str, payload: dict[str, Any]) -> list[str]:
+    """The pieces of the one line a History row shows, each a run of its own (a Latin name in
+    an Arabic line keeps its place); the table cuts the line to its column."""
     if kind == "created":
-        return str(payload.get("title", ""))
+        return [str(payload.get("title", ""))]
     if kind == "edited":  # "Seat / PC: 12 → 14": the old value stays in sight
-        return " · ".join(
+        return [
             tr("history.change", field=tr(f"field.{name}"), old=old or "—", new=new or "—")
             for name, old, new in _changes(payload)
-        )
-    return " · ".join(f"{label}: {text}" for label, text in entry_fields(config, kind, payload))
+        ]
+    return [f"{label}: {text}" for label, text in entry_fields(config, kind, payload)]
+
+
+def summary(config: Config, kind: str, payload: dict[str, Any]) -> str:
+    """The one line a History row shows, plain (logical order)."""
+    return " · ".join(summary_runs(config, kind, payload))
 
 
 def wrap_logical(text: str, width: int) -> str:

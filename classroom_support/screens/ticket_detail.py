@@ -10,11 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
-from classroom_support.i18n import is_rtl, language, tr, ui
+from classroom_support.i18n import compose_runs, display, language, mirrored, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.routing import route_ticket, with_text
 from classroom_support.screens.base import AppScreen
@@ -22,15 +23,17 @@ from classroom_support.screens.history import (
     HistoryEntryScreen,
     actor_name,
     entry_fields,
-    summary,
+    summary_runs,
+    wrap_logical,
 )
 from classroom_support.screens.prompts import ChoicePrompt, TextPrompt
+from classroom_support.textsafe import visible
 from classroom_support.ticket_edits import EDITABLE_STATUSES
 from classroom_support.tickets import CATEGORIES, PRIORITIES, TicketError, can_verify
 from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.row_table import RowTable
 from classroom_support.widgets.sla_cell import hms
-from classroom_support.widgets.text import label_text
+from classroom_support.widgets.text import composed_text, label_text
 
 # Which statuses allow which action; the footer dims the rest.
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -165,7 +168,7 @@ class TicketDetailScreen(AppScreen[None]):
         text = "\n".join(self.clock_lines(ticket))
         if text != self.clocks_text:
             self.clocks_text = text
-            self.query_one("#detail-clocks", Static).update(data_text(text, single_line=False))
+            self.query_one("#detail-clocks", Static).update(Content(display(text)))
 
     def follow_database(self) -> bool:
         """Redraw when another writer changed this ticket (a sync pulled a note): one
@@ -251,9 +254,7 @@ class TicketDetailScreen(AppScreen[None]):
         )
         self.show_suggestions(ticket)
         self.clocks_text = "\n".join(self.clock_lines(ticket))
-        self.query_one("#detail-clocks", Static).update(
-            data_text(self.clocks_text, single_line=False)
-        )
+        self.query_one("#detail-clocks", Static).update(Content(display(self.clocks_text)))
         conflicts = self.query_one("#detail-conflicts", Static)
         conflicts.set_class(ticket.conflicts == 0, "hidden")
         conflicts.update(data_text(tr("detail.conflicts", count=ticket.conflicts)))
@@ -269,7 +270,9 @@ class TicketDetailScreen(AppScreen[None]):
                 label_text(actor_name(event.kind, event.actor), self.actor_width),
                 # Cut to the column in logical order, before shaping (see the queue); Enter
                 # opens the whole entry.
-                data_text(summary(ctx.config, event.kind, payload), limit=self.details_width - 1),
+                composed_text(
+                    summary_runs(ctx.config, event.kind, payload), limit=self.details_width - 1
+                ),
                 key=event.id,
             )
         self.refresh_bindings()
@@ -299,8 +302,47 @@ class TicketDetailScreen(AppScreen[None]):
             default,
         )
 
+    def wrapped(self, line: str) -> list[str]:
+        """A clock line made visible and broken in logical order to the screen's width:
+        a right-to-left line wrapped after shaping would begin on its second row. (A
+        left-to-right one Textual wraps itself.)"""
+        line = visible(line, single_line=True)
+        if not mirrored():
+            return [line]
+        return wrap_logical(line, max(40, self.app.size.width - 6)).split("\n")
+
+    def why_lines(self, spans: list[Any]) -> list[str]:
+        """The "why then" line: each span (date, times, session) a run of its own, so a course
+        named in both scripts reads whole and its brackets pair (`bidi_runs`). Packed into lines
+        that fit in logical order: a wrapped right-to-left line would be reordered across the
+        break. Already made visible (composed lines must not be escaped again)."""
+        zone = self.ctx.config.zone
+        parts = []
+        for sp in spans[:12]:
+            a, b = sp.start.astimezone(zone), sp.end.astimezone(zone)
+            label = (
+                tr("detail.why_session", course=sp.label)
+                if sp.source == "session"
+                else tr("detail.why_hours")
+            )
+            parts.append(f"{a:%d/%m %H:%M}–{b:%H:%M} {label}")
+        if len(spans) > 12:
+            parts.append(tr("detail.why_more", count=len(spans) - 12))
+        width = max(40, self.app.size.width - 8)
+        lines: list[list[str]] = [[]]
+        used = len("  " + tr("detail.why", spans=""))
+        for part in parts:
+            if lines[-1] and used + len(part) + 3 > width:
+                lines.append([])
+                used = 4
+            lines[-1].append(part)
+            used += len(part) + 3
+        heads = [visible("  " + tr("detail.why", spans=""))] + ["    "] * (len(lines) - 1)
+        return [head + compose_runs(line) for head, line in zip(heads, lines, strict=True)]
+
     def clock_lines(self, ticket: Ticket) -> list[str]:
-        """Every SLA clock: due (local), state, working time left, and why it is due then."""
+        """Every SLA clock: due (local), state, working time left, and why it is due then.
+        Made visible already (`textsafe.visible`); shown through `i18n.display`."""
         ctx = self.ctx
         sla = ctx.sla
         zone = ctx.config.zone
@@ -320,36 +362,9 @@ class TicketDetailScreen(AppScreen[None]):
             )
             if clock.stopped_at is None and clock.state != "paused":
                 head += " · " + tr("detail.clock_left", left=hms(clock.remaining))
-            lines.append(head)
+            lines.extend(self.wrapped(head))
             if clock.due is not None and clock.name == "first_response":
-                spans = cal.explain(ticket.created_at, clock.due)
-                # A mark in the line's own direction after each label ends the label's run:
-                # a course name's direction does not pull in what follows, and its closing
-                # bracket takes the line's direction, so a mixed name's brackets pair.
-                mark = "\u200f" if is_rtl() else "\u200e"
-                parts = []
-                for sp in spans[:12]:
-                    a, b = sp.start.astimezone(zone), sp.end.astimezone(zone)
-                    label = (
-                        tr("detail.why_session", course=sp.label)
-                        if sp.source == "session"
-                        else tr("detail.why_hours")
-                    )
-                    parts.append(f"{a:%d/%m %H:%M}–{b:%H:%M} {label}{mark}")
-                if len(spans) > 12:
-                    parts.append(tr("detail.why_more", count=len(spans) - 12))
-                # Pack into lines that fit, in logical order: a wrapped right-to-left line would
-                # be reordered across the break.
-                width = max(40, self.app.size.width - 8)
-                current = "  " + tr("detail.why", spans="")
-                for part in parts:
-                    if len(current) + len(part) + 3 > width:
-                        lines.append(current.rstrip(" ·"))
-                        # A continuation opens with the mark too: its first strong character
-                        # sets the line's direction, and a date (kept left-to-right) must not.
-                        current = "    " + (mark if is_rtl() else "")
-                    current += part + " · "
-                lines.append(current.rstrip(" ·"))
+                lines.extend(self.why_lines(cal.explain(ticket.created_at, clock.due)))
         step = ctx.config.escalation[min(ticket.escalation_level, len(ctx.config.escalation) - 1)]
         roles = {r.id: r for r in ctx.config.roster}
         who = ", ".join(
@@ -364,16 +379,19 @@ class TicketDetailScreen(AppScreen[None]):
         next_due = sla.next_rung_due(ticket, clocks)
         if next_due is not None:
             line += " · " + tr("detail.next_rung", at=f"{next_due.astimezone(zone):%Y-%m-%d %H:%M}")
-        lines.append(line)
+        lines.extend(self.wrapped(line))
         if ticket.breached:
             if ticket.rca_at is None:
                 lines.append(tr("detail.rca_missing"))
             else:
                 lines.append(
-                    tr(
-                        "detail.rca_done",
-                        cause=tr(f"rca.{ticket.rca_cause}"),
-                        owner=ticket.rca_owner,
+                    visible(
+                        tr(
+                            "detail.rca_done",
+                            cause=tr(f"rca.{ticket.rca_cause}"),
+                            owner=ticket.rca_owner,
+                        ),
+                        single_line=True,
                     )
                 )
         return lines

@@ -20,7 +20,7 @@ from textual.widgets import Input, Label, Static
 
 from classroom_support.db import StorageError
 from classroom_support.drafts import TicketDraftFile, local_time
-from classroom_support.i18n import tr, ui
+from classroom_support.i18n import display, tr, ui
 from classroom_support.permissions import CONTACT_CENTRE
 from classroom_support.screens.base import AppScreen, save_after_queued_keys
 from classroom_support.tickets import (
@@ -33,6 +33,7 @@ from classroom_support.tickets import (
     ValidationError,
 )
 from classroom_support.widgets import FormInput, KeyChoice, LocalizedFooter, data_text
+from classroom_support.widgets.text import runs_text
 
 TEXT_FIELDS = (
     "title",
@@ -70,18 +71,18 @@ class NewTicketScreen(AppScreen[str | None]):
         yield Static(data_text(tr("form.title")), id="form-title")
         if self.multi_hall:
             self.session_id = None
-            context = tr("form.context_multi", time=now)
+            context = runs_text("form.context_multi", time=now)
         else:
             current = ctx.sessions.current()
             self.session_id = current.id if current else None
-            context = tr(
+            context = runs_text(
                 "form.context",
                 hall=tr("header.hall", hall=ctx.config.hall),
                 session=current.course if current else tr("header.no_session"),
                 time=now,
                 channel=tr("channel.in_hall"),
             )
-        yield Static(data_text(context), id="form-context")
+        yield Static(context, id="form-context")
         # The contact centre takes calls: phone by default, the caller's number asked next.
         default_channel = "phone" if self.role == CONTACT_CENTRE else "in_hall"
         caller_first = self.multi_hall and default_channel in CALLER_CHANNELS
@@ -91,7 +92,7 @@ class NewTicketScreen(AppScreen[str | None]):
                 example = (ctx.desk.scope_halls() or (ctx.config.hall,))[0]
                 yield from self.row(
                     "hall",
-                    ui("field.hall") + " *",
+                    display(tr("field.hall") + " *"),
                     FormInput(
                         self.preset_hall,
                         placeholder=ui("form.hall_placeholder", hall=example),
@@ -103,7 +104,7 @@ class NewTicketScreen(AppScreen[str | None]):
                 yield from self.caller_row(caller_hidden)
             yield from self.row(
                 "title",
-                ui("field.title") + " *",
+                display(tr("field.title") + " *"),
                 FormInput(placeholder=ui("form.problem_placeholder"), id="title", compact=True),
             )
             yield from self.row(

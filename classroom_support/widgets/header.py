@@ -11,7 +11,7 @@ from textual.widgets import Static
 from classroom_support.i18n import language, tr, ui
 from classroom_support.permissions import HALL, DeviceScope, scope_from_text, scope_label
 from classroom_support.widgets.sync_indicator import sync_indicator_text
-from classroom_support.widgets.text import data_text
+from classroom_support.widgets.text import composed_text, data_text, runs_text
 
 MIN_COURSE_CELLS = 8  # fewer cells of a course name say nothing
 
@@ -38,7 +38,7 @@ class HallHeader(Horizontal):
         scope = desk_scope(status)
         if scope.known and scope.role != HALL:  # a hall desk shows its hall, as always
             name = scope_label(scope)
-        hall_text = data_text(f"{institute} · {name}")
+        hall_text = composed_text([institute, name])
         self.query_one("#header-hall", Static).update(hall_text)
         now = ctx.clock.now().astimezone(config.zone)
         time_text = now.strftime("%Y-%m-%d %H:%M")
@@ -66,13 +66,20 @@ class HallHeader(Horizontal):
         ctx = self.app.ctx  # type: ignore[attr-defined]
         current = ctx.sessions.current()
         if current is None:
-            candidates = [tr("header.no_session")]
+            candidates = [(tr("header.no_session"), data_text(tr("header.no_session")))]
         else:
             end = current.ends_at.astimezone(ctx.config.zone).strftime("%H:%M")
-            candidates = [tr("header.session", course=current.course, end=end), current.course]
-        for candidate in candidates:
-            if len(candidate) <= room:
-                return data_text(candidate)
+            # The course is a run of its own: a Latin name keeps its brackets and its place.
+            candidates = [
+                (
+                    tr("header.session", course=current.course, end=end),
+                    runs_text("header.session", course=current.course, end=end),
+                ),
+                (current.course, data_text(current.course)),
+            ]
+        for plain, shown in candidates:
+            if len(plain) <= room:
+                return shown
         if current is None or room < MIN_COURSE_CELLS:
             return Content("")
         return data_text(current.course, limit=room - 1)

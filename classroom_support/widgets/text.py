@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from classroom_support.i18n import display
+from classroom_support.i18n import compose_runs, display, tr_runs
 from classroom_support.textsafe import visible
 
 
 def data_text(text: str, *, single_line: bool = True, limit: int | None = None) -> Content:
     return Content(display(visible(text, single_line=single_line, limit=limit)))
+
+
+def runs_text(key: str, /, **values: object) -> Content:
+    """A translated line whose values (names, dates, refs) each stay whole and in place in
+    either direction (`i18n.tr_runs`); the values are made visible like `data_text`."""
+    return Content(display(tr_runs(key, **values)))
+
+
+def composed_text(runs: list[str], sep: str = " · ", limit: int | None = None) -> Content:
+    """Pieces of text in a row, each whole and in order from the line's start (the right in
+    Arabic), cut to `limit` characters in logical order; made visible like `data_text`."""
+    return Content(display(compose_runs(runs, sep, limit)))
 
 
 def fit_text(text: str, width: int) -> Content:
