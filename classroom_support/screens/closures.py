@@ -21,6 +21,7 @@ from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_r
 from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import ValidationError
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text
 
 # The name takes the room left (columns.py).
@@ -45,7 +46,7 @@ class ClosuresScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(data_text(tr("closures.title")), id="sla-title")
-        yield DataTable(id="closures", cursor_type="row", zebra_stripes=True)
+        yield Table(id="closures", cursor_type="row", zebra_stripes=True)
         yield Static(id="closures-empty", classes="hidden")
         yield LocalizedFooter()
 

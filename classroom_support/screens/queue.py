@@ -29,7 +29,8 @@ from classroom_support.queue_sql import (
 from classroom_support.screens.base import AppScreen
 from classroom_support.widgets import BidiInput, HallHeader, LocalizedFooter, data_text
 from classroom_support.widgets.sla_cell import clock_cell
-from classroom_support.widgets.text import fit_text
+from classroom_support.widgets.table import Table
+from classroom_support.widgets.text import fit_text, runs_text
 
 if TYPE_CHECKING:
     from classroom_support.models import Ticket
@@ -130,7 +131,7 @@ class QueueScreen(AppScreen[None]):
         yield Static(id="queue-filters")
         yield BidiInput(placeholder=ui("queue.search_placeholder"), id="search", classes="hidden")
         yield Static(id="class-alert", classes="hidden")
-        table: DataTable[object] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        table: Table = Table(id="queue", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="queue-empty", classes="hidden")
         yield Static(id="queue-status")
@@ -313,14 +314,12 @@ class QueueScreen(AppScreen[None]):
             return
         minutes = max(0, int((upcoming.starts_at - now).total_seconds() // 60))
         alert.update(
-            data_text(
-                tr(
-                    "queue.class_soon",
-                    course=upcoming.course,
-                    minutes=minutes,
-                    count=len(refs),
-                    refs=", ".join(refs[:5]),
-                )
+            runs_text(
+                "queue.class_soon",
+                course=upcoming.course,
+                minutes=minutes,
+                count=len(refs),
+                refs=", ".join(refs[:5]),
             )
         )
         alert.remove_class("hidden")

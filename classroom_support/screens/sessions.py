@@ -20,6 +20,7 @@ from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_r
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import ValidationError
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.table import Table
 
 SESSION_FIELDS = ("course", "trainer", "day", "start", "end")
 # The course takes the room left; at 80 columns the trainer narrows so both stay on screen.
@@ -47,7 +48,7 @@ class SessionsScreen(AppScreen[None]):
         yield Static(
             data_text(tr("sessions.title", hall=self.ctx.config.hall)), id="sessions-title"
         )
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Table(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="sessions-empty", classes="hidden")
         # Wrapped in logical order (an Arabic line wrapped after shaping would be cut from the
         # wrong end): at 80 columns it takes two lines.

@@ -30,6 +30,7 @@ from classroom_support.widgets import (
     data_text,
 )
 from classroom_support.widgets.sla_cell import hms
+from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text
 
 # Who is responsible takes the room left; at 80 columns the problem goes first (Enter opens
@@ -90,7 +91,7 @@ class EscalationsScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(data_text(tr("escalations.title")), id="sla-title")
-        yield DataTable(id="escalations", cursor_type="row", zebra_stripes=True)
+        yield Table(id="escalations", cursor_type="row", zebra_stripes=True)
         yield Static(id="escalations-empty", classes="hidden")
         yield LocalizedFooter()
 
@@ -215,7 +216,7 @@ class BreachLedgerScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
         yield Static(id="sla-title")
-        yield DataTable(id="breaches", cursor_type="row", zebra_stripes=True)
+        yield Table(id="breaches", cursor_type="row", zebra_stripes=True)
         yield Static(id="breaches-empty", classes="hidden")
         yield Static(id="breaches-status")
         yield LocalizedFooter()

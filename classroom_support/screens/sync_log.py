@@ -20,6 +20,7 @@ from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.sync import SyncStatus, token_hint
 from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text
 
 LOG_ROWS = 200
@@ -76,9 +77,9 @@ class SyncLogScreen(AppScreen[None]):
         yield HallHeader(id="header")
         yield Static(id="sla-title")
         yield Static(id="sync-summary")
-        yield DataTable(id="sync-log", cursor_type="row", zebra_stripes=True)
+        yield Table(id="sync-log", cursor_type="row", zebra_stripes=True)
         yield Static(data_text(tr("synclog.parked_title")), id="sync-parked-title")
-        yield DataTable(id="sync-parked", cursor_type="row", zebra_stripes=True)
+        yield Table(id="sync-parked", cursor_type="row", zebra_stripes=True)
         yield Static(id="sync-parked-empty")
         yield LocalizedFooter()
 

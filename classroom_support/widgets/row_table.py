@@ -7,10 +7,11 @@ in a list of tickets or events a user pressing End wants the last one.
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.widgets import DataTable
+
+from classroom_support.widgets.table import Table
 
 
-class RowTable(DataTable[object]):
+class RowTable(Table):
     BINDINGS = [
         Binding("home", "first_row", show=False),
         Binding("end", "last_row", show=False),
