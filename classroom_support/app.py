@@ -110,7 +110,7 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
             self.notify(f"Unknown theme {theme!r}; using {self.theme}", severity="warning")
         if self.ctx.config.keymap:
             self.set_keymap(self.ctx.config.keymap)
-        self.set_class(i18n.is_rtl(), "-rtl")
+        self.set_class(i18n.mirrored(), "-rtl")
         self.push_screen(QueueScreen())
         self.offer_kept_draft()
         if is_ready(self.ctx):
@@ -424,7 +424,7 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
 
     async def action_toggle_language(self) -> None:
         i18n.set_language("en" if i18n.language() == "ar" else "ar")
-        self.set_class(i18n.is_rtl(), "-rtl")
+        self.set_class(i18n.mirrored(), "-rtl")
         for screen in self.screen_stack:
             if isinstance(screen, Screen) and screen.is_attached and screen.id != "_default":
                 await screen.recompose()

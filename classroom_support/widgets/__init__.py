@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from classroom_support.widgets import mirror  # noqa: F401  (registers `horizontal-rtl`)
 from classroom_support.widgets.bidi_input import BidiInput
 from classroom_support.widgets.footer import LocalizedFooter
 from classroom_support.widgets.form_input import FormInput

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from classroom_support.i18n import ui
+from classroom_support.i18n import mirrored, ui
 
 PALETTE = "-command-palette"
 KEPT = ("quit", "help")  # binding ids the footer never leaves out
@@ -23,6 +24,35 @@ def key_width(key: FooterKey) -> int:
     return width + 1
 
 
+class RtlFooterKey(FooterKey):
+    """A footer key read from the right: the key, then (to its left) what it does."""
+
+    @classmethod
+    def like(cls, key: FooterKey) -> RtlFooterKey:
+        copy = cls(
+            key.key,
+            key.key_display,
+            key.description,
+            key.action,
+            disabled=key.has_class("-disabled"),
+            tooltip=str(key.tooltip or ""),
+            classes=" ".join(c for c in key.classes if c != "-disabled"),
+        )
+        copy.compact = key.compact
+        return copy
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("footer-key--key")
+        if not self.description:
+            return Text(self.key_display, style=key_style)
+        description_style = self.get_component_rich_style("footer-key--description")
+        text = Text.assemble(
+            (self.description + " ", description_style), (self.key_display, key_style)
+        )
+        text.stylize_before(self.rich_style)
+        return text
+
+
 class LocalizedFooter(Footer):
     # Textual's compact footer gives every key a one-cell right margin, the command-palette key
     # too; docked at the right edge, that margin let the keys scrolled under it show through
@@ -31,12 +61,30 @@ class LocalizedFooter(Footer):
     LocalizedFooter.-compact FooterKey.-command-palette {
         margin-right: 0;
     }
+    /* Arabic from the right: the first key at the right edge, the palette key at the left. */
+    LocalizedFooter.-mirrored {
+        layout: horizontal-rtl;
+        align-horizontal: right;
+    }
+    LocalizedFooter.-mirrored.-compact FooterKey {
+        margin-right: 0;
+        margin-left: 1;
+    }
+    LocalizedFooter.-mirrored FooterKey.-command-palette {
+        dock: left;
+        margin-left: 0;
+        padding-right: 0;
+        padding-left: 1;
+        border-left: none;
+        border-right: vkey $foreground 20%;
+    }
     """
 
     def __init__(self) -> None:
         # Compact: the queue has many keys, and every one should be visible at 120 columns.
         super().__init__(compact=True)
         self._drawn_width = 0
+        self.set_class(mirrored(), "-mirrored")
 
     def compose(self) -> ComposeResult:
         keys: list[Widget] = []
@@ -55,6 +103,9 @@ class LocalizedFooter(Footer):
             # The palette key is its left border and no gap after it; the last key's gap may
             # lie under that border.
             keys = self.fitting(keys, width + 1 - sum(key_width(p) for p in palette))
+        if self.has_class("-mirrored"):
+            keys = [RtlFooterKey.like(k) if isinstance(k, FooterKey) else k for k in keys]
+            palette = [RtlFooterKey.like(p) for p in palette]
         yield from keys
         yield from palette
 

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from classroom_support.i18n import ui
+from classroom_support.i18n import mirrored, ui
 
 
 class KeyChoice(Widget, can_focus=True):
@@ -69,17 +69,44 @@ class KeyChoice(Widget, can_focus=True):
         self.set_reactive(KeyChoice.value, value or options[0])
 
     def render(self) -> Content:
-        parts: list[Content | tuple[str, str] | str] = []
+        options: list[list[Content | tuple[str, str] | str]] = []
         for index, option in enumerate(self.options, start=1):
             # No-break spaces: a line may wrap between options, never inside one (a wrapped
             # right-to-left label would come out in the wrong order).
             label = ui(f"{self.label_prefix}.{option}").replace(" ", "\u00a0")
             chosen = option == self.value
             key_style = "bold reverse" if chosen else "bold"
-            parts.append((f"{index}", key_style))
-            parts.append((f"\u00a0{label}", "bold underline" if chosen else ""))
-            parts.append("   ")
-        return Content.assemble(*parts)
+            number = (f"{index}", key_style)
+            style = "bold underline" if chosen else ""
+            if mirrored():
+                options.append([(f"{label}\u00a0", style), number])
+            else:
+                options.append([number, (f"\u00a0{label}", style)])
+        if not mirrored():
+            return Content.assemble(*[p for parts in options for p in [*parts, "   "]])
+        return self.from_the_right(options)
+
+    def from_the_right(self, options: list[list[Content | tuple[str, str] | str]]) -> Content:
+        """Read from the right: the first option at the right of the first line, each option's
+        number right of its label. Lines are filled in reading order, then each is laid out
+        from the right (Textual would wrap a reversed line from the wrong end)."""
+        width = max(1, self.size.width or self.app.size.width)
+        lines: list[list[list[Content | tuple[str, str] | str]]] = [[]]
+        used = 0
+        for parts in options:
+            need = sum(len(p if isinstance(p, str) else p[0]) for p in parts) + 3
+            if lines[-1] and used + need - 3 > width:
+                lines.append([])
+                used = 0
+            lines[-1].append(parts)
+            used += need
+        rows = []
+        for line in lines:
+            row: list[Content | tuple[str, str] | str] = []
+            for parts in reversed(line):
+                row += ["   " if row else "", *parts]
+            rows.append(Content.assemble(*row))
+        return Content("\n").join(rows)
 
     def on_key(self, event: events.Key) -> None:
         key = event.key
