@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, Static
 
 from classroom_support.i18n import display, tr
 from classroom_support.widgets import FormInput, KeyChoice, data_text
+from classroom_support.widgets.text import composed_text
 
 
 class DialogBody(VerticalScroll, can_focus=False):
@@ -128,9 +129,13 @@ class ConfirmPrompt(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with DialogBody(classes="prompt"):
             yield Static(data_text(self.question), classes="prompt-title")
+            # The answers in reading order: in Arabic "Y / Enter" is the one at the right.
             yield Static(
-                data_text(
-                    f"Y / Enter = {self.yes or tr('prompt.yes')} · N / Esc = {tr('prompt.cancel')}"
+                composed_text(
+                    [
+                        f"Y / Enter = {self.yes or tr('prompt.yes')}",
+                        f"N / Esc = {tr('prompt.cancel')}",
+                    ]
                 ),
                 classes="prompt-hint",
             )
