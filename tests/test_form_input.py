@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from classroom_support.app import ClassroomSupportApp
@@ -29,10 +30,22 @@ def value(app: ClassroomSupportApp, field: str) -> str:
     return app.screen.query_one(f"#{field}", Input).value
 
 
+async def open_form(app: ClassroomSupportApp, pilot: Pilot[None]) -> None:
+    """Press n and wait until the form has the focus: input before that would go to the queue."""
+    await pilot.press("n")
+    for _ in range(1200):  # up to a minute on a busy machine
+        if isinstance(app.screen, NewTicketScreen) and app.focused is app.screen.query_one(
+            "#title", Input
+        ):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the new-ticket form never took the focus")
+
+
 async def test_tab_inside_a_burst_moves_on(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         assert isinstance(app.screen, NewTicketScreen)
         burst(app, "C", "C", "C", "tab", "D", "D", "D", "enter", "E", "shift+tab", "F")
         await pilot.pause()
@@ -47,7 +60,7 @@ async def test_tab_inside_a_burst_moves_on(make_app: MakeApp) -> None:
 async def test_paste_with_tab_fills_the_next_field(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         app.post_message(events.Paste("EEE\tFFF"))
         await pilot.pause()
         assert (value(app, "title"), value(app, "seat")) == ("EEE", "FFF")
@@ -59,7 +72,7 @@ async def test_paste_with_tab_fills_the_next_field(make_app: MakeApp) -> None:
 async def test_paste_with_more_parts_than_fields_is_refused_whole(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         app.post_message(events.Paste("a\nb\nc"))  # Problem, Seat, then a choice: no room
         await pilot.pause()
         assert (value(app, "title"), value(app, "seat")) == ("", "")
@@ -92,7 +105,7 @@ PASTED = "P1 \x1b[31mred\x1b[0m esc | zwj 👩\u200d💻 | rlo \u202eabc | nul[\
 async def test_pasted_text_is_stored_as_it_was(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         app.post_message(events.Paste(PASTED))
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -105,7 +118,7 @@ async def test_typed_format_characters_are_kept(make_app: MakeApp) -> None:
     app = make_app()
     typed = "zwj 👩\u200d💻 rlo \u202eabc lrm \u200e."
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         burst(app, *typed)
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -147,7 +160,7 @@ async def test_a_pasted_escape_sequence_is_shown_not_sent_to_the_terminal(
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         app.post_message(events.Paste("P1 \x1b[31mred \u202eabc"))
         await pilot.pause()
         field = app.screen.query_one("#title", Input)
@@ -160,7 +173,7 @@ async def test_a_pasted_escape_sequence_is_shown_not_sent_to_the_terminal(
 async def test_editing_keys_inside_a_burst_apply_in_order(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
+        await open_form(app, pilot)
         burst(app, *"abcd", "left", "left", "X", "home", "Y", "end", "backspace", "Z")
         await pilot.pause()
         assert value(app, "title") == "YabXcZ"

@@ -188,7 +188,8 @@ async def test_a_level2_desk_is_told_once_when_a_ticket_is_routed_to_it(
         return [str(n.message) for n in app._notifications if "routed to" in str(n.message)]
 
     def syncing() -> bool:
-        return any(w.group == "sync" and w.is_running for w in app.workers)
+        # not is_finished: a run just started is still PENDING, not yet running
+        return any(w.group == "sync" and not w.is_finished for w in app.workers)
 
     async def sync_now(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: not syncing(), "an earlier run")
@@ -209,6 +210,7 @@ async def test_a_level2_desk_is_told_once_when_a_ticket_is_routed_to_it(
         route_ticket(centre.desk, call.ref, level2=True, note="needs the AV team")
         sync_until_quiet([cc])
         await sync_now(pilot)
+        await until(pilot, lambda: told() != [], "the notice")
         assert told() == [f"{call.ref} routed to Level 2: Projector has no signal [b]x[/b]"]
         assert rings == [1]
         await sync_now(pilot)  # nothing new: not told again
