@@ -81,7 +81,8 @@ class MailServer:
     def display(self) -> str:
         """The URL without the password, for logs and `central mail-test`."""
         who = f"{self.user}@" if self.user else ""
-        return f"{self.scheme}://{who}{self.host}:{self.port} ({self.security})"
+        how = {"tls": "TLS", "starttls": "STARTTLS", "none": "no TLS"}.get(self.security)
+        return f"{self.scheme}://{who}{self.host}:{self.port} ({how or self.security})"
 
 
 @dataclass(frozen=True)
