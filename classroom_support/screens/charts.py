@@ -30,7 +30,7 @@ from classroom_support.performance_report import (
 )
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.history import wrap_logical
-from classroom_support.widgets import HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import HallHeader, LocalizedFooter, data_text, paragraph_text
 
 if TYPE_CHECKING:
     from textual_plotext import PlotextPlot
@@ -161,7 +161,7 @@ class ChartsScreen(AppScreen[None]):
         if not report.has_data:
             self.series = []
             message = wrap_logical(tr("charts.empty", weeks=self.weeks), self.app.size.width - 10)
-            empty.update(data_text(message, single_line=False))
+            empty.update(paragraph_text(message))
             empty.remove_class("hidden")
             plot.add_class("hidden")
             summary.update("")

@@ -20,7 +20,13 @@ from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import ValidationError
-from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import (
+    FormInput,
+    HallHeader,
+    LocalizedFooter,
+    data_text,
+    paragraph_text,
+)
 from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text
 
@@ -76,7 +82,7 @@ class ClosuresScreen(AppScreen[None]):
                 key=r.id,
             )
         empty = self.query_one("#closures-empty", Static)
-        empty.update(data_text(tr("closures.empty")))
+        empty.update(paragraph_text(tr("closures.empty")))
         empty.set_class(bool(rows), "hidden")
         table.set_class(not rows, "hidden")
 
@@ -181,7 +187,7 @@ class ClosureForm(ModalScreen[ClosureDraft | None]):
                     ),
                 )
             yield Static(id="closure-error")
-            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("prompt.enter_hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -205,7 +211,7 @@ class ClosureForm(ModalScreen[ClosureDraft | None]):
             else:
                 closures.update(self.row.id, draft, arabic_name=self.arabic_name)
         except (ValidationError, StorageError) as exc:
-            self.query_one("#closure-error", Static).update(data_text(str(exc)))
+            self.query_one("#closure-error", Static).update(paragraph_text(str(exc)))
             self.app.bell()
             return
         self.dismiss(draft)

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from classroom_support.i18n import tr
-from classroom_support.widgets import data_text
+from classroom_support.widgets import data_text, paragraph_text
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
         lines += ["", tr("help.close")]
         with VerticalScroll(classes="prompt", id="help-body"):
             yield Static(data_text(tr("help.title")), classes="prompt-title")
-            yield Static(data_text("\n".join(lines), single_line=False), id="help-text")
+            yield Static(paragraph_text("\n".join(lines)), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from textual.app import ComposeResult
@@ -15,7 +14,8 @@ from textual.widgets import Static
 from classroom_support.config import Config
 from classroom_support.i18n import language, tr
 from classroom_support.permissions import route_target
-from classroom_support.widgets import data_text
+from classroom_support.widgets import data_text, paragraph_text
+from classroom_support.widgets.paragraph import wrap_logical
 
 # Events only the SLA monitor records (sla_policy.planned_sla_events).
 MONITOR_KINDS = ("sla_warning", "sla_breached", "escalated")
@@ -129,26 +129,6 @@ def summary(config: Config, kind: str, payload: dict[str, Any]) -> str:
     return " · ".join(summary_runs(config, kind, payload))
 
 
-def wrap_logical(text: str, width: int) -> str:
-    """Break `text` into lines of at most `width` characters in logical order, keeping its own
-    line breaks. Shaping then reorders each line on its own, so a right-to-left paragraph
-    reads top to bottom (a terminal-wrapped shaped line would be cut from the wrong end)."""
-    lines: list[str] = []
-    for line in text.split("\n"):
-        lines.extend(
-            textwrap.wrap(
-                line,
-                width,
-                break_long_words=True,
-                break_on_hyphens=False,
-                replace_whitespace=False,
-                drop_whitespace=True,
-            )
-            or [""]
-        )
-    return "\n".join(lines)
-
-
 class HistoryEntryScreen(ModalScreen[None]):
     """One History row in full, read-only: arrows, PgUp/PgDn and the wheel scroll; Esc closes."""
 
@@ -166,11 +146,13 @@ class HistoryEntryScreen(ModalScreen[None]):
             yield Static(data_text(self.heading), classes="prompt-title", id="entry-heading")
             with VerticalScroll(id="entry-scroll"):
                 if not self.fields:
-                    yield Static(data_text(tr("history.no_details")), classes="entry-text-none")
+                    yield Static(
+                        paragraph_text(tr("history.no_details")), classes="entry-text-none"
+                    )
                 for label, _text in self.fields:
                     yield Static(data_text(f"{label}:"), classes="entry-label")
                     yield Static(classes="entry-text")  # filled on mount, at the box's width
-            yield Static(data_text(tr("history.entry_hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("history.entry_hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.fill()

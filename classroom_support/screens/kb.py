@@ -33,7 +33,14 @@ from classroom_support.qr import kb_url
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.trainee_qr import block as text_block
 from classroom_support.textsafe import visible
-from classroom_support.widgets import BidiInput, HallHeader, LocalizedFooter, QRCode, data_text
+from classroom_support.widgets import (
+    BidiInput,
+    HallHeader,
+    LocalizedFooter,
+    QRCode,
+    data_text,
+    paragraph_text,
+)
 
 MAX_LISTED = 200
 SUGGESTIONS = 3
@@ -281,7 +288,7 @@ class KnowledgeBaseScreen(AppScreen[None]):
         note = self.query_one("#kb-note", Static)
         self.shown, note_text = self.matches(query)
         self.shown = self.shown[:MAX_LISTED]
-        note.update(data_text(note_text))
+        note.update(paragraph_text(note_text, single_line=True))
         note.set_class(not note_text, "hidden")
         language = i18n.language()
         width = max(20, self.app.size.width - 6)
@@ -295,7 +302,7 @@ class KnowledgeBaseScreen(AppScreen[None]):
             options.remove_class("hidden")
             return
         message = tr("kb.no_match", query=query.strip()) if self.articles else tr("kb.empty")
-        empty.update(data_text(message, single_line=False, limit=300))
+        empty.update(paragraph_text(message, limit=300))
         empty.remove_class("hidden")
         options.add_class("hidden")
 

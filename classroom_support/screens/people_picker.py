@@ -20,7 +20,7 @@ from classroom_support.i18n import app_shapes_arabic, language, tr, ui
 from classroom_support.kb import fold_text
 from classroom_support.people import Person, for_hall, matches, role_title
 from classroom_support.tickets import MAX_SHORT
-from classroom_support.widgets import FormInput, data_text
+from classroom_support.widgets import FormInput, data_text, paragraph_text
 
 TYPED = "\x00typed"  # option ids: a person's id, or these two
 NOBODY = "\x00nobody"
@@ -76,7 +76,7 @@ class AssignPicker(ModalScreen[Assignment | None]):
     def on_mount(self) -> None:
         self.people = for_hall(self.people, self.hall, self.ctx.config)
         hint = tr("assign.hint") if self.people else tr("assign.empty_directory")
-        self.query_one("#assign-hint", Static).update(data_text(hint, single_line=False, limit=400))
+        self.query_one("#assign-hint", Static).update(paragraph_text(hint, limit=400))
         self.refresh_list()
         self.query_one("#assign-filter", Input).focus()
 

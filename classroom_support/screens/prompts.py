@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from classroom_support.i18n import display, tr
-from classroom_support.widgets import FormInput, KeyChoice, data_text
+from classroom_support.widgets import FormInput, KeyChoice, data_text, paragraph_text
 from classroom_support.widgets.text import composed_text
 
 
@@ -52,8 +52,8 @@ class TextPrompt(ModalScreen[str | None]):
         with DialogBody(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
             yield FormInput(value=self.initial, id="prompt-input", enter_submits=True)
-            yield Static(data_text(self.error), id="prompt-error")
-            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
+            yield Static(paragraph_text(self.error, single_line=True), id="prompt-error")
+            yield Static(paragraph_text(tr("prompt.enter_hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#prompt-input", Input).focus()
@@ -90,7 +90,7 @@ class ChoicePrompt(ModalScreen[str | None]):
         with DialogBody(classes="prompt"):
             yield Static(data_text(self.prompt_title), classes="prompt-title")
             yield KeyChoice(self.options, self.label_prefix, self.value, id="choice")
-            yield Static(data_text(tr("form.choice_hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("form.choice_hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#choice", KeyChoice).focus()

@@ -27,7 +27,13 @@ from classroom_support.queue_sql import (
     QueueQuery,
 )
 from classroom_support.screens.base import AppScreen
-from classroom_support.widgets import BidiInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import (
+    BidiInput,
+    HallHeader,
+    LocalizedFooter,
+    data_text,
+    paragraph_text,
+)
 from classroom_support.widgets.sla_cell import clock_cell
 from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text, runs_text
@@ -378,7 +384,7 @@ class QueueScreen(AppScreen[None]):
                 message = f"{title}\n\n{hint}"
             else:
                 message = tr("queue.no_match")
-            empty.update(data_text(message, single_line=False))
+            empty.update(paragraph_text(message))
             empty.remove_class("hidden")
             table.add_class("hidden")
         else:

@@ -19,7 +19,13 @@ from classroom_support.screens.history import wrap_logical
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import SessionDraft
 from classroom_support.tickets import ValidationError
-from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import (
+    FormInput,
+    HallHeader,
+    LocalizedFooter,
+    data_text,
+    paragraph_text,
+)
 from classroom_support.widgets.table import Table
 
 SESSION_FIELDS = ("course", "trainer", "day", "start", "end")
@@ -92,7 +98,7 @@ class SessionsScreen(AppScreen[None]):
             )
         self.query_one(HallHeader).refresh_header()  # the session running now may have changed
         empty = self.query_one("#sessions-empty", Static)
-        empty.update(data_text(tr("sessions.empty")))
+        empty.update(paragraph_text(tr("sessions.empty")))
         empty.set_class(bool(self.rows), "hidden")
         table.set_class(not self.rows, "hidden")
 
@@ -205,7 +211,7 @@ class SessionForm(ModalScreen[bool]):
                     ),
                 )
             yield Static(id="session-error")
-            yield Static(data_text(tr("prompt.enter_hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("prompt.enter_hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#course", Input).focus()
@@ -250,13 +256,17 @@ class SessionForm(ModalScreen[bool]):
             else:
                 self.ctx.sessions.update(self.row.id, draft)
         except ValidationError as exc:
-            self.query_one("#session-error", Static).update(data_text(str(exc)))
+            self.query_one("#session-error", Static).update(
+                paragraph_text(str(exc), single_line=True)
+            )
             if exc.field in SESSION_FIELDS:
                 self.query_one(f"#{exc.field}", Input).focus()
             self.app.bell()
             return
         except StorageError as exc:
-            self.query_one("#session-error", Static).update(data_text(str(exc)))
+            self.query_one("#session-error", Static).update(
+                paragraph_text(str(exc), single_line=True)
+            )
             self.app.bell()
             return
         self.dismiss(True)

@@ -28,6 +28,7 @@ from classroom_support.widgets import (
     KeyChoice,
     LocalizedFooter,
     data_text,
+    paragraph_text,
 )
 from classroom_support.widgets.sla_cell import hms
 from classroom_support.widgets.table import Table
@@ -164,7 +165,7 @@ class EscalationsScreen(AppScreen[None]):
                 key=t.ref,
             )
         empty = self.query_one("#escalations-empty", Static)
-        empty.update(data_text(tr("escalations.empty")))
+        empty.update(paragraph_text(tr("escalations.empty")))
         empty.set_class(bool(rows), "hidden")
         table.set_class(not rows, "hidden")
 
@@ -262,7 +263,7 @@ class BreachLedgerScreen(AppScreen[None]):
             data_text(tr("breaches.title", filter=tr(f"breaches.filter.{wanted}"), count=len(rows)))
         )
         empty = self.query_one("#breaches-empty", Static)
-        empty.update(data_text(tr("breaches.empty")))
+        empty.update(paragraph_text(tr("breaches.empty")))
         empty.set_class(bool(rows), "hidden")
         table.set_class(not rows, "hidden")
 
@@ -340,7 +341,7 @@ class RcaForm(ModalScreen[bool]):
                     ),
                 )
             yield Static(id="rca-error")
-            yield Static(data_text(tr("rca.hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("rca.hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#rca_cause", KeyChoice).focus()
@@ -366,13 +367,13 @@ class RcaForm(ModalScreen[bool]):
                 values["rca_owner"],
             )
         except ValidationError as exc:
-            self.query_one("#rca-error", Static).update(data_text(str(exc)))
+            self.query_one("#rca-error", Static).update(paragraph_text(str(exc), single_line=True))
             if exc.field in values:
                 self.query_one(f"#{exc.field}", Input).focus()
             self.app.bell()
             return
         except (TicketError, StorageError) as exc:
-            self.query_one("#rca-error", Static).update(data_text(str(exc)))
+            self.query_one("#rca-error", Static).update(paragraph_text(str(exc), single_line=True))
             self.app.bell()
             return
         self.dismiss(True)

@@ -19,7 +19,13 @@ from classroom_support.i18n import CATALOGS, tr, ui
 from classroom_support.screens.base import AppScreen
 from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.sync import SyncStatus, token_hint
-from classroom_support.widgets import FormInput, HallHeader, LocalizedFooter, data_text
+from classroom_support.widgets import (
+    FormInput,
+    HallHeader,
+    LocalizedFooter,
+    data_text,
+    paragraph_text,
+)
 from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text
 
@@ -152,7 +158,7 @@ class SyncLogScreen(AppScreen[None]):
                 *(fit_text(cells[key], width) for key, width in self.parked_widths.items())
             )
         empty = self.query_one("#sync-parked-empty", Static)
-        empty.update(data_text(tr("synclog.no_parked")))
+        empty.update(paragraph_text(tr("synclog.no_parked")))
         empty.set_class(bool(rows), "hidden")
         parked_table.set_class(not rows, "hidden")
 
@@ -247,7 +253,7 @@ class SyncSetupScreen(ModalScreen[bool]):
                 ),
             )
             yield Static(id="setup-error")
-            yield Static(data_text(tr("setup.hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("setup.hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         has_url = bool(self.query_one("#sync-url", Input).value)
@@ -275,7 +281,9 @@ class SyncSetupScreen(ModalScreen[bool]):
             self.app.bell()
             return
         except (StorageError, OSError) as exc:  # the disk refused the token file or the row
-            self.query_one("#setup-error", Static).update(data_text(str(exc)))
+            self.query_one("#setup-error", Static).update(
+                paragraph_text(str(exc), single_line=True)
+            )
             self.app.bell()
             return
         app.stop_live()  # its open wait was asked of the old server or with the old token

@@ -18,7 +18,7 @@ from classroom_support.models import Ticket
 from classroom_support.screens.base import save_after_queued_keys
 from classroom_support.ticket_edits import EDITABLE_FIELDS, NothingChanged, edit_ticket
 from classroom_support.tickets import TicketError, ValidationError
-from classroom_support.widgets import FormInput, data_text
+from classroom_support.widgets import FormInput, data_text, paragraph_text
 
 
 class TicketEditForm(ModalScreen[Ticket | None]):
@@ -52,7 +52,7 @@ class TicketEditForm(ModalScreen[Ticket | None]):
                             enter_submits=name == EDITABLE_FIELDS[-1],
                         )
             yield Static(id="edit-error")
-            yield Static(data_text(tr("edit.hint")), classes="prompt-hint")
+            yield Static(paragraph_text(tr("edit.hint")), classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -85,7 +85,7 @@ class TicketEditForm(ModalScreen[Ticket | None]):
         self.dismiss(saved)
 
     def show_error(self, message: str) -> None:
-        self.query_one("#edit-error", Static).update(data_text(message))
+        self.query_one("#edit-error", Static).update(paragraph_text(message, single_line=True))
         self.app.bell()
 
     def action_cancel(self) -> None:

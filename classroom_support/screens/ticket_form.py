@@ -32,7 +32,13 @@ from classroom_support.tickets import (
     TicketDraft,
     ValidationError,
 )
-from classroom_support.widgets import FormInput, KeyChoice, LocalizedFooter, data_text
+from classroom_support.widgets import (
+    FormInput,
+    KeyChoice,
+    LocalizedFooter,
+    data_text,
+    paragraph_text,
+)
 from classroom_support.widgets.text import runs_text
 
 TEXT_FIELDS = (
@@ -146,7 +152,7 @@ class NewTicketScreen(AppScreen[str | None]):
                 FormInput(placeholder=ui("form.optional"), id="trainee_contact", compact=True),
             )
         yield Static(id="form-error")
-        yield Static(data_text(tr("form.keys_hint")), id="form-hint")
+        yield Static(paragraph_text(tr("form.keys_hint")), id="form-hint")
         yield LocalizedFooter()
 
     def caller_row(self, hidden: str) -> ComposeResult:
@@ -285,7 +291,9 @@ class NewTicketScreen(AppScreen[str | None]):
                     value=values["hall"].strip(),
                     choices=", ".join(self.ctx.desk.scope_halls()),
                 )
-                self.query_one("#form-error", Static).update(data_text(str(error)))
+                self.query_one("#form-error", Static).update(
+                    paragraph_text(str(error), single_line=True)
+                )
                 self.query_one("#hall", Input).focus()
                 self.app.bell()
                 return
@@ -305,14 +313,16 @@ class NewTicketScreen(AppScreen[str | None]):
         try:
             ticket = self.ctx.desk.create(draft)
         except ValidationError as exc:
-            self.query_one("#form-error", Static).update(data_text(str(exc)))
+            self.query_one("#form-error", Static).update(paragraph_text(str(exc), single_line=True))
             if exc.field in self.text_fields:
                 self.query_one(f"#{exc.field}", Input).focus()
             self.app.bell()
             return
         except StorageError as exc:
             # Nothing was written; the form and everything typed stay for the next Ctrl+S.
-            self.query_one("#form-error", Static).update(data_text(tr(f"form.storage.{exc.kind}")))
+            self.query_one("#form-error", Static).update(
+                paragraph_text(tr(f"form.storage.{exc.kind}"))
+            )
             self._typed = values
             self.keep_draft()  # the draft file may still fit where the database did not
             self.app.bell()

@@ -8,7 +8,7 @@ from classroom_support.widgets.footer import LocalizedFooter
 from classroom_support.widgets.form_input import FormInput
 from classroom_support.widgets.header import HallHeader
 from classroom_support.widgets.key_choice import KeyChoice
-from classroom_support.widgets.text import data_text
+from classroom_support.widgets.text import data_text, paragraph_text
 
 if TYPE_CHECKING:
     from classroom_support.widgets.qr_code import QRCode
@@ -32,4 +32,5 @@ __all__ = [
     "LocalizedFooter",
     "QRCode",
     "data_text",
+    "paragraph_text",
 ]

@@ -6,10 +6,20 @@ from textual.content import Content
 
 from classroom_support.i18n import compose_runs, display, tr_runs
 from classroom_support.textsafe import visible
+from classroom_support.widgets.paragraph import LogicalParagraph
 
 
 def data_text(text: str, *, single_line: bool = True, limit: int | None = None) -> Content:
     return Content(display(visible(text, single_line=single_line, limit=limit)))
+
+
+def paragraph_text(
+    text: str, *, single_line: bool = False, limit: int | None = None
+) -> LogicalParagraph:
+    """Like `data_text` for text that may take several rows: wrapped in logical order at the
+    width it is drawn at, then each line shaped, so an Arabic paragraph begins on its first
+    row (`widgets.paragraph`)."""
+    return LogicalParagraph(text, single_line=single_line, limit=limit)
 
 
 def runs_text(key: str, /, **values: object) -> Content:
