@@ -80,3 +80,34 @@ def test_a_paragraph_is_data_not_markup(shaped: None) -> None:
         i18n.set_language("en")
     english = LogicalParagraph("[red]plain[/red] text")
     assert english.content(5).plain == "[red]plain[/red] text"  # Textual wraps it as it is
+
+
+async def test_the_queue_count_survives_at_80_columns_in_arabic(
+    make_app: Callable[..., ClassroomSupportApp], shaped: None
+) -> None:
+    app = make_app(language="ar", demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        total = app.screen.page.total  # type: ignore[attr-defined]
+        _, line = row_of(app, f"1–{min(total, 50)} من {total}")
+        # The filters gave way: cut with an ellipsis, the count whole at the line's end.
+        assert "…" in line, line
+
+
+@pytest.mark.parametrize(("language", "code_on_the_right"), [("ar", True), ("en", False)])
+async def test_the_compact_qr_layout_puts_the_code_first_from_the_reading_side(
+    make_app: Callable[..., ClassroomSupportApp],
+    shaped: None,
+    language: str,
+    code_on_the_right: bool,
+) -> None:
+    from classroom_support.widgets.qr_code import QRCode
+
+    app = make_app(language=language, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        code = app.screen.query(QRCode).first()
+        side = app.screen.query(".qr-side").first()
+        assert (code.region.x > side.region.x) is code_on_the_right, (code.region, side.region)

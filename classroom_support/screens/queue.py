@@ -370,7 +370,7 @@ class QueueScreen(AppScreen[None]):
         self.query_one("#queue-filters", Static).update(
             # Cut in logical order to the line (a wrapped Arabic line would lose its start).
             data_text(
-                f"{self.heading()} · {filters}{search}   {summary}",
+                self.filters_line(f"{self.heading()} · {filters}{search}", summary),
                 limit=max(10, self.app.size.width - 3),
             )
         )
@@ -394,6 +394,18 @@ class QueueScreen(AppScreen[None]):
         if self.last_saved:
             parts.append(tr("queue.last_saved", ref=self.last_saved))
         self.query_one("#queue-status", Static).update(data_text(" · ".join(parts)))
+
+    def filters_line(self, filters: str, summary: str) -> str:
+        """The filters, then the page count: when the line is too long for the screen the
+        filters are cut rather than the count ("1–32 of 32"); the pager aside after it goes
+        first."""
+        room = max(10, self.app.size.width - 3)
+        line = f"{filters}   {summary}" if summary else filters
+        count = summary.split(" (", 1)[0]
+        if len(line) <= room or len(filters) + 3 + len(count) <= room:
+            return line
+        keep = max(1, room - 3 - len(count) - 1)
+        return f"{filters[:keep].rstrip(' ·')}…   {count}"
 
     def selected_ref(self) -> str | None:
         table = self.query_one("#queue", DataTable)
