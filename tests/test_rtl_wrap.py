@@ -13,7 +13,7 @@ from qr_screen import screen_cells, screen_text
 from classroom_support import i18n
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.i18n import display
-from classroom_support.widgets.paragraph import LogicalParagraph, wrap_logical
+from classroom_support.widgets.paragraph import LogicalParagraph, wrap_logical, wrap_shaped
 
 
 @pytest.fixture
@@ -69,6 +69,9 @@ async def test_the_sync_setup_hint_begins_on_its_first_row_in_arabic(
 def test_wrapping_keeps_logical_order_and_line_breaks() -> None:
     text = "واحد اثنان ثلاثة أربعة\n\nخمسة"
     assert wrap_logical(text, 11).split("\n") == ["واحد اثنان", "ثلاثة أربعة", "", "خمسة"]
+    assert wrap_shaped(text, 11) == ["واحد اثنان", "ثلاثة أربعة", "", "خمسة"]
+    # Measured as shown: lam-alef is one cell, so "للإلغاء" (7 letters) takes 6.
+    assert wrap_shaped("Esc للإلغاء", 10) == ["Esc للإلغاء"]
 
 
 def test_a_paragraph_is_data_not_markup(shaped: None) -> None:

@@ -10,8 +10,10 @@ In English, or when the terminal does bidi itself, it is plain text that Textual
 
 from __future__ import annotations
 
+import re
 import textwrap
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.strip import Strip
@@ -43,6 +45,39 @@ def wrap_logical(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
+def shaped_cells(text: str) -> int:
+    """The cells `text` takes once shaped: joined letters (lam-alef is one), marks take none."""
+    import arabic_reshaper
+
+    return cell_len(arabic_reshaper.reshape(text)) if ARABIC.search(text) else cell_len(text)
+
+
+def wrap_shaped(text: str, width: int) -> list[str]:
+    """`text` broken into rows in logical order, each at most `width` cells once shaped: at
+    spaces, its own line breaks kept, a word longer than a row cut."""
+    width = max(1, width)
+    rows: list[str] = []
+    for line in text.split("\n"):
+        if shaped_cells(line) <= width:
+            rows.append(line)
+            continue
+        current = ""
+        for word in re.findall(r"\s*\S+", line):
+            if current and shaped_cells(current + word) > width:
+                rows.append(current)
+                current = word.lstrip()
+            else:
+                current += word
+            while shaped_cells(current) > width:  # a word longer than the row
+                cut = len(current) - 1
+                while cut > 1 and shaped_cells(current[:cut]) > width:
+                    cut -= 1
+                rows.append(current[:cut])
+                current = current[cut:]
+        rows.append(current)
+    return rows
+
+
 class LogicalParagraph(Visual):
     """A paragraph of user or translated text (data, never markup) that wraps in logical order."""
 
@@ -62,8 +97,10 @@ class LogicalParagraph(Visual):
         if not self._shapes():
             return self._plain
         if width not in self._by_width:
-            lines = wrap_logical(self.text, width).split("\n")
-            self._by_width[width] = Content("\n".join(display(line) for line in lines))
+            lines = wrap_shaped(self.text, width)
+            # Shaped together: every row, an all-Latin one too, is a row of the same
+            # right-to-left paragraph (`i18n.display` shapes each line on its own).
+            self._by_width[width] = Content(display("\n".join(lines)))
         return self._by_width[width]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
