@@ -400,7 +400,7 @@ class QueueScreen(AppScreen[None]):
         filters are cut rather than the count ("1–32 of 32"); the pager aside after it goes
         first."""
         room = max(10, self.app.size.width - 3)
-        line = f"{filters}   {summary}" if summary else filters
+        line = f"{filters}   {summary}"
         count = summary.split(" (", 1)[0]
         if len(line) <= room or len(filters) + 3 + len(count) <= room:
             return line
