@@ -45,6 +45,10 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.delenv("CLASSROOM_SUPPORT_TERMINAL_BIDI", raising=False)
     monkeypatch.delenv("TERM_PROGRAM", raising=False)
     monkeypatch.delenv("KONSOLE_VERSION", raising=False)
+    # pytest-xdist's workers carry COLUMNS=80 LINES=24, which Textual (and argparse) obey: an
+    # app started in tmux at 120×36 would draw at 80×24 only when the suite runs in parallel.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     yield
     i18n.set_language("ar")
     i18n.set_arabic_display("auto")
