@@ -23,7 +23,7 @@ from types import TracebackType
 
 import httpx
 
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 120.0  # a wait-until: seconds on an idle machine, a minute or more on a busy one
 STOP_TIMEOUT_S = 30.0
 
 
