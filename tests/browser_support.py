@@ -35,7 +35,10 @@ ARTIFACTS = Path(__file__).parent / "artifacts" / "web"
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API marks an event loop running in this thread
+# for as long as it is started, and an async test after it in the same worker then fails with
+# "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,17 +30,6 @@ pytest_plugins = [
     "smtp_support",
     "parallel_support",
 ]
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_running_loop() -> None:
-    """A test that ends with an event loop still marked running in this thread (seen under
-    xdist, from an earlier test in the same worker) must not fail the next async test with
-    "Runner.run() cannot be called from a running event loop". Nothing runs it any more here."""
-    leaked = asyncio._get_running_loop()
-    if leaked is not None:
-        asyncio.events._set_running_loop(None)
-        warnings.warn(f"an earlier test left {leaked!r} marked running", stacklevel=1)
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@
 one check xdist would otherwise lose. Loaded as a pytest plugin from tests/conftest.py.
 
 Each xdist worker is a pytest session of its own: session fixtures (the PostgreSQL cluster,
-the in-thread central server, Chromium, the migrated central templates) exist once per worker,
-and any test may run beside any other. So a test shares nothing by name:
+the in-thread central server, the migrated central templates) exist once per worker, Chromium
+once per module, and any test may run beside any other. So a test shares nothing by name:
 
 - files under `tmp_path`, never a fixed path (review artifacts such as the web screenshots are
   written under a temporary name and renamed);
