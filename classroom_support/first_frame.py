@@ -15,7 +15,6 @@ keys and clicks wait for the real context, app.py). Headless: no Textual here.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,7 +35,7 @@ from classroom_support.plain_read import (
 )
 from classroom_support.queue_sql import QueueQuery
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
-from classroom_support.sla_policy import SlaPolicy, TicketClocks, ticket_clocks
+from classroom_support.sla_policy import SlaPolicy, TicketClocks, clocks_of
 
 # A ticket "blocks the hall" when it is critical or about the hall's equipment (the queue's
 # class alert; screens/queue.py).
@@ -264,20 +263,8 @@ class FirstFrameSla:
         return self.frame.calendars[calendar_key(self.config, hall)]
 
     def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
-        return ticket_clocks(
-            self.calendar(ticket.hall_code),
-            self.policy,
-            created_at=ticket.created_at,
-            priority=ticket.priority,
-            channel=ticket.channel,
-            first_response_at=ticket.first_response_at,
-            resolved_at=ticket.resolved_at,
-            pauses=[
-                (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
-                for a, b in json.loads(ticket.pauses)
-            ],
-            now=now or self.clock.now(),
-        )
+        cal = self.calendar(ticket.hall_code)
+        return clocks_of(cal, self.policy, ticket, now or self.clock.now())
 
 
 class FirstFrameContext:

@@ -7,7 +7,6 @@ the CLI uses the same service for `sla due`.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,13 +24,14 @@ from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import (
     SlaPolicy,
     TicketClocks,
+    clocks_of,
     headline_due,
+    pause_spans_from_json,
     planned_sla_events,
     rung_deadlines,
-    ticket_clocks,
 )
 from classroom_support.syncwire import SEED_TIME, seed_closure_id
-from classroom_support.tickets import TicketDesk, apply_event, pause_spans
+from classroom_support.tickets import TicketDesk, apply_event
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,6 @@ HEADLINE_SQL = (
     "SELECT ref, hall_code, created_at, priority, channel, first_response_at, resolved_at, "
     "pauses FROM ticket WHERE is_open = 1 AND ref IN ({marks})"
 )
-
-
-def _pause_spans(text: str) -> list[tuple[datetime, datetime | None]]:
-    """tickets.pause_spans, from the stored JSON text."""
-    return [
-        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
-        for a, b in json.loads(text)
-    ]
 
 
 def _utc(text: str) -> datetime:
@@ -230,7 +222,7 @@ class SlaService:
                         channel=channel,
                         first_response_at=_utc(first) if first else None,
                         resolved_at=_utc(resolved) if resolved else None,
-                        pauses=lambda text=pauses: _pause_spans(text),
+                        pauses=lambda text=pauses: pause_spans_from_json(text),
                         now=now,
                     )
                     if due is not None:
@@ -266,17 +258,8 @@ class SlaService:
     # ------------------------------------------------------------------ evaluation
 
     def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
-        return ticket_clocks(
-            self.calendar(ticket.hall_code),
-            self.policy,
-            created_at=ticket.created_at,
-            priority=ticket.priority,
-            channel=ticket.channel,
-            first_response_at=ticket.first_response_at,
-            resolved_at=ticket.resolved_at,
-            pauses=pause_spans(ticket),
-            now=now or self.clock.now(),
-        )
+        cal = self.calendar(ticket.hall_code)
+        return clocks_of(cal, self.policy, ticket, now or self.clock.now())
 
     def next_rung_due(self, ticket: Any, clocks: TicketClocks) -> datetime | None:
         """When the ticket climbs next if nobody responds (None at the top or once answered)."""

@@ -9,10 +9,12 @@ ticket to L2, each rung's own further target moves it to the next, until the top
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from classroom_support.config import Config, EscalationStep
 from classroom_support.sla import BusinessCalendar
@@ -177,6 +179,42 @@ def ticket_clocks(
         pauses,
     )
     return TicketClocks(fr, res)
+
+
+class ClockedTicket(Protocol):
+    """What a ticket's clocks are computed from (a Ticket, a central row, a plain read)."""
+
+    created_at: datetime
+    priority: str
+    channel: str
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    pauses: str  # JSON list of [start, end or null], as the ticket row stores it
+
+
+def pause_spans_from_json(text: str) -> list[tuple[datetime, datetime | None]]:
+    """The stored pauses (JSON text) as (start, end or None) spans."""
+    return [
+        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
+        for a, b in json.loads(text)
+    ]
+
+
+def clocks_of(
+    cal: BusinessCalendar, policy: SlaPolicy, ticket: ClockedTicket, now: datetime
+) -> TicketClocks:
+    """`ticket_clocks` for a ticket row: the one place that reads its clock inputs."""
+    return ticket_clocks(
+        cal,
+        policy,
+        created_at=ticket.created_at,
+        priority=ticket.priority,
+        channel=ticket.channel,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        pauses=pause_spans_from_json(ticket.pauses),
+        now=now,
+    )
 
 
 def headline_due(

@@ -42,6 +42,7 @@ from classroom_support.queue_sql import (
 )
 from classroom_support.queue_sql import SORTS as SORTS
 from classroom_support.queue_sql import STATUSES as STATUSES
+from classroom_support.sla_policy import pause_spans_from_json
 from classroom_support.syncwire import FoldEvent
 from classroom_support.ticket_rows import (
     CREATE_LOOKUPS,
@@ -338,10 +339,7 @@ def _close_pause(pauses: str, at: datetime) -> str:
 
 
 def pause_spans(ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
-    return [
-        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
-        for a, b in json.loads(ticket.pauses)
-    ]
+    return pause_spans_from_json(ticket.pauses)
 
 
 def _require_not_closed(status: str) -> None:

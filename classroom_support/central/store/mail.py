@@ -28,8 +28,7 @@ from classroom_support.central.store.calendars import CalendarMixin
 from classroom_support.models import Ticket
 from classroom_support.people import Person
 from classroom_support.qr import status_url
-from classroom_support.sla_policy import TicketClocks, ticket_clocks
-from classroom_support.tickets import pause_spans
+from classroom_support.sla_policy import TicketClocks, clocks_of
 
 MailItem = tuple[str, str, Any, str]  # event id, kind, payload (dict or JSON), ticket id
 
@@ -288,17 +287,7 @@ class DigestMixin(MailMixin):
         return set(conn.execute(query).scalars())
 
     def _clocks(self, t: Ticket, now: datetime) -> TicketClocks:
-        return ticket_clocks(
-            self.calendar(t.hall_code),
-            self.policy,
-            created_at=t.created_at,
-            priority=t.priority,
-            channel=t.channel,
-            first_response_at=t.first_response_at,
-            resolved_at=t.resolved_at,
-            pauses=pause_spans(t),
-            now=now,
-        )
+        return clocks_of(self.calendar(t.hall_code), self.policy, t, now)
 
     def set_digest(self, person_id: str, wanted: bool) -> None:
         """Opt a person in or out of the daily digest (server-only: not synced to laptops)."""

@@ -16,11 +16,10 @@ from classroom_support.central.store.calendars import CalendarMixin
 from classroom_support.central.store.edits import EditsMixin
 from classroom_support.models import Ticket, TicketEvent
 from classroom_support.sla import BusinessCalendar
-from classroom_support.sla_policy import TicketClocks, planned_sla_events, ticket_clocks
+from classroom_support.sla_policy import TicketClocks, clocks_of, planned_sla_events
 from classroom_support.tickets import (
     InvalidTransition,
     apply_event,
-    pause_spans,
 )
 
 
@@ -36,17 +35,7 @@ class SlaRunMixin(EditsMixin, CalendarMixin):
         rca_late: list[tuple[str, datetime]] = []  # breached, no RCA, reminder due
         for t in rows:
             cal = self.calendar(t.hall_code)
-            clocks = ticket_clocks(
-                cal,
-                self.policy,
-                created_at=t.created_at,
-                priority=t.priority,
-                channel=t.channel,
-                first_response_at=t.first_response_at,
-                resolved_at=t.resolved_at,
-                pauses=pause_spans(t),
-                now=now,
-            )
+            clocks = clocks_of(cal, self.policy, t, now)
             planned = planned_sla_events(
                 cal,
                 self.config.escalation,

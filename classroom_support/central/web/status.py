@@ -26,8 +26,8 @@ from classroom_support.central.web.common import (
 )
 from classroom_support.central.web.form import parse_ticket_id
 from classroom_support.models import Ticket
-from classroom_support.sla_policy import ticket_clocks
-from classroom_support.tickets import TicketNotFound, pause_spans
+from classroom_support.sla_policy import clocks_of
+from classroom_support.tickets import TicketNotFound
 
 # Events a trainee may see (kind only, with its time); everything else stays internal.
 PUBLIC_KINDS = ("created", "responded", "paused", "resumed", "resolved", "verified", "reopened")
@@ -70,17 +70,7 @@ def response_due(store: CentralStore, ticket: Ticket, lang: str) -> ResponseDue:
     config = store.config
     if ticket.first_response_at is not None:
         return ResponseDue(None, False, local_time(ticket.first_response_at, lang, config))
-    clocks = ticket_clocks(
-        store.calendar(ticket.hall_code),
-        store.policy,
-        created_at=ticket.created_at,
-        priority=ticket.priority,
-        channel=ticket.channel,
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at,
-        pauses=pause_spans(ticket),
-        now=store.clock.now(),
-    )
+    clocks = clocks_of(store.calendar(ticket.hall_code), store.policy, ticket, store.clock.now())
     fr = clocks.first_response
     due = local_time(fr.due, lang, config) if fr.due is not None else None
     return ResponseDue(due, fr.state == "breached", None)
