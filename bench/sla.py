@@ -996,9 +996,10 @@ async def ready(pilot):
         await asyncio.sleep(0.1)
     screen = app.screen
     table = screen.query_one("#queue")
-    # The Time left column wherever the layout put it (Hall, Age come and go with the width).
-    column = [key for key, _width in screen.column_layout].index("due")
-    due = lambda: str(table.get_cell_at(Coordinate(0, column)))
+    # The Time left cell by its column key: where it is drawn depends on the width (Hall, Age
+    # come and go) and the language (Arabic reads from the right, widgets/table.py).
+    row = table.coordinate_to_cell_key(Coordinate(0, 0)).row_key
+    due = lambda: str(table.get_cell(row, "due"))
     first = due()
     await asyncio.sleep(2.5)
     info = {"open": screen.page.total, "rows": len(screen.visible_tickets),
