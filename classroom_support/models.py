@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, TypeDecorator
+from sqlalchemy import Column, DateTime, Index, MetaData, TypeDecorator, text
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so batch-mode migrations can find and alter constraints on SQLite.
@@ -161,7 +161,11 @@ class TicketEvent(SQLModel, table=True):
     """One append-only change to a ticket. The id is client-made and is the sync idempotency key."""
 
     __tablename__ = "ticket_event"
-    __table_args__ = (Index("ix_ticket_event_ticket_hlc", "ticket_id", "hlc", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_event_ticket_hlc", "ticket_id", "hlc", "id"),
+        # The route events alone: the queue's "routed to me" arm (migration 0011).
+        Index("ix_ticket_event_route", "ticket_id", sqlite_where=text("kind = 'route'")),
+    )
 
     id: str = Field(primary_key=True)
     ticket_id: str = Field(foreign_key="ticket.id")

@@ -47,9 +47,11 @@ FTS_MIN_CHARS = 3
 
 ROUTED_SQL = {
     "level2": "is_open = 1 AND with_desk = 'level2'",
+    # The route events' tickets by rowid (the partial index of migration 0011): the arm's index
+    # walk checks each entry's rowid against that short list without reading the row.
     "hall": (
-        "is_open = 1 AND with_desk = 'hall' AND EXISTS (SELECT 1 FROM ticket_event AS e "
-        "WHERE e.ticket_id = ticket.id AND e.kind = 'route')"
+        "is_open = 1 AND with_desk = 'hall' AND rowid IN (SELECT t.rowid FROM ticket_event AS e "
+        "JOIN ticket AS t ON t.id = e.ticket_id WHERE e.kind = 'route')"
     ),
 }
 SEARCH_COLUMNS = ("title", "ref", "seat", "trainee_name", "assignee")

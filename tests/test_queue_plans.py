@@ -69,3 +69,15 @@ def test_descending_is_the_exact_reverse(ctx: AppContext) -> None:
         up = [t.ref for t in ctx.desk.queue(QueueQuery(sort=sort)).rows]
         down = [t.ref for t in ctx.desk.queue(QueueQuery(sort=sort, descending=True)).rows]
         assert down == up[::-1], sort
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_routed_first_reads_the_route_index_not_every_ticket(ctx: AppContext, sort: str) -> None:
+    # A hall desk's queue puts the tickets routed to it first; that arm must not look up the
+    # events of every ticket it walks (a read of each row: 175 ms for 20,000 open tickets).
+    ctx.desk.create(TicketDraft(title="x"))
+    found = plan(ctx, QueueQuery(hall_code="A101", sort=sort, routed_to="hall"))
+    assert "ix_ticket_event_route" in found, found
+    assert "CORRELATED" not in found, found
+    assert "TEMP B-TREE" not in found, found
+    assert "SCAN ticket" not in found, found
