@@ -367,6 +367,12 @@ def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
     for key in ("CLASSROOM_SUPPORT_CONFIG", "CLASSROOM_SUPPORT_DB", "PYTHONPROFILEIMPORTTIME"):
         env.pop(key, None)
+    # Every variant starts from cached bytecode, as an installed program does (pip compiles
+    # it): the warm-up writes it, here rather than beside the sources. With
+    # PYTHONDONTWRITEBYTECODE inherited, the app's own modules were compiled from source on
+    # every run while Textual's came from site-packages' .pyc files.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
     return env
 
 
