@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # loaded after the first frame (first_frame.py), or by the ca
     from classroom_support.context import AppContext
     from classroom_support.first_frame import FirstFrameContext
     from classroom_support.monitor import MonitorResult
-    from classroom_support.sync import SyncReport, SyncStatus
+    from classroom_support.sync import SyncReport
+    from classroom_support.sync_status import SyncStatus
 
 SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
 FIRST_SYNC_S = 5  # the first scheduled run, after start-up
@@ -188,7 +189,7 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
         """For the header (asked every second by every header): read at most every 2 s, and
         again at once after a sync run or a progress step."""
         if self.sync_client is None:
-            return None  # before the real context: read_first_frame made sure sync is not set up
+            return self.ctx.frame.sync  # before the real context: read with the first page
         at, status = self._sync_status
         now = time.monotonic()
         if status is None or now - at >= 2.0:

@@ -5,8 +5,9 @@ app.py then swaps the real context in and the queue reloads through `TicketDesk`
 
 `read_first_frame` answers only when its answer is the one the normal path would give; it
 returns None (and the app starts the normal way) when the schema is not current (migrations
-to run), the default holidays were never seeded, sync is set up (the header's sync state is
-read by the sync client), or the file needs the checks of `db.open_database` first.
+to run), the default holidays were never seeded, or the file needs the checks of
+`db.open_database` first. A desk with sync set up takes this path too: the header's sync state
+is read in the same snapshot (`sync_status.read_sync_status`, what the sync client reads).
 
 `FirstFrameContext` stands in for `context.AppContext` until then, with the few reads the queue
 screen and the header make, answered from what was read (no database access while it stands:
@@ -23,7 +24,7 @@ from typing import Any
 
 from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
 from classroom_support.config import Config, Paths
-from classroom_support.db_plain import TOKEN_SUFFIX, open_reader
+from classroom_support.db_plain import open_reader
 from classroom_support.permissions import HALL, LEVEL2, DeviceScope, scope_from_text
 from classroom_support.plain_read import (
     TICKET_COLUMNS,
@@ -36,6 +37,7 @@ from classroom_support.plain_read import (
 from classroom_support.queue_sql import QueueQuery
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import SlaPolicy, TicketClocks, clocks_of
+from classroom_support.sync_status import SyncStatus, read_sync_status
 
 # A ticket "blocks the hall" when it is critical or about the hall's equipment (the queue's
 # class alert; screens/queue.py).
@@ -75,18 +77,13 @@ class FirstFrame:
     blocking: list[TicketRow]
     calendars: dict[str, BusinessCalendar]
     clock: Clock
+    sync: SyncStatus  # the header's sync state (SyncClient.status) until the client is in
 
 
-def _scope(conn: sqlite3.Connection) -> tuple[DeviceScope, str]:
-    """The device scope (permissions.stored_scope) and the central URL (empty: no sync)."""
-    row = conn.execute(
-        "SELECT role, halls, all_halls, central_url FROM sync_state WHERE id = 1"
-    ).fetchone()
-    if row is None:
-        return DeviceScope(), ""
-    role, halls, all_halls, url = row
-    known = bool(all_halls) or bool(halls)
-    return scope_from_text(role, halls, bool(all_halls), known=known), url
+def desk_scope(status: SyncStatus) -> DeviceScope:
+    """The device scope as the desk reads it (permissions.stored_scope), from the same row."""
+    known = status.all_halls or bool(status.halls)
+    return scope_from_text(status.role, status.halls, status.all_halls, known=known)
 
 
 def _calendar(conn: sqlite3.Connection, config: Config, hall: str | None) -> BusinessCalendar:
@@ -142,9 +139,8 @@ def _read(
     )
     if "closures_seeded" not in meta:
         return None  # the normal path seeds the default holidays first
-    scope, url = _scope(conn)
-    if url and paths.database.with_name(paths.database.name + TOKEN_SUFFIX).exists():
-        return None  # the header shows the sync state: the sync client reads it
+    sync = read_sync_status(conn, paths.database)
+    scope = desk_scope(sync)
     if isinstance(clock, CorrectedClock):  # as open_context sets it
         anchor = meta.get(CLOCK_ANCHOR_KEY)
         clock.use(ClockAnchor.from_json(anchor) if anchor else None)
@@ -182,7 +178,7 @@ def _read(
         if key not in calendars:
             calendars[key] = _calendar(conn, config, None if key == "*" else key)
     conn.execute("COMMIT")
-    return FirstFrame(query, page, scope, new_routed, sessions, blocking, calendars, clock)
+    return FirstFrame(query, page, scope, new_routed, sessions, blocking, calendars, clock, sync)
 
 
 # --------------------------------------------------------------------------- the stand-in

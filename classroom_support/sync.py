@@ -46,6 +46,7 @@ from classroom_support.models import (
 from classroom_support.sync_live import LIVE_WAIT_S, LiveResult, Waiting
 from classroom_support.sync_pull import take_scope
 from classroom_support.sync_push import Pushing, _parked, pending_count
+from classroom_support.sync_status import PENDING_CAP, SKEW_WARNING_MS, SyncStatus
 from classroom_support.sync_transport import (
     API_PREFIX,
     ITEM_STATUSES,
@@ -97,8 +98,6 @@ __all__ = [
 log = logging.getLogger("classroom_support.sync")
 
 LOG_KEPT = 500
-SKEW_WARNING_MS = 120_000  # the header warns past two minutes
-PENDING_CAP = 10_000  # the header counts the outbox up to this, then shows "10000+"
 # Exit codes of `classroom-support sync` (and SyncReport.exit_code).
 EXIT_OK, EXIT_SETUP, EXIT_OFFLINE, EXIT_PARKED = 0, 2, 3, 4
 OUTCOME_EXIT = {
@@ -168,39 +167,6 @@ class SyncReport:
             "retry_at": self.retry_at.isoformat() if self.retry_at else None,
             "exit_code": self.exit_code,
         }
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """What the header and the sync screen show; read from the database, never guessed."""
-
-    configured: bool
-    url: str
-    last_result: str
-    last_success_at: datetime | None
-    last_attempt_at: datetime | None
-    next_attempt_at: datetime | None
-    last_error: str
-    pending: int
-    parked: int
-    skew_ms: int | None
-    cursor: int
-    device_name: str
-    halls: str
-    role: str = "hall"
-    all_halls: bool = False
-
-    @property
-    def online(self) -> bool:
-        return self.last_result in ("ok", "parked")
-
-    @property
-    def pending_text(self) -> str:
-        return f"{PENDING_CAP}+" if self.pending > PENDING_CAP else str(self.pending)
-
-    @property
-    def skew_warning(self) -> bool:
-        return self.skew_ms is not None and abs(self.skew_ms) > SKEW_WARNING_MS
 
 
 # --------------------------------------------------------------------------- the client

@@ -44,3 +44,32 @@ def test_headless_module_does_not_import_textual(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, f"{module} imported {result.stdout} {result.stderr}"
+
+
+# The modules the first painted queue reads with (first_frame.py): none of them may pull in the
+# ORM, the HTTP client or the scheduler, or the first frame would wait for them again.
+FIRST_FRAME = ["first_frame", "plain_read", "db_plain", "queue_sql", "sync_status"]
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "httpx", "apscheduler")
+
+
+@pytest.mark.parametrize("module", [f"classroom_support.{m}" for m in FIRST_FRAME])
+def test_first_frame_module_imports_no_orm_or_http(module: str) -> None:
+    code = (
+        f"import importlib, sys; importlib.import_module({module!r}); "
+        f"bad = sorted(m for m in {HEAVY!r} if m in sys.modules); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, f"{module} imported {result.stdout} {result.stderr}"
+
+
+def test_sync_re_exports_the_status() -> None:
+    from classroom_support import sync, sync_status
+
+    assert sync.SyncStatus is sync_status.SyncStatus
+    assert (sync.PENDING_CAP, sync.SKEW_WARNING_MS) == (
+        sync_status.PENDING_CAP,
+        sync_status.SKEW_WARNING_MS,
+    )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from classroom_support.i18n import tr
 
 if TYPE_CHECKING:
-    from classroom_support.sync import SyncStatus
+    from classroom_support.sync_status import SyncStatus
 
 
 def sync_indicator_text(
