@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from classroom_support.cli_checks import fail
-from classroom_support.config import ConfigError
-from classroom_support.db_plain import DatabaseError  # no SQLAlchemy for `--help`
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -33,37 +29,13 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="classroom-support",
-        description="Classroom support desk: log, track and hand on trainees' problems offline.",
-    )
-    _common(parser, suppress=False)
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="open the app on a throwaway database filled with demo data",
-    )
-    parser.add_argument("--lang", choices=("ar", "en"), help="interface language for this run")
-    sub = parser.add_subparsers(dest="command")
+def _screen_args(screen: argparse.ArgumentParser) -> None:
+    _common(screen, suppress=True)
+    screen.add_argument("--demo", action="store_true", default=argparse.SUPPRESS)
+    screen.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
 
-    locate = sub.add_parser("locate", help="print the config, data and log paths")
-    _common(locate, suppress=True)
 
-    for name, text in (
-        ("qr", "open the TUI on the trainee QR codes (web form, WhatsApp)"),
-        ("kiosk", "open the TUI in full-screen QR kiosk mode, for a projector"),
-    ):
-        screen = sub.add_parser(name, help=text)
-        _common(screen, suppress=True)
-        screen.add_argument("--demo", action="store_true", default=argparse.SUPPRESS)
-        screen.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
-
-    from classroom_support import cli_tickets
-
-    cli_tickets.add_parsers(sub, _common)  # tickets add / list / show / ...
-
-    sla = sub.add_parser("sla", help="SLA what-if questions")
+def _sla_args(sla: argparse.ArgumentParser) -> None:
     ssub = sla.add_subparsers(dest="sla_command", required=True)
     due = ssub.add_parser(
         "due", help="when is a ticket logged at START due, and which windows count"
@@ -76,18 +48,87 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--hall", default=None, help="hall whose course sessions count")
     due.add_argument("--json", action="store_true")
 
-    breaches = sub.add_parser("breaches", help="the breach ledger (missed SLAs and their RCA)")
+
+def _breaches_args(breaches: argparse.ArgumentParser) -> None:
     _common(breaches, suppress=True)
     breaches.add_argument("--csv", type=Path, default=None, help="write the ledger to this file")
     breaches.add_argument("--json", action="store_true")
 
-    from classroom_support import db_cli, report_cli, sync_cli
-    from classroom_support.central import cli as central_cli
 
-    sync_cli.add_parsers(sub, _common)  # connect, sync
-    db_cli.add_parsers(sub, _common)  # check, restore
-    report_cli.add_parser(sub, _common)  # report
-    central_cli.add_parser(sub)  # central serve / add-device / ...
+def _in(module: str, builder: str, *common: object) -> Callable[[argparse.ArgumentParser], None]:
+    """A subcommand's arguments, added by `builder` of `module`, imported only to build them."""
+
+    def build(parser: argparse.ArgumentParser) -> None:
+        from importlib import import_module
+
+        getattr(import_module(f"classroom_support.{module}"), builder)(parser, *common)
+
+    return build
+
+
+# Every subcommand in `--help` order: its name, its one-line help, and what adds its arguments
+# (run only for the subcommand that is used: cli_checks.LazyParser).
+COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("locate", "print the config, data and log paths", lambda p: _common(p, suppress=True)),
+    ("qr", "open the TUI on the trainee QR codes (web form, WhatsApp)", _screen_args),
+    ("kiosk", "open the TUI in full-screen QR kiosk mode, for a projector", _screen_args),
+    (
+        "tickets",
+        "log, list, show and act on tickets from scripts",
+        _in("cli_tickets", "build_parser", _common),
+    ),
+    ("sla", "SLA what-if questions", _sla_args),
+    ("breaches", "the breach ledger (missed SLAs and their RCA)", _breaches_args),
+    (
+        "connect",
+        "set this laptop up for sync: central URL and device token",
+        _in("sync_cli", "build_connect", _common),
+    ),
+    (
+        "sync",
+        "push this laptop's changes and pull the central ones",
+        _in("sync_cli", "build_sync", _common),
+    ),
+    (
+        "check",
+        "integrity check plus the fold check; one line per problem",
+        _in("db_cli", "build_check", _common),
+    ),
+    (
+        "restore",
+        "replace the database with a backup (the current one is kept aside)",
+        _in("db_cli", "build_restore", _common),
+    ),
+    (
+        "report",
+        "first responses within target, breaches and the median first response per week",
+        _in("report_cli", "build_parser", _common),
+    ),
+    (
+        "central",
+        "the central server: serve the sync API, devices",
+        _in("central.cli", "build_parser"),
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from classroom_support.cli_checks import LazyParser
+
+    parser = argparse.ArgumentParser(
+        prog="classroom-support",
+        description="Classroom support desk: log, track and hand on trainees' problems offline.",
+    )
+    _common(parser, suppress=False)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on a throwaway database filled with demo data",
+    )
+    parser.add_argument("--lang", choices=("ar", "en"), help="interface language for this run")
+    sub = parser.add_subparsers(dest="command", parser_class=LazyParser)
+    for name, text, build in COMMANDS:
+        sub.add_parser(name, help=text, build=build)
     return parser
 
 
@@ -113,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         usage_language(words)
         return fail(usage_message(exc.command, exc.detail))
+    from classroom_support.config_model import ConfigError  # not for `--help`
+    from classroom_support.db_plain import DatabaseError  # no SQLAlchemy
+
     try:
         problem = _check_paths(args)
         if problem:
@@ -199,6 +243,8 @@ def parse_instant(text: str, zone: Any, now: datetime) -> datetime | None:
 
 
 def cmd_sla(args: argparse.Namespace) -> int:
+    import json
+
     from classroom_support.context import open_context
     from classroom_support.i18n import tr
     from classroom_support.monitor import explain_json
@@ -257,6 +303,8 @@ def cmd_sla(args: argparse.Namespace) -> int:
 
 
 def cmd_breaches(args: argparse.Namespace) -> int:
+    import json
+
     from classroom_support.context import open_context
     from classroom_support.i18n import tr
     from classroom_support.reports import breach_rows, write_breach_csv
@@ -305,6 +353,7 @@ def cmd_locate(args: argparse.Namespace) -> int:
 def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     import logging
     import shutil
+    import tempfile
 
     from classroom_support.context import load_settings, open_context
     from classroom_support.logfile import start_log

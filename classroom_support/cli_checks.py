@@ -7,12 +7,10 @@ report in one line, not something to create or silently replace with defaults.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from classroom_support.i18n import tr
 
@@ -51,7 +49,42 @@ class UsageError(Exception):
         self.detail = detail
 
 
-class OneLineParser(argparse.ArgumentParser):
+class LazyParser(argparse.ArgumentParser):
+    """A subcommand's parser whose arguments are added (`build`) the first time it is used: a
+    command line builds the parser of the command it runs, and the others only as far as
+    `--help` lists them (name and one-line help), so a start is not spent building parsers
+    (and importing their modules) it does not use. What it parses and prints is unchanged."""
+
+    def __init__(
+        self,
+        *args: Any,
+        build: Callable[[argparse.ArgumentParser], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._build = build
+
+    def built(self) -> LazyParser:
+        """This parser with its arguments added (once)."""
+        build, self._build = self._build, None
+        if build is not None:
+            build(self)
+        return self
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        return super(LazyParser, self.built()).parse_known_args(*args, **kwargs)
+
+    def _parse_known_args2(self, *args: Any, **kwargs: Any) -> Any:  # Python >= 3.13's path
+        return super(LazyParser, self.built())._parse_known_args2(*args, **kwargs)  # type: ignore[misc]
+
+    def format_usage(self) -> str:
+        return super(LazyParser, self.built()).format_usage()
+
+    def format_help(self) -> str:
+        return super(LazyParser, self.built()).format_help()
+
+
+class OneLineParser(LazyParser):
     """Raises UsageError instead of printing argparse's usage block and exiting, so `main`
     can say it in one line, in the user's language."""
 
@@ -61,14 +94,12 @@ class OneLineParser(argparse.ArgumentParser):
 
 # argparse's own messages (English only), for the usage mistakes a script meets most.
 _ARGPARSE_MESSAGES = (
-    (re.compile(r"the following arguments are required: (?P<names>.+)"), "cli.usage.required"),
-    (re.compile(r"unrecognized arguments: (?P<words>.+)"), "cli.usage.unrecognized"),
-    (re.compile(r"argument (?P<option>\S+): expected one argument"), "cli.usage.value"),
+    (r"the following arguments are required: (?P<names>.+)", "cli.usage.required"),
+    (r"unrecognized arguments: (?P<words>.+)", "cli.usage.unrecognized"),
+    (r"argument (?P<option>\S+): expected one argument", "cli.usage.value"),
     (
-        re.compile(
-            r"argument (?P<option>\S+): invalid choice: (?P<value>.+?) "
-            r"\(choose from (?P<choices>.+)\)"
-        ),
+        r"argument (?P<option>\S+): invalid choice: (?P<value>.+?) "
+        r"\(choose from (?P<choices>.+)\)",
         "cli.usage.choice",
     ),
 )
@@ -76,8 +107,10 @@ _ARGPARSE_MESSAGES = (
 
 def usage_message(command: str, detail: str) -> str:
     """One line in the current language: what is wrong, and where the help is."""
+    import re
+
     for pattern, key in _ARGPARSE_MESSAGES:
-        match = pattern.fullmatch(detail)
+        match = re.fullmatch(pattern, detail)
         if match:
             detail = tr(key, **match.groupdict())
             break
@@ -88,6 +121,8 @@ def usage_message(command: str, detail: str) -> str:
 def usage_language(argv: Sequence[str]) -> None:
     """Set the language for a usage error, found before the options were read: `--lang`,
     else the config's (`--config` or the default file); left as it is if neither can be read."""
+    import contextlib
+
     from classroom_support import i18n
     from classroom_support.config import ConfigError
     from classroom_support.context import load_settings

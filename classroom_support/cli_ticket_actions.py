@@ -219,14 +219,23 @@ NAMES = tuple(a.name for a in ACTIONS)
 
 
 def add_parsers(tsub: Any, common: Callable[..., None]) -> None:
+    """One subcommand per action; its arguments are added when it runs (cli_checks.LazyParser)."""
     for action in ACTIONS:
-        parser = tsub.add_parser(action.name, help=action.help)
+        tsub.add_parser(action.name, help=action.help, build=_arguments(action, common))
+
+
+def _arguments(
+    action: TicketAction, common: Callable[..., None]
+) -> Callable[[argparse.ArgumentParser], None]:
+    def build(parser: argparse.ArgumentParser) -> None:
         common(parser, suppress=True)
         parser.add_argument("ref", help="the ticket's reference, e.g. K7QD-12")
         action.options(parser)
         parser.add_argument(
             "--json", action="store_true", help="print the ticket as `tickets show --json` does"
         )
+
+    return build
 
 
 def run(ctx: Any, args: argparse.Namespace) -> int:

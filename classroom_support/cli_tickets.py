@@ -13,18 +13,32 @@ from typing import Any
 from classroom_support.cli_checks import OneLineParser, fail
 
 
-def add_parsers(sub: Any, common: Callable[..., None]) -> None:
+def build_parser(tickets: argparse.ArgumentParser, common: Callable[..., None]) -> None:
+    """`tickets` and its subcommands' names and helps; each subcommand's arguments are added
+    when it is the one that runs (cli_checks.LazyParser)."""
     from classroom_support import cli_ticket_actions
 
     def options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         common(parser, suppress=suppress)
         parser.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
 
-    tickets = sub.add_parser("tickets", help="log, list, show and act on tickets from scripts")
     # A usage mistake below is one translated line on stderr (exit 2), not argparse's usage.
     tsub = tickets.add_subparsers(dest="tickets_command", required=True, parser_class=OneLineParser)
+    tsub.add_parser(
+        "add", help="log a ticket; prints its reference", build=lambda p: _add_args(p, options)
+    )
+    tsub.add_parser(
+        "list",
+        help="list tickets (open ones of this hall by default)",
+        build=lambda p: _list_args(p, options),
+    )
+    tsub.add_parser(
+        "show", help="one ticket with its history", build=lambda p: _show_args(p, options)
+    )
+    cli_ticket_actions.add_parsers(tsub, options)  # respond, note, assign, ... rca
 
-    add = tsub.add_parser("add", help="log a ticket; prints its reference")
+
+def _add_args(add: argparse.ArgumentParser, options: Callable[..., None]) -> None:
     options(add, suppress=True)
     add.add_argument("--title", "--problem", dest="title", required=True, help="the problem")
     add.add_argument("--seat", default="")
@@ -38,7 +52,8 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     add.add_argument("--hall", default=None)
     add.add_argument("--json", action="store_true")
 
-    lst = tsub.add_parser("list", help="list tickets (open ones of this hall by default)")
+
+def _list_args(lst: argparse.ArgumentParser, options: Callable[..., None]) -> None:
     options(lst, suppress=True)
     lst.add_argument(
         "--status", action="append", default=None, help="only this status (repeatable)"
@@ -49,12 +64,11 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     lst.add_argument("--limit", type=int, default=1000)
     lst.add_argument("--json", action="store_true")
 
-    show = tsub.add_parser("show", help="one ticket with its history")
+
+def _show_args(show: argparse.ArgumentParser, options: Callable[..., None]) -> None:
     options(show, suppress=True)
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
-
-    cli_ticket_actions.add_parsers(tsub, options)  # respond, note, assign, ... rca
 
 
 def ticket_json(ticket: Any) -> dict[str, Any]:

@@ -8,19 +8,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 
-def add_parsers(sub: Any, common: Callable[..., None]) -> None:
-    check = sub.add_parser(
-        "check", help="integrity check plus the fold check; one line per problem"
-    )
+def build_check(check: argparse.ArgumentParser, common: Callable[..., None]) -> None:
+    """The arguments of `check` (its parser and one-line help are made in cli.py)."""
     common(check, suppress=True)
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
-    restore = sub.add_parser(
-        "restore", help="replace the database with a backup (the current one is kept aside)"
-    )
+
+def build_restore(restore: argparse.ArgumentParser, common: Callable[..., None]) -> None:
+    """The arguments of `restore` (its parser and one-line help are made in cli.py)."""
     common(restore, suppress=True)
     restore.add_argument("source", metavar="FROM", type=Path, help="the backup file")
     restore.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -13,11 +13,8 @@ from typing import Any, TextIO
 DEFAULT_WEEKS = 4
 
 
-def add_parser(sub: Any, common: Callable[..., None]) -> None:
-    report = sub.add_parser(
-        "report",
-        help="first responses within target, breaches and the median first response per week",
-    )
+def build_parser(report: argparse.ArgumentParser, common: Callable[..., None]) -> None:
+    """The arguments of `report` (its parser and one-line help are made in cli.py)."""
     common(report, suppress=True)
     # Text, checked here: argparse would print its usage for a non-number.
     report.add_argument("--weeks", default=str(DEFAULT_WEEKS), help="weeks back (1-104)")

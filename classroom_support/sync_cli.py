@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 
-def add_parsers(sub: Any, common: Callable[..., None]) -> None:
-    connect = sub.add_parser(
-        "connect", help="set this laptop up for sync: central URL and device token"
-    )
+def build_connect(connect: argparse.ArgumentParser, common: Callable[..., None]) -> None:
+    """The arguments of `connect` (its parser and one-line help are made in cli.py)."""
     common(connect, suppress=True)
     connect.add_argument("url", help="the central server, e.g. https://support.khit.sa")
     connect.add_argument(
@@ -33,7 +31,9 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     )
     connect.add_argument("--no-check", action="store_true", help="do not contact the server now")
 
-    sync = sub.add_parser("sync", help="push this laptop's changes and pull the central ones")
+
+def build_sync(sync: argparse.ArgumentParser, common: Callable[..., None]) -> None:
+    """The arguments of `sync` (its parser and one-line help are made in cli.py)."""
     common(sync, suppress=True)
     sync.add_argument("--json", action="store_true", help="print counts as one JSON object")
     ssub = sync.add_subparsers(dest="sync_command")

@@ -1,7 +1,8 @@
 """`classroom-support central ...`: run the central server and manage its devices.
 
-Only argparse is imported at module level: the laptop's command line builds these parsers on
-every start, and FastAPI/uvicorn load only when a central command actually runs.
+Only argparse is imported at module level: the laptop's command line imports this module and
+builds these parsers only for a `central` command (cli.py), and FastAPI/uvicorn load only when
+a central command actually runs.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_parser(sub: Any) -> None:
-    central = sub.add_parser("central", help="the central server: serve the sync API, devices")
+def build_parser(central: argparse.ArgumentParser) -> None:
+    """The arguments of `central`, whose parser the laptop's command line made (cli.py)."""
     csub = central.add_subparsers(dest="central_command", required=True)
 
     serve = csub.add_parser("serve", help="run the central server (FastAPI on uvicorn)")
