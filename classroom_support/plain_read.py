@@ -140,9 +140,9 @@ class TicketRow:
 
 
 def has_fts(conn: sqlite3.Connection) -> bool:
-    """The problem-text search index of migration 0010 is there (TicketDesk._has_fts)."""
+    """The problem-text search index of migration 0012 is there (TicketDesk._has_fts)."""
     found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_fts'"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_fts_open'"
     ).fetchone()
     return found is not None
 

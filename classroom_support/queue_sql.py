@@ -14,8 +14,14 @@ by it and the groups read one after another until the page is full.
 Each row has a *key*, its position in the page order: those constants followed by the ordered
 columns. The next page starts after the last row's key (`QueueQuery.after`), the previous one
 ends before the first row's key (`QueueQuery.before`), and `QueueQuery.last` reads the last page
-from the end. A search reads its hits (few) and sorts them; OFFSET is there only for a reader
-that has no key.
+from the end. OFFSET is there only for a reader that has no key.
+
+A word search runs its match once per read: the rowids the search index finds (open tickets in
+`ticket_fts_open`, closed ones in `ticket_fts_closed`, only the ones the status filter asks for;
+migration 0012) go to the connection's temporary table `queue_hits`, and the count and every
+statement of the page test `rowid IN temp.queue_hits` (a probe of that table's rowids). Few hits
+are read and sorted; more than `SORT_HITS_MAX` and the page walks the arms as above, each index
+entry tested against the hits.
 """
 
 from __future__ import annotations
@@ -44,6 +50,10 @@ ORDER_COLUMNS = {
 MAX_ARMS = 64
 # The problem-text search uses the trigram index from this many characters; shorter, LIKE.
 FTS_MIN_CHARS = 3
+# Up to this many hits a search page reads its hits and sorts them (a row read each); more,
+# and it walks the page indexes testing each entry against the hits (bench/queue_pages.py).
+SORT_HITS_MAX = 300
+HITS_TABLE = "temp.queue_hits"
 
 ROUTED_SQL = {
     "level2": "is_open = 1 AND with_desk = 'level2'",
@@ -100,10 +110,19 @@ class _Arm:
 
 @dataclass(frozen=True)
 class _Search:
-    head: str  # a WITH clause, or ""
-    head_params: tuple[Any, ...]
     where: str
     params: tuple[Any, ...]
+    # A word search: how many tickets the index found (in the partitions the statuses ask
+    # for, every hall), now in HITS_TABLE; -1 for a ref or a LIKE search.
+    hits: int = -1
+    # The `is_open` values of exactly the statuses asked for (all open, verified, every
+    # status), so the hits are every ticket of the query in every hall; () otherwise.
+    states: tuple[int, ...] = ()
+
+    @property
+    def walk(self) -> bool:
+        """The page walks the arms (many hits) rather than sorting its hits."""
+        return self.hits > SORT_HITS_MAX
 
 
 def _escape_like(text: str) -> str:
@@ -115,26 +134,46 @@ def fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def search_partitions(statuses: Sequence[str]) -> tuple[str, ...]:
+    """The search indexes holding the tickets of `statuses` (none: every status): an open
+    ticket is in `ticket_fts_open`, a verified (closed) one in `ticket_fts_closed`."""
+    wanted = statuses or STATUSES
+    parts = ["open"] if any(s in OPEN_STATUSES for s in wanted) else []
+    parts += ["closed"] if any(s not in OPEN_STATUSES for s in wanted) else []
+    return tuple(f"ticket_fts_{part}" for part in parts)
+
+
 def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Search | None:
     """The search as SQL. A ticket's exact reference finds that ticket (one index probe);
     other text is a case-insensitive substring of five columns: the trigram index from
-    `FTS_MIN_CHARS` characters, LIKE below that (or without the index)."""
+    `FTS_MIN_CHARS` characters (its hits put in HITS_TABLE now, for the count and the page),
+    LIKE below that (or without the index)."""
     text = query.search.strip()
     if not text:
         return None
     ref = text.upper()
     if conn.execute("SELECT 1 FROM ticket WHERE ref = ?", (ref,)).fetchone() is not None:
-        return _Search("", (), "ref = ?", (ref,))
+        return _Search("ref = ?", (ref,))
     if fts and len(text) >= FTS_MIN_CHARS:
-        return _Search(
-            "WITH hits AS MATERIALIZED (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?) ",
-            (fts_phrase(text),),
-            "rowid IN hits",
-            (),
-        )
+        parts = search_partitions(query.statuses)
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS queue_hits (id INTEGER PRIMARY KEY)")
+        conn.execute(f"DELETE FROM {HITS_TABLE}")
+        hits = 0
+        for part in parts:
+            found = conn.execute(
+                f"INSERT INTO {HITS_TABLE} (id) SELECT rowid FROM {part} WHERE {part} MATCH ?",
+                (fts_phrase(text),),
+            )
+            hits += found.rowcount
+        states = {
+            frozenset(OPEN_STATUSES): (1,),
+            frozenset(STATUSES) - frozenset(OPEN_STATUSES): (0,),
+            frozenset(STATUSES): (0, 1),
+        }.get(frozenset(query.statuses or STATUSES), ())
+        return _Search(f"rowid IN {HITS_TABLE}", (), hits, states)
     pattern = f"%{_escape_like(text)}%"
     sql = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS)
-    return _Search("", (), f"({sql})", (pattern,) * len(SEARCH_COLUMNS))
+    return _Search(f"({sql})", (pattern,) * len(SEARCH_COLUMNS))
 
 
 def _filters(query: QueueQuery, search: _Search | None) -> tuple[list[str], list[Any]]:
@@ -160,7 +199,17 @@ def _filters(query: QueueQuery, search: _Search | None) -> tuple[list[str], list
 def count_statement(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> Statement:
     """The number of tickets the query matches (every page of it), counted in the indexes:
     the open tickets of the halls in ix_ticket_open, a status or priority filter in the page
-    indexes (every hall named, as their first column)."""
+    indexes (every hall named, as their first column); the open tickets a word search found
+    in every hall are its hits, in one hall its hits probed in ix_ticket_open."""
+    if search is not None and search.states and not query.priorities:
+        if not query.hall_code:
+            return Statement(f"SELECT count(*) FROM {HITS_TABLE}", ())
+        states = ", ".join(str(s) for s in search.states)
+        return Statement(
+            f"SELECT count(*) FROM ticket WHERE is_open IN ({states}) AND hall_code = ? "
+            f"AND {search.where}",
+            (query.hall_code, *search.params),
+        )
     if query.statuses == OPEN_STATUSES and not query.priorities:
         where, params = _filters(query, search)
     else:
@@ -176,8 +225,7 @@ def count_statement(query: QueueQuery, halls: Sequence[str], search: _Search | N
             where.append(search.where)
             params += search.params
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    head, head_params = (search.head, search.head_params) if search else ("", ())
-    return Statement(f"{head}SELECT count(*) FROM ticket{clause}", (*head_params, *params))
+    return Statement(f"SELECT count(*) FROM ticket{clause}", tuple(params))
 
 
 def _routed_rank(query: QueueQuery, routed: bool) -> int:
@@ -267,10 +315,11 @@ def page_statements(
     cols = ", ".join(columns)
     by_order = ", ".join(f"{c} {'ASC' if up else 'DESC'}" for c in order)
     op = ">" if up else "<"
-    head, head_params = (search.head, search.head_params) if search else ("", ())
     n_rank = len(_rank_sql(query))
-    if search is not None or (cursor is None and not query.last and query.offset):
-        # A search (its hits are few: read them and sort), or OFFSET without a key.
+    if (search is not None and not search.walk) or (
+        cursor is None and not query.last and query.offset
+    ):
+        # A search with few hits (read them and sort), or OFFSET without a key.
         ranks = _rank_sql(query)
         where, params = _filters(query, search)
         terms = [f"_k{i}" for i in range(len(ranks))] + list(order)
@@ -281,12 +330,12 @@ def page_statements(
         consts = "".join(f", {r} AS _k{i}" for i, r in enumerate(ranks))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         by = ", ".join(f"{t} {'ASC' if up else 'DESC'}" for t in terms)
-        sql = f"{head}SELECT {cols}{consts} FROM ticket{clause} ORDER BY {by} LIMIT ?"
+        sql = f"SELECT {cols}{consts} FROM ticket{clause} ORDER BY {by} LIMIT ?"
         params.append(query.limit)
         if cursor is None and not query.last and query.offset:
             sql += " OFFSET ?"
             params.append(query.offset)
-        return [Statement(sql, (*head_params, *params))]
+        return [Statement(sql, tuple(params))]
     groups: dict[tuple[int, ...], list[_Arm]] = {}
     for arm in _arms(query, halls, search):
         groups.setdefault(arm.rank, []).append(arm)
@@ -310,8 +359,8 @@ def page_statements(
                 where.append(where_cursor[0])
                 params += where_cursor[1]
             selects.append(f"SELECT {cols}{consts} FROM ticket WHERE {' AND '.join(where)}")
-        sql = f"{head}{' UNION ALL '.join(selects)} ORDER BY {by_order} LIMIT ?"
-        statements.append(Statement(sql, (*head_params, *params, query.limit)))
+        sql = f"{' UNION ALL '.join(selects)} ORDER BY {by_order} LIMIT ?"
+        statements.append(Statement(sql, (*params, query.limit)))
     return statements
 
 

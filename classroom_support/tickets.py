@@ -430,7 +430,7 @@ class TicketDesk:
         # A fixed role is for generators that write history as several desks would (demo).
         self.fixed_role = role
         self._device: DeviceIdentity | None = None
-        self._fts: bool | None = None  # the search index of migration 0010 is there
+        self._fts: bool | None = None  # the search index of migration 0012 is there
         # Called with the ref before every change, so SLA facts are recorded first (monitor.py).
         self.before_change: Callable[[str], object] | None = None
         # Called with the ref after a change was committed (the TUI sends it up soon after).
@@ -751,7 +751,7 @@ class TicketDesk:
     def _has_fts(self, conn: Any) -> bool:
         if self._fts is None:
             found = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_fts'"
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_fts_open'"
             ).fetchone()
             self._fts = found is not None
         return self._fts

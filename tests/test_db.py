@@ -131,7 +131,7 @@ def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
     db = open_database(tmp_path / "x.sqlite3")
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-        # The search index (migration 0010) is an FTS5 table and its shadow tables, kept by
+        # The search index (migrations 0010, 0012) is FTS5 tables and their shadow tables, kept by
         # triggers: not a model.
         search = {"remove_table"}, "ticket_fts"
         diff = [d for d in diff if not (d[0] in search[0] and d[1].name.startswith(search[1]))]
@@ -176,3 +176,106 @@ def test_garbage_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(DatabaseError, match="is not an SQLite database"):
         open_database(path)
+
+
+def test_upgrade_from_0011_splits_the_search_index(tmp_path: Path) -> None:
+    """Migration 0012: the open and the closed tickets each in a search index of their own,
+    the data kept, the same search results; the downgrade gives back 0010's one index."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    from classroom_support.db import make_engine
+    from classroom_support.queue_sql import OPEN_STATUSES, QueueQuery, read_page
+    from classroom_support.ticket_rows import (
+        TICKET_FIELDS,
+        TICKET_INSERT,
+        row_values,
+        ticket_values,
+    )
+
+    path = tmp_path / "x.sqlite3"
+    engine = make_engine(path)
+    cfg = AlembicConfig()
+    cfg.set_main_option(
+        "script_location", str(Path(classroom_support.__file__).parent / "migrations")
+    )
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0011_route_index")
+    engine.dispose()
+    at = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    titles = ("Projector flickers", "no sound", "بروجكتر لا يعمل", "projector cable")
+    rows = []
+    for i in range(40):
+        status = ("new", "in_progress", "resolved", "verified")[i % 4]
+        values = ticket_values(
+            {
+                "id": f"t{i:02d}",
+                "ref": f"MIGR-{i}",
+                "device_seq": i + 1,
+                "hall_code": ("A101", "B202")[i % 2],
+                "title": titles[i % 3 if i % 5 else 3],
+                "seat": f"PC-{i % 7}",
+                "trainee_name": "",
+                "assignee": "",
+                "status": status,
+                "is_open": status != "verified",
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        rows.append(row_values(values, TICKET_FIELDS))
+    conn = sqlite3.connect(path)
+    conn.executemany(TICKET_INSERT, rows)
+    conn.commit()
+    conn.close()
+
+    def found(conn: sqlite3.Connection, text: str, statuses: tuple[str, ...]) -> list[str]:
+        _, page = read_page(conn, QueueQuery(search=text, statuses=statuses, sort="ref"), ["ref"])
+        return [r[0] for r in page]
+
+    def expected(text: str, statuses: tuple[str, ...]) -> list[str]:
+        refs = [
+            r[TICKET_FIELDS.index("ref")]
+            for r in rows
+            if text.casefold() in r[TICKET_FIELDS.index("title")].casefold()
+            and (not statuses or r[TICKET_FIELDS.index("status")] in statuses)
+        ]
+        return sorted(refs)
+
+    open_database(path, tmp_path / "backups").close()
+    assert list((tmp_path / "backups").glob("*.sqlite3"))
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD_REVISION,)
+    assert conn.execute("SELECT count(*) FROM ticket").fetchone() == (40,)
+    for text in ("projector", "PROJ", "بروجكتر", "cable"):
+        for statuses in (OPEN_STATUSES, ("verified",), (), ("new", "verified")):
+            assert found(conn, text, statuses) == expected(text, statuses), (text, statuses)
+    for part, state in (("open", 1), ("closed", 0)):
+        assert (
+            conn.execute(
+                f"SELECT count(*) FROM ticket_fts_{part} WHERE ticket_fts_{part} MATCH 'migr'"
+            ).fetchone()
+            == conn.execute("SELECT count(*) FROM ticket WHERE is_open = ?", (state,)).fetchone()
+        )
+        conn.execute(f"INSERT INTO ticket_fts_{part}(ticket_fts_{part}) VALUES ('integrity-check')")
+    conn.close()
+
+    engine = make_engine(path)
+    with engine.connect() as c:
+        cfg.attributes["connection"] = c
+        command.downgrade(cfg, "0011_route_index")
+    engine.dispose()
+    conn = sqlite3.connect(path)
+    names = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'ticket_fts%'")
+    }
+    assert "ticket_fts" in names and "ticket_fts_open" not in names
+    conn.execute("INSERT INTO ticket_fts(ticket_fts) VALUES ('integrity-check')")
+    hits = conn.execute("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH '\"projector\"'")
+    got = conn.execute(
+        f"SELECT ref FROM ticket WHERE rowid IN ({', '.join(str(r[0]) for r in hits)}) ORDER BY ref"
+    ).fetchall()
+    assert [r[0] for r in got] == expected("projector", ())
+    conn.close()

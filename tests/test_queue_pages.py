@@ -28,6 +28,7 @@ from classroom_support.context import AppContext
 from classroom_support.models import Ticket
 from classroom_support.queue_sql import PRIORITIES, SORTS, STATUSES, QueueQuery
 from classroom_support.ticket_rows import TICKET_FIELDS, TICKET_INSERT, row_values, ticket_values
+from classroom_support.tickets import TicketDraft
 
 HALLS = ("A101", "B202", "C303")
 TITLES = (
@@ -75,7 +76,18 @@ def fill(ctx: AppContext, n: int = 260, seed: int = 13) -> list[Ticket]:
         )
         rows.append(row_values(values, TICKET_FIELDS))
         if rnd.random() < 0.3:
-            events.append((f"ev-{i}", values["id"], "route", "{}", "dev", "Sami", at, f"h{i}"))
+            events.append(
+                (
+                    f"ev-{i}",
+                    values["id"],
+                    "route",
+                    "{}",
+                    "dev",
+                    "Sami",
+                    at,
+                    f"{1760000000000 + i}-00000",
+                )
+            )
     with ctx.db.write_connection() as conn:
         raw = conn.connection.driver_connection
         raw.executemany(TICKET_INSERT, rows)
@@ -94,7 +106,10 @@ def routed_ids(ctx: AppContext, target: str, tickets: list[Ticket]) -> set[str]:
     if target == "hall":
         with ctx.db.read() as s:
             conn = s.connection().connection.driver_connection
-            sent = {r[0] for r in conn.execute("SELECT ticket_id FROM ticket_event")}
+            sent = {
+                r[0]
+                for r in conn.execute("SELECT ticket_id FROM ticket_event WHERE kind = 'route'")
+            }
         return {t.id for t in tickets if t.is_open and t.with_desk == "hall" and t.id in sent}
     return set()
 
@@ -178,9 +193,15 @@ def test_every_page_walk_gives_the_full_sort(
         suppress_health_check=[HealthCheck.function_scoped_fixture],
         database=None,
     )
-    @given(q=queries, fts=st.booleans(), max_arms=st.sampled_from((64, 2)))
-    def check(q: QueueQuery, fts: bool, max_arms: int) -> None:
+    @given(
+        q=queries,
+        fts=st.booleans(),
+        max_arms=st.sampled_from((64, 2)),
+        sort_hits_max=st.sampled_from((300, 0)),  # a word search sorts its hits, or walks
+    )
+    def check(q: QueueQuery, fts: bool, max_arms: int, sort_hits_max: int) -> None:
         monkeypatch.setattr(queue_sql, "MAX_ARMS", max_arms)
+        monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", sort_hits_max)
         ctx.desk._fts = fts  # the trigram index, or LIKE as before it
         expected = reference(q, tickets, routed[q.routed_to])
         first = ctx.desk.queue(q)
@@ -206,25 +227,119 @@ def test_a_page_row_is_the_ticket_the_orm_loads(ctx: AppContext) -> None:
         assert inspect(row).detached
 
 
-def test_the_search_index_follows_edits_and_deletes(ctx: AppContext) -> None:
-    fill(ctx, n=20)
-    search = QueueQuery(statuses=(), search="keyboard")
-    assert ctx.desk.queue(search).total == 0
+def all_tickets(ctx: AppContext) -> list[Ticket]:
+    with ctx.db.read() as s:
+        return list(s.exec(select(Ticket)).all())
+
+
+def assert_searches_match(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, text: str, seed: int
+) -> None:
+    """A sample of queries searching `text` (every status filter, with and without a priority
+    filter, one hall and all, each sort, both directions, routed or not; the hits sorted or
+    walked) give the old full sort's tickets: counted, forward, backward and the last page."""
+    tickets = all_tickets(ctx)
+    routed = {target: routed_ids(ctx, target, tickets) for target in ("", "level2", "hall")}
+    rnd = random.Random(seed)
+    statuses = (queue_sql.OPEN_STATUSES, (), ("new",), ("verified",), ("resolved", "verified"))
+    for status_filter in statuses:
+        for sort_hits_max in (300, 0):
+            q = QueueQuery(
+                hall_code=rnd.choice((None, *HALLS)),
+                statuses=status_filter,
+                priorities=rnd.choice(((), ("critical",), ("low", "normal", "high"))),
+                search=text,
+                sort=rnd.choice(SORTS),
+                descending=rnd.random() < 0.5,
+                limit=rnd.choice((1, 3, 7)),
+                routed_to=rnd.choice(("", "level2", "hall")),
+            )
+            monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", sort_hits_max)
+            expected = reference(q, tickets, routed[q.routed_to])
+            assert ctx.desk.queue(q).total == len(expected), q
+            assert [r for page in walk_forward(ctx, q) for r in page] == expected, q
+            back = list(walk_backward(ctx, q))
+            assert [r for page in reversed(back) for r in page] == expected, q
+            last = ctx.desk.queue(replace(q, last=True))
+            assert [t.ref for t in last.rows] == expected[-q.limit :], q
+
+
+def in_search_index(ctx: AppContext, text: str) -> dict[str, int]:
+    """How many entries match `text` in each part of the search index (migration 0012)."""
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        return {
+            part: conn.execute(
+                f"SELECT count(*) FROM ticket_fts_{part} WHERE ticket_fts_{part} MATCH ?",
+                (queue_sql.fts_phrase(text),),
+            ).fetchone()[0]
+            for part in ("open", "closed")
+        }
+
+
+def test_a_word_search_follows_closing_reopening_and_edits(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open and the closed tickets are searched in two indexes: a ticket moves between
+    them when it is verified or reopened, and an edit of a searched column is found at once,
+    through the desk's own actions as through plain SQL."""
+    fill(ctx, n=90)
+    ctx.desk.fixed_role = "level2"  # verifies as well as resolves
+    made = ctx.desk.create(TicketDraft(title="Overhead beamer flickers", seat="PC-7"))
+    assert_searches_match(ctx, monkeypatch, "beamer", seed=1)
+    assert in_search_index(ctx, "beamer") == {"open": 1, "closed": 0}
+
+    ctx.desk.resolve(made.ref, "cable")
+    ctx.desk.verify(made.ref)  # closed: only a search that asks for verified finds it
+    assert in_search_index(ctx, "beamer") == {"open": 0, "closed": 1}
+    assert ctx.desk.queue(QueueQuery(search="beamer")).total == 0
+    assert [t.ref for t in ctx.desk.queue(QueueQuery(search="BEAMER", statuses=())).rows] == [
+        made.ref
+    ]
+    assert_searches_match(ctx, monkeypatch, "beamer", seed=2)
+    assert_searches_match(ctx, monkeypatch, "projector", seed=3)
+
+    ctx.desk.reopen(made.ref, "again")
+    assert in_search_index(ctx, "beamer") == {"open": 1, "closed": 0}
+    assert_searches_match(ctx, monkeypatch, "beamer", seed=4)
+
+    ctx.desk.assign(made.ref, "Projector crew")  # the assignee is searched too
+    assert_searches_match(ctx, monkeypatch, "projector", seed=5)
+    assert_searches_match(ctx, monkeypatch, "crew", seed=6)
+
     with ctx.db.write_connection() as conn:
         raw = conn.connection.driver_connection
         raw.execute("UPDATE ticket SET title = 'Keyboard missing' WHERE ref = 'TEST-3'")
-        raw.execute("UPDATE ticket SET status = 'new' WHERE ref = 'TEST-4'")  # not searched
-    assert [t.ref for t in ctx.desk.queue(search).rows] == ["TEST-3"]
+        raw.execute("UPDATE ticket SET status = 'verified', is_open = 0 WHERE ref = 'TEST-4'")
+        raw.execute("UPDATE ticket SET title = 'Keyboard stuck' WHERE ref = 'TEST-4'")
+        raw.execute(
+            "UPDATE ticket SET status = 'new', is_open = 1 WHERE is_open = 0 AND "
+            "ref IN ('TEST-5', 'TEST-6', 'TEST-7')"
+        )
+        raw.execute("UPDATE ticket SET seat = seat WHERE ref = 'TEST-8'")  # nothing changed
+    assert_searches_match(ctx, monkeypatch, "keyboard", seed=7)
+    assert_searches_match(ctx, monkeypatch, "projector", seed=8)
     with ctx.db.write_connection() as conn:
         raw = conn.connection.driver_connection
-        raw.execute(
-            "DELETE FROM ticket_event WHERE ticket_id = "
-            "(SELECT id FROM ticket WHERE ref = 'TEST-3')"
+        for ref in ("TEST-3", "TEST-4"):
+            raw.execute(
+                "DELETE FROM ticket_event WHERE ticket_id = (SELECT id FROM ticket WHERE ref = ?)",
+                (ref,),
+            )
+            raw.execute("DELETE FROM ticket WHERE ref = ?", (ref,))
+        for part in ("open", "closed"):
+            raw.execute(
+                f"INSERT INTO ticket_fts_{part}(ticket_fts_{part}) VALUES ('integrity-check')"
+            )
+    assert in_search_index(ctx, "keyboard") == {"open": 0, "closed": 0}
+    assert_searches_match(ctx, monkeypatch, "keyboard", seed=9)
+    assert_searches_match(ctx, monkeypatch, "projector", seed=10)
+    # Every ticket is in exactly the index of its state, with its current text.
+    tickets = all_tickets(ctx)
+    for part, state in (("open", True), ("closed", False)):
+        assert in_search_index(ctx, "TEST-")[part] == sum(
+            t.is_open is state and t.ref.startswith("TEST-") for t in tickets
         )
-        raw.execute("DELETE FROM ticket WHERE ref = 'TEST-3'")
-        check = raw.execute("INSERT INTO ticket_fts(ticket_fts) VALUES ('integrity-check')")
-        assert check is not None
-    assert ctx.desk.queue(search).total == 0
 
 
 def test_a_plain_sqlite3_reader_reads_the_same_page(ctx: AppContext) -> None:

@@ -8,11 +8,13 @@ from dataclasses import replace
 
 import pytest
 
+from classroom_support import queue_sql
 from classroom_support.context import AppContext
 from classroom_support.queue_sql import (
     HALLS_SQL,
     SORTS,
     QueueQuery,
+    count_statement,
     page_statements,
     search_condition,
 )
@@ -81,3 +83,37 @@ def test_routed_first_reads_the_route_index_not_every_ticket(ctx: AppContext, so
     assert "CORRELATED" not in found, found
     assert "TEMP B-TREE" not in found, found
     assert "SCAN ticket" not in found, found
+
+
+@pytest.mark.parametrize("page", ["first", "next", "last"])
+@pytest.mark.parametrize("hall", ["A101", None], ids=["one-hall", "all-halls"])
+@pytest.mark.parametrize("sort", SORTS)
+def test_a_word_search_with_many_hits_walks_an_index(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, sort: str, hall: str | None, page: str
+) -> None:
+    """Many hits: the page walks the page indexes testing each entry against the hits (one
+    probe of temp.queue_hits), and the count probes ix_ticket_open; the match runs once."""
+    monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", 0)
+    for title in ("projector flickers", "no projector", "mouse"):
+        ctx.desk.create(TicketDraft(title=title))
+    query = QueueQuery(hall_code=hall, sort=sort, search="projector")
+    first = ctx.desk.queue(query)
+    assert first.total == 2
+    if page == "next":
+        query = replace(query, after=first.last_key)
+    elif page == "last":
+        query = replace(query, last=True)
+    found = plan(ctx, query)
+    assert "TEMP B-TREE" not in found, found
+    assert "INDEX ix_ticket_page_" in found, found
+    assert "USING ROWID SEARCH ON TABLE queue_hits FOR IN-OPERATOR" in found, found
+    assert "SCAN ticket" not in found and "ticket_fts" not in found, found
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        search = search_condition(conn, query)
+        assert search is not None and search.hits == 2
+        count = count_statement(query, ["A101"], search)
+        counted = " | ".join(
+            str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {count.sql}", count.params)
+        )
+    assert "SCAN ticket" not in counted and "ticket_fts" not in counted, counted
