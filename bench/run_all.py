@@ -94,7 +94,8 @@ def print_pages(cmd: str, qp: dict[str, Any]) -> None:
         )
     print(
         f"  every page <= 10 ms: {qp['goal_pages_verdict']}; ref search <= 5 ms: "
-        f"{qp['goal_ref_verdict']}"
+        f"{qp['goal_ref_verdict']}; word search of the open tickets <= 10 ms: "
+        f"{qp.get('goal_word_verdict', '-')}"
     )
 
 
