@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run demo test lint format bench clean
 
+# Compile the package once: where the environment sets PYTHONDONTWRITEBYTECODE, every process
+# (the app, each central worker a test starts) would otherwise compile it from source again.
+BYTECODE = $(BIN)/python -m compileall -q -j 0 classroom_support >/dev/null
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -13,9 +17,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
+	@$(BYTECODE)
 	$(BIN)/classroom-support $(ARGS)
 
 demo: $(STAMP)
+	@$(BYTECODE)
 	$(BIN)/classroom-support --demo $(ARGS)
 
 # Tests run in parallel (pytest-xdist): many of them wait on subprocesses, servers and a
@@ -23,6 +29,7 @@ demo: $(STAMP)
 PYTEST_WORKERS ?= 3
 
 test: $(STAMP)
+	@$(BYTECODE)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -35,6 +42,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@$(BYTECODE)
 	$(BIN)/python bench/run_all.py
 
 clean:
