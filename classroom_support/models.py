@@ -108,6 +108,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_page_seat", "hall_code", "status", "seat", "created_at", "id"),
         Index("ix_ticket_page_ref", "hall_code", "status", "ref"),
         Index("ix_ticket_open", "is_open", "hall_code"),
+        # The Level 2 tickets alone: a Level 2 desk's "routed to me" arm (migration 0013).
+        Index("ix_ticket_level2", "is_open", sqlite_where=text("with_desk = 'level2'")),
     )
 
     id: str = Field(primary_key=True)

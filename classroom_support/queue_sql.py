@@ -56,7 +56,12 @@ SORT_HITS_MAX = 300
 HITS_TABLE = "temp.queue_hits"
 
 ROUTED_SQL = {
-    "level2": "is_open = 1 AND with_desk = 'level2'",
+    # The Level 2 tickets by rowid (the partial index of migration 0013): checked on each index
+    # entry's rowid, no row read.
+    "level2": (
+        "is_open = 1 AND rowid IN (SELECT rowid FROM ticket WHERE with_desk = 'level2' "
+        "AND is_open = 1)"
+    ),
     # The route events' tickets by rowid (the partial index of migration 0011): the arm's index
     # walk checks each entry's rowid against that short list without reading the row.
     "hall": (
