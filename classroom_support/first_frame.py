@@ -34,7 +34,7 @@ from classroom_support.plain_read import (
     read_queue,
     stored_datetime,
 )
-from classroom_support.queue_sql import QueueQuery
+from classroom_support.queue_sql import QueueQuery, read_blocking
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import SlaPolicy, TicketClocks, clocks_of
 from classroom_support.sync_status import SyncStatus, read_sync_status
@@ -162,14 +162,10 @@ def _read(
             (config.hall, stored_time(now)),
         )
     ]
-    marks = ", ".join("?" for _ in BLOCKING_CATEGORIES)
     blocking = [
         TicketRow.from_row(r)
-        for r in conn.execute(
-            f"SELECT {', '.join(TICKET_COLUMNS)} FROM ticket WHERE hall_code = ? AND is_open = 1 "
-            f"AND status != 'resolved' AND (priority = 'critical' OR category IN ({marks})) "
-            "ORDER BY created_at LIMIT ?",
-            (config.hall, *BLOCKING_CATEGORIES, BLOCKING_LIMIT),
+        for r in read_blocking(
+            conn, config.hall, BLOCKING_CATEGORIES, BLOCKING_LIMIT, TICKET_COLUMNS
         )
     ]
     calendars: dict[str, BusinessCalendar] = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from classroom_support.clock import DEVICE_TIME_KEY, Clock, CorrectedClock
@@ -37,6 +37,7 @@ from classroom_support.queue_sql import OPEN_STATUSES as OPEN_STATUSES  # re-exp
 from classroom_support.queue_sql import (
     PRIORITIES,
     QueueQuery,
+    read_blocking,
     read_page,
     row_key,
 )
@@ -761,18 +762,10 @@ class TicketDesk:
     ) -> list[Ticket]:
         """Open, unresolved tickets that stop a class: critical, or about the hall's equipment."""
         with self.db.read() as s:
-            rows = s.exec(
-                select(Ticket)
-                .where(
-                    Ticket.hall_code == hall_code,
-                    col(Ticket.is_open).is_(True),
-                    Ticket.status != "resolved",
-                    or_(Ticket.priority == "critical", col(Ticket.category).in_(categories)),
-                )
-                .order_by(col(Ticket.created_at))
-                .limit(limit)
-            ).all()
-        return list(rows)
+            conn = s.connection().connection.driver_connection
+            assert conn is not None
+            found = read_blocking(conn, hall_code, categories, limit, TICKET_COLUMNS)
+        return [loaded_ticket(r) for r in found]
 
     def escalated(self) -> list[Ticket]:
         with self.db.read() as s:

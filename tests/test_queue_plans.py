@@ -5,15 +5,18 @@ query plan, not on timings)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from classroom_support import queue_sql
+from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
 from classroom_support.queue_sql import (
     HALLS_SQL,
     SORTS,
     QueueQuery,
+    blocking_statement,
     count_statement,
     page_statements,
     search_condition,
@@ -133,3 +136,34 @@ def test_a_word_search_with_many_hits_walks_an_index(
             str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {count.sql}", count.params)
         )
     assert "SCAN ticket" not in counted and "ticket_fts" not in counted, counted
+
+
+def test_the_class_alert_list_walks_the_age_index(ctx: AppContext, clock: FixedClock) -> None:
+    # The tickets that block a class: critical or about the hall's equipment, not resolved (nor
+    # verified), oldest first — read by merging index walks, not by sorting the open tickets.
+    made = []
+    for i, (priority, category) in enumerate(
+        [("critical", "other"), ("normal", "av"), ("normal", "other"), ("high", "pc")] * 3
+    ):
+        clock.advance(timedelta(minutes=1))
+        made.append(
+            ctx.desk.create(TicketDraft(title=f"t{i}", priority=priority, category=category))
+        )
+    ctx.desk.resolve(made[0].ref)
+    ctx.desk.resolve(made[5].ref)
+    ctx.desk.assign(made[1].ref, "sam")
+    expected = [
+        t.ref
+        for t in made
+        if t.ref not in (made[0].ref, made[5].ref)
+        and (t.priority == "critical" or t.category in ("av", "pc", "network"))
+    ]
+    assert [t.ref for t in ctx.desk.blocking("A101", ("av", "pc", "network"))] == expected
+    assert [t.ref for t in ctx.desk.blocking("A101", ("av", "pc", "network"), 3)] == expected[:3]
+    statement = blocking_statement("A101", ("av", "pc", "network"), 20, TICKET_COLUMNS)
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        rows = conn.execute(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params).fetchall()
+    found = " | ".join(str(row[3]) for row in rows)
+    assert "TEMP B-TREE" not in found, found
+    assert "ix_ticket_page_age" in found, found
