@@ -212,6 +212,36 @@ async def test_keys_pressed_before_the_desk_is_ready_are_handled_after(
     gate.ctx.close()
 
 
+async def test_the_queue_is_built_once_before_the_first_frame(
+    tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The resizes that come with the first layout keep the width: no second (or third) build
+    # of the page's rows before the first frame. A real change of width still refits.
+    config, db = demo_database(tmp_path / "demo", clock)
+    builds: list[int] = []
+    reload = QueueScreen.reload
+
+    def counted(screen: QueueScreen, keep_cursor: bool = True) -> None:
+        builds.append(screen.app.size.width)
+        reload(screen, keep_cursor)
+
+    monkeypatch.setattr(QueueScreen, "reload", counted)
+    gate = Gate(config, db, clock)
+    app = first_frame_app(config, db, clock, gate)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert builds == [120]
+        wide = screen_text(app)["columns"]
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: len(builds) == 2, "a refit")
+        assert builds == [120, 80]
+        assert screen_text(app)["columns"] != wide
+        gate.opened.set()
+        await until(pilot, lambda: app.ctx.ready, "the real context")
+    assert gate.ctx is not None
+    gate.ctx.close()
+
+
 # --------------------------------------------------------------------------- the normal path
 
 

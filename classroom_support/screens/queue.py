@@ -156,6 +156,7 @@ class QueueScreen(AppScreen[None]):
     def populate(self) -> None:
         self.seen_generation = self.ctx.db.watcher().generation
         self.column_layout: list[tuple[str, int]] = []  # columns on screen: (key, width)
+        self.fitted = 0  # the width the columns were fitted to
         search = self.query_one("#search", Input)
         search.value = self.query_state.search
         search.set_class(not self.query_state.search, "hidden")
@@ -163,7 +164,10 @@ class QueueScreen(AppScreen[None]):
         self.query_one("#queue", DataTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
-        if not self.rebuilding and self.page is not None:
+        # The columns fit the width: refit when it changed. The resizes that come with the
+        # first layout (same width) would only build the same rows again, before the first
+        # frame.
+        if not self.rebuilding and self.page is not None and self.app.size.width != self.fitted:
             self.reload()
 
     # ------------------------------------------------------------------ data
@@ -239,7 +243,8 @@ class QueueScreen(AppScreen[None]):
             for key, cell in cells.items():
                 size = cell.cell_length if isinstance(cell, Content) else len(cell)
                 natural[key] = max(natural[key], size)
-        layout = fit_columns(self.columns, self.app.size.width, natural)
+        self.fitted = self.app.size.width
+        layout = fit_columns(self.columns, self.fitted, natural)
         if layout == self.column_layout:
             table.clear()
             return
