@@ -71,6 +71,9 @@ def watch_paint(app: Any, marker: Callable[[], str | None], marks: dict[str, flo
         text = marker()
         if text and text in frame_text(renderable):
             marks["painted"] = time.perf_counter()
+            # CPU seconds of this process from its start to the paint (one thread until then):
+            # less sensitive than the wall clock to what other processes do on a shared machine.
+            marks["painted_cpu"] = time.process_time()
             marks["frames"] = frames
             painted.set()
 
