@@ -135,7 +135,7 @@ def usage_language(argv: Sequence[str]) -> None:
                 values[option] = items[i + 1]
             elif item.startswith(f"{option}="):
                 values[option] = item.split("=", 1)[1]
-    if values.get("--lang") in i18n.CATALOGS:
+    if values.get("--lang") in i18n.LANGUAGES:
         i18n.set_language(values["--lang"])
         return
     with contextlib.suppress(ConfigError):

@@ -14,9 +14,9 @@ public name of the others.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from classroom_support.config_mail import MailConfig, MailServer
 from classroom_support.config_model import (
@@ -36,8 +36,6 @@ from classroom_support.config_model import (
     SupportTier,
     WeeklyWindow,
 )
-from classroom_support.config_reader import parse_clock_time, read_config
-from classroom_support.config_sample import SAMPLE_CONFIG
 
 __all__ = [
     "APP_NAME",
@@ -68,6 +66,26 @@ __all__ = [
     "load_config",
     "parse_clock_time",
 ]
+
+
+if TYPE_CHECKING:  # at run time through __getattr__, below
+    from classroom_support.config_reader import parse_clock_time
+    from classroom_support.config_sample import SAMPLE_CONFIG
+
+
+def __getattr__(name: str) -> Any:
+    """The names of `config_reader` and `config_sample`, imported when first asked for: a
+    start without a config file reads none of it (`--help`, `tickets list`, the first frame)."""
+    if name == "parse_clock_time":
+        from classroom_support.config_reader import parse_clock_time
+
+        return parse_clock_time
+    if name == "SAMPLE_CONFIG":
+        from classroom_support.config_sample import SAMPLE_CONFIG
+
+        return SAMPLE_CONFIG
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 APP_NAME = "classroom-support"
 CONFIG_ENV = "CLASSROOM_SUPPORT_CONFIG"
@@ -115,6 +133,10 @@ def load_config(path: Path | None) -> Config:
     """Read `path` (a missing file means all defaults). Raises ConfigError on any problem."""
     if path is None or not path.exists():
         return Config(source=None)
+    import tomllib
+
+    from classroom_support.config_reader import read_config
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

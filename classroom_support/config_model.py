@@ -6,7 +6,6 @@ one function per section in `config_sections.py` (`[mail]` in `config_mail.py`).
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -212,6 +211,8 @@ class Config:
 
 
 def _default_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # pragma: no cover - no user database (containers)

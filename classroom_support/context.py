@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from classroom_support import i18n
-from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
 from classroom_support.config import Config, Paths, default_paths, load_config
 
 if TYPE_CHECKING:  # `load_settings` runs before them (the first frame, `--help`, `tickets list`)
+    from classroom_support.clock import Clock
     from classroom_support.db import Database
     from classroom_support.monitor import SlaService
     from classroom_support.sessions import ClosureBook, SessionBook
@@ -51,6 +51,7 @@ def open_context(
     clock: Clock | None = None,
     language: str | None = None,
 ) -> AppContext:
+    from classroom_support.clock import CLOCK_ANCHOR_KEY, ClockAnchor, CorrectedClock
     from classroom_support.db import open_database
     from classroom_support.models import MetaEntry
     from classroom_support.monitor import SlaService

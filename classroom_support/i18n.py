@@ -13,9 +13,26 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from classroom_support import bidi_runs
-from classroom_support.locales import ar, en
 
-CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "ar": ar.MESSAGES}
+LANGUAGES = ("ar", "en")
+
+
+class _Catalogs(dict[str, dict[str, str]]):
+    """Each language's messages (`locales/<language>.py`), imported the first time they are
+    asked for: a command line or a first frame in one language reads one catalog, not both."""
+
+    def __missing__(self, language: str) -> dict[str, str]:
+        if language == "ar":
+            from classroom_support.locales.ar import MESSAGES
+        elif language == "en":
+            from classroom_support.locales.en import MESSAGES
+        else:
+            raise KeyError(language)
+        self[language] = MESSAGES
+        return MESSAGES
+
+
+CATALOGS: dict[str, dict[str, str]] = _Catalogs()
 
 _language = "ar"
 _arabic_display = "auto"
@@ -25,7 +42,7 @@ _ARABIC = bidi_runs.ARABIC
 
 def set_language(language: str) -> None:
     global _language
-    if language not in CATALOGS:
+    if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
     _language = language
 
