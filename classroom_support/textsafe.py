@@ -27,6 +27,8 @@ def visible(text: str, *, single_line: bool = False, limit: int | None = None) -
     """`text` with every invisible or terminal-active character replaced by a visible stand-in."""
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
+    if text.isprintable():  # no control, bidi control, tab or newline: nothing to replace
+        return text
     text = _CONTROL.sub(_control_picture, text)
     text = _BIDI_CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
     if single_line:
