@@ -9,7 +9,6 @@ still missing, the device's role).
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -239,6 +238,8 @@ def _arguments(
 
 
 def run(ctx: Any, args: argparse.Namespace) -> int:
+    import json
+
     from classroom_support.cli_tickets import show_json
     from classroom_support.ticket_edits import NothingChanged
     from classroom_support.tickets import TicketError, TicketNotFound, ValidationError

@@ -6,11 +6,12 @@ The actions on one ticket (respond, note, assign, ...) are in `cli_ticket_action
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from classroom_support.cli_checks import OneLineParser, fail
+from classroom_support.textsafe import visible
 
 
 def build_parser(tickets: argparse.ArgumentParser, common: Callable[..., None]) -> None:
@@ -86,6 +87,8 @@ def ticket_json(ticket: Any) -> dict[str, Any]:
 def show_json(desk: Any, ticket: Any) -> dict[str, Any]:
     """One ticket as `show --json` and every action's `--json` print it: the ticket's fields
     and `events`, its whole history in order, each with its payload as an object."""
+    import json
+
     data = ticket_json(ticket)
     data["events"] = [
         {**ticket_json(e), "payload": json.loads(e.payload)} for e in desk.history(ticket.id)
@@ -117,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def cmd_add(ctx: Any, args: argparse.Namespace) -> int:
+    import json
+
     from classroom_support.tickets import TicketDraft, TicketError
 
     current = ctx.sessions.current(args.hall)
@@ -144,29 +149,57 @@ def cmd_add(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+# What the text form of `tickets list` shows of a ticket, in the order `_line` takes them,
+# then `id`: the page's order (created_at, id) is among the columns a page selects.
+LIST_COLUMNS = ("ref", "created_at", "status", "priority", "seat", "title", "id")
+
+
 def list_without_orm(args: argparse.Namespace) -> int | None:
     """`tickets list` read with plain sqlite3 (queue_sql.py), read-only: the same rows as the
     desk's queue without importing SQLAlchemy. None when the normal path must open the
     database first (new, another schema revision, a -wal to verify)."""
     from classroom_support.context import load_settings
     from classroom_support.db_plain import open_reader
-    from classroom_support.plain_read import read_queue
 
     config, paths = load_settings(args.config, args.db, args.lang)
     conn = open_reader(paths.database)
     if conn is None:
         return None
     try:
-        return cmd_list(config, lambda query: read_queue(conn, query), args)
+        if args.json:
+            from classroom_support.plain_read import read_queue
+
+            return cmd_list(config, lambda query: read_queue(conn, query), args)
+        return cmd_list(config, None, args, text_rows=lambda query: _text_rows(conn, query))
     finally:
         conn.close()
 
 
-def cmd_list(config: Any, queue: Callable[[Any], Any], args: argparse.Namespace) -> int:
-    """`queue` answers a QueueQuery: `TicketDesk.queue`, or queue_sql.read_queue."""
+def _text_rows(conn: Any, query: Any) -> list[tuple[Any, ...]]:
+    """The page's LIST_COLUMNS, in one read snapshot, through the desk's own statements
+    (queue_sql.read_page): the text form needs six of a ticket's forty-odd columns."""
+    from classroom_support.plain_read import has_fts, stored_datetime
+    from classroom_support.queue_sql import read_page
+
+    conn.execute("BEGIN")
+    try:
+        _total, rows = read_page(conn, query, LIST_COLUMNS, fts=has_fts(conn))
+    finally:
+        conn.execute("COMMIT")
+    return [(ref, stored_datetime(at), *rest) for ref, at, *rest in rows]
+
+
+def cmd_list(
+    config: Any,
+    queue: Callable[[Any], Any] | None,
+    args: argparse.Namespace,
+    *,
+    text_rows: Callable[[Any], list[tuple[Any, ...]]] | None = None,
+) -> int:
+    """`queue` answers a QueueQuery (`TicketDesk.queue`, or plain_read.read_queue); for the
+    text form, `text_rows` may answer it instead with each row's LIST_COLUMNS values."""
     from classroom_support.i18n import tr
     from classroom_support.queue_sql import OPEN_STATUSES, STATUSES, QueueQuery
-    from classroom_support.textsafe import visible
 
     statuses: tuple[str, ...] = OPEN_STATUSES
     if args.status:
@@ -179,28 +212,47 @@ def cmd_list(config: Any, queue: Callable[[Any], Any], args: argparse.Namespace)
     if args.limit < 0:
         return fail("--limit must be 0 or more")
     hall = None if args.all and not args.hall else (args.hall or config.hall)
-    page = queue(
-        QueueQuery(hall_code=hall, statuses=statuses, search=args.search, limit=args.limit)
+    query = QueueQuery(
+        hall_code=hall, statuses=statuses, search=args.search, limit=args.limit, count=False
     )
     if args.json:
-        print(json.dumps([ticket_json(t) for t in page.rows], ensure_ascii=False))
+        import json
+
+        assert queue is not None
+        print(json.dumps([ticket_json(t) for t in queue(query).rows], ensure_ascii=False))
         return 0
-    if not page.rows:
+    if text_rows is not None:
+        rows = text_rows(query)
+    else:
+        assert queue is not None
+        rows = [
+            (t.ref, t.created_at, t.status, t.priority, t.seat, t.title) for t in queue(query).rows
+        ]
+    if not rows:
         print(tr("cli.no_tickets"))
         return 0
-    for t in page.rows:
-        local = t.created_at.astimezone(config.zone).strftime("%Y-%m-%d %H:%M")
-        print(
-            f"{t.ref:<10} {local}  {t.status:<11} {t.priority:<8} "
-            f"{visible(t.seat, single_line=True, limit=10):<10} "
-            f"{visible(t.title, single_line=True, limit=60)}"
-        )
+    zone = config.zone
+    # One write: the same bytes as a print per line, without a write per line when stdout
+    # is unbuffered (PYTHONUNBUFFERED, python -u).
+    sys.stdout.write("".join(_line(zone, *row[:6]) for row in rows))
     return 0
 
 
+def _line(
+    zone: Any, ref: str, created_at: Any, status: str, priority: str, seat: str, title: str
+) -> str:
+    local = created_at.astimezone(zone).isoformat(" ", "minutes")[:16]  # %Y-%m-%d %H:%M
+    return (
+        f"{ref:<10} {local}  {status:<11} {priority:<8} "
+        f"{visible(seat, single_line=True, limit=10):<10} "
+        f"{visible(title, single_line=True, limit=60)}\n"
+    )
+
+
 def cmd_show(ctx: Any, args: argparse.Namespace) -> int:
+    import json
+
     from classroom_support.cli_ticket_actions import EXIT_NOT_FOUND
-    from classroom_support.textsafe import visible
     from classroom_support.tickets import TicketError
 
     try:
