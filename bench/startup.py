@@ -341,6 +341,57 @@ def check_database(ctx: Any, recipe: Recipe, rnd: random.Random) -> dict[str, An
     return {"tickets": total, "events": events, "open_in_hall": open_now, "by_status": by_status}
 
 
+SYNCED_URL = "https://central.example.org"  # never contacted: the children run no sync
+SYNCED_TOKEN = "bench-token-0123456789abcdef"
+
+
+def synced_database(base: Path, meta: dict[str, Any]) -> Path:
+    """A copy of the cached database on a desk with sync set up, as `classroom-support connect`
+    and a first sync leave it: the central URL and the scope in `sync_state`, the last run
+    online, the 0600 token file beside it. Its events stay unacknowledged, so the header counts
+    the outbox up to its cap ("10000+ to send"): the most the sync state costs the first frame.
+    Rebuilt with the base database, or when a run wrote to it."""
+    from classroom_support.db_plain import TOKEN_SUFFIX
+
+    path = base.with_name(base.stem + "-synced.sqlite3")
+    meta_path = path.with_suffix(".json")
+    token = path.with_name(path.name + TOKEN_SUFFIX)
+    wanted = {"base_built_utc": meta["built_utc"], "events": meta["events"]}
+    if (
+        path.exists()
+        and token.exists()
+        and meta_path.exists()
+        and json.loads(meta_path.read_text()) == wanted
+        and unchanged(path, wanted)
+    ):
+        return path
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), token, meta_path):
+        p.unlink(missing_ok=True)
+    source = sqlite3.connect(f"{base.resolve().as_uri()}?mode=ro", uri=True)
+    target = sqlite3.connect(path)
+    try:
+        source.backup(target)
+        when = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        with target:
+            target.execute(
+                "INSERT OR REPLACE INTO sync_state (id, central_url, cursor, device_bound, "
+                "device_name, halls, role, all_halls, last_attempt_at, last_success_at, "
+                "last_result, last_error, skew_ms, failures, next_attempt_at) "
+                "VALUES (1, ?, 0, 1, ?, ?, 'hall', 0, ?, ?, 'ok', '', 40, 0, NULL)",
+                (SYNCED_URL, f"hall laptop {HALL}", HALL, when, when),
+            )
+        target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        source.close()
+        target.close()
+    for p in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
+    token.write_text(SYNCED_TOKEN + "\n", encoding="ascii")
+    token.chmod(0o600)
+    meta_path.write_text(json.dumps(wanted, indent=2) + "\n")
+    return path
+
+
 def demo_database() -> Path:
     """A small database: the 36 demo tickets of `classroom-support --demo`."""
     ensure_data_dir()
@@ -535,6 +586,23 @@ def startup_summary(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                 ),
                 2,
             )
+    if "app-synced" in results and "bare" in results:
+        synced, bare = results["app-synced"], results["bare"]
+        ratio = out["app-synced"]["to_paint_ms"]["median"] / out["bare"]["to_paint_ms"]["median"]
+        out["app-synced"]["ratio_over_bare"] = round(ratio, 2)
+        out["app-synced"]["ratio_over_bare_pairwise_median"] = round(
+            statistics.median(
+                a["to_paint_s"] / b["to_paint_s"] for a, b in zip(synced, bare, strict=True)
+            ),
+            2,
+        )
+        out["app-synced"]["goal_ratio_verdict"] = verdict(ratio, GOAL_RATIO)
+        if "app" in results:
+            out["app-synced"]["ratio_over_app"] = round(
+                out["app-synced"]["to_paint_ms"]["median"] / out["app"]["to_paint_ms"]["median"],
+                2,
+            )
+        out["app-synced"]["header_sync_at_paint"] = synced[0].get("header_sync_at_paint")
     return out
 
 
@@ -710,6 +778,16 @@ def print_report(result: dict[str, Any]) -> None:
                     f"{k} {v:.0f}" for k, v in list(imp["top_packages_ms"].items())[:8]
                 )
                 print(f"      -X importtime (inflated): {imp['total_ms']:.0f} ms total; {tops}")
+        synced = st.get("app-synced", {})
+        if "ratio_over_bare" in synced:
+            print(
+                f"  app-synced / bare = {synced['ratio_over_bare']:.2f}x (pairwise median "
+                f"{synced['ratio_over_bare_pairwise_median']:.2f}x; / app "
+                f"{synced.get('ratio_over_app', float('nan')):.2f}x); goal <= {GOAL_RATIO}x: "
+                f"{synced['goal_ratio_verdict']}; first frame from sqlite3: "
+                f"{synced['first_frame_path']}; header at paint: "
+                f"{synced['header_sync_at_paint']!r}"
+            )
         if "ratio_app_over_bare" in st:
             print(
                 f"  app / bare = {st['ratio_app_over_bare']:.2f}x "
@@ -748,9 +826,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue-repeats", type=int, default=15)
     parser.add_argument(
         "--variants",
-        default="app,bare,app-orm-first,app-demo",
+        default="app,bare,app-orm-first,app-demo,app-synced",
         help="comma list of app (big DB), bare, app-orm-first (the context opened before the "
-        "first frame, as before issue 13), app-demo (36 demo tickets)",
+        "first frame, as before issue 13), app-demo (36 demo tickets), app-synced (the big DB "
+        "on a desk with sync set up), app-synced-orm-first (that desk's start before: the "
+        "context first)",
     )
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-queue", action="store_true")
@@ -778,6 +858,12 @@ def main(argv: list[str] | None = None) -> int:
             "bare": ["bare"],
             "app-demo": ["app", str(demo_database()), str(NO_CONFIG)],
             "app-orm-first": ["app-orm-first", str(path), str(NO_CONFIG)],
+            "app-synced": ["app", str(synced_database(path, meta)), str(NO_CONFIG)],
+            "app-synced-orm-first": [
+                "app-orm-first",
+                str(synced_database(path, meta)),
+                str(NO_CONFIG),
+            ],
         }
         wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
         unknown = set(wanted) - available.keys()

@@ -137,6 +137,8 @@ def run_app(db: str, config: str, marks: dict[str, float], fast: bool = True) ->
         if isinstance(screen, QueueScreen) and page is not None and page.rows:
             if "heavy_at_paint" not in seen:
                 seen["heavy_at_paint"] = sorted(m for m in HEAVY if m in sys.modules)
+                sync = screen.query("#header-sync")
+                seen["header_sync_at_paint"] = str(sync.first().render()) if sync else None
             seen["queue_total"] = page.total
             seen["first_ref"] = page.rows[0].ref
             return str(page.rows[0].ref)
