@@ -121,6 +121,8 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
             from classroom_support.screens.trainee_qr import KioskScreen, TraineeScreen
 
             self.push_screen(KioskScreen() if self.start == "kiosk" else TraineeScreen())
+        if not self.is_headless:
+            self.exit_on_hangup(True)
 
     def wire_context(self) -> None:
         """What the real context adds to the screen: listeners, the monitor and sync."""
@@ -176,6 +178,8 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
         self.scheduler.start()
 
     def on_unmount(self) -> None:
+        if not self.is_headless:
+            self.exit_on_hangup(False)
         self.ctx.desk.after_change = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)

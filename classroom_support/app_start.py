@@ -6,6 +6,9 @@ order, once it is in. Mixed into `ClassroomSupportApp` (app.py).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
     _Base = App[None]
 else:
     _Base = object
+
+HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)  # FirstFrameStart.exit_on_hangup
 
 
 def is_ready(ctx: object) -> bool:
@@ -94,3 +99,16 @@ class FirstFrameStart(_Base):
             self.held_input.append(event)
             return
         await super().on_event(event)
+
+    def exit_on_hangup(self, on: bool) -> None:
+        """The terminal closed (SIGHUP) or the session is ending (SIGTERM): exit as Ctrl+Q does,
+        so the caller closes the database and SQLite folds its -wal back in. Killed instead,
+        the app would leave the -wal with frames, and the next start would verify it on a copy
+        (db_files) instead of painting from the first frame. On in a terminal (app.py)."""
+        loop = asyncio.get_running_loop()
+        for number in HANGUP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                if on:
+                    loop.add_signal_handler(number, self.exit)
+                else:
+                    loop.remove_signal_handler(number)

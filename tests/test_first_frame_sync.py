@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -435,3 +438,60 @@ def test_a_synced_desk_paints_before_the_orm_and_httpx(hall_desk: Desk) -> None:
     assert seen["header"].startswith("● online") and "1 to send" in seen["header"]
     assert seen["header_after"] == seen["header"]
     assert {"sqlalchemy", "httpx"} <= set(seen["after"])  # the sync client came after
+
+
+# --------------------------------------------------------------------------- the next start
+
+TMUX = shutil.which("tmux")
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+def test_closing_the_terminal_leaves_the_next_start_on_the_first_frame_path(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """The terminal window is closed instead of Ctrl+Q (tmux kill-server: SIGHUP): the app
+    exits the normal way, so the database is closed and no -wal with frames is left behind
+    (one would send the next start to the normal path, to verify it on a copy)."""
+    from test_first_frame import demo_database
+
+    from classroom_support.db_files import has_frames, held_by_another_process, wal_path
+
+    assert TMUX is not None
+    config, db = demo_database(tmp_path / "desk", clock)
+    socket = tmp_path / "tmux.sock"
+    tmux = [TMUX, "-S", str(socket)]
+    command = [sys.executable, "-m", "classroom_support.cli", "--config", str(config)]
+    command += ["--db", str(db)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "80", "-y", "24", *command],
+        check=True,
+        env={**env, "TERM": "xterm-256color"},
+        cwd=REPO,
+    )
+    try:
+        # Wait-until deadlines: the start takes seconds when the machine is busy.
+        def pane() -> str:
+            found = subprocess.run([*tmux, "capture-pane", "-p", "-t", "0"], capture_output=True)
+            return found.stdout.decode(errors="replace")
+
+        wait_for(lambda: "Open tickets" in pane(), "the first frame", 120)  # reader closed
+        wait_for(lambda: held_by_another_process(db), "the app's real context", 120)
+        # Another writer's commit (as the CLI or a cron sync would make): the app holds the
+        # database open, so the -wal keeps its frames.
+        sql(db, "INSERT INTO meta (key, value) VALUES ('written by another process', '1')")
+        assert has_frames(wal_path(db))
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
+    wait_for(lambda: not held_by_another_process(db), "the app to exit", 60)
+    assert not has_frames(wal_path(db))
+    settings, paths = load_settings(config, db)
+    assert read_first_frame(settings, paths, limit=PAGE_SIZE, clock=clock) is not None
+
+
+def wait_for(done: Callable[[], bool], what: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.1)
