@@ -2,7 +2,7 @@
 
 On the queue, the first frame is painted from plain `sqlite3` (first_frame.py) and the real
 context, with the ORM, the SLA monitor and the sync client, is opened in a worker after it;
-when the first-frame reader declines (schema to migrate, sync set up, ...), and for the QR
+when the first-frame reader declines (schema to migrate, a leftover -wal, ...), and for the QR
 screens and the demo, the context is opened first, as before.
 """
 
