@@ -379,8 +379,11 @@ async def test_sync_keys_pressed_before_the_desk_is_ready_are_handled_after(
             await app.workers.wait_for_complete()
             await pilot.pause()
             app.pop_screen()
-            await until(pilot, lambda: "to send" not in header(), "the run sent the outbox")
-            assert header().startswith("● online")
+            await until(
+                pilot,
+                lambda: header().startswith("● online") and "to send" not in header(),
+                "the run sent the outbox",
+            )
     finally:
         if gate.ctx is not None:
             with gate.ctx.db.read() as s:
