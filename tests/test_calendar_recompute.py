@@ -151,3 +151,37 @@ async def test_the_screen_takes_keys_while_the_recompute_runs(
         assert ref in ctx.sla.moved_earlier
         cell = str(app.screen.query_one("#queue", DataTable).get_cell(ref, "due"))
         assert cell.startswith("⚠")  # the queue shows the earlier deadline
+
+
+async def test_the_covered_queue_is_read_once_it_is_back_on_top(
+    make_app: Callable[..., ClassroomSupportApp], monkeypatch: Any
+) -> None:
+    """Under the sessions screen the queue is out of sight: a saved session's result (and the
+    change the save itself committed) does not read and redraw it then, which would hold up
+    the screen in front; back on top it is read once and shows the deadline moved earlier."""
+    app = make_app()
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))  # type: ignore[attr-defined]
+    ref = ctx.desk.create(TicketDraft(title="Projector dead")).ref
+    ctx.sla.run(record=False, notify=False)
+    reads: list[str] = []
+    queue = ctx.desk.queue
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(type(app.screen).__name__)
+        return queue(*args, **kwargs)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(ctx.desk, "queue", counted)
+        await pilot.press("c", "a", *"Evening course", "tab", "tab", *["backspace"] * 10)
+        await pilot.press(*"2026-11-28", "tab", *"17:00", "tab", *"22:00", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(1.2)  # a countdown tick, which also looks for database changes
+        assert ref in ctx.sla.moved_earlier  # the result came
+        assert reads == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        assert reads == ["QueueScreen"]
+        cell = str(app.screen.query_one("#queue", DataTable).get_cell(ref, "due"))
+        assert cell.startswith("⚠")

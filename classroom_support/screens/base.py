@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual import events
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from classroom_support.i18n import tr
 from classroom_support.permissions import DeviceScope, refusal
@@ -28,6 +28,14 @@ class AppScreen(Screen[ResultType]):
     @property
     def ctx(self) -> Any:
         return self.app.ctx  # type: ignore[attr-defined]
+
+    def covered(self) -> bool:
+        """Another full screen is on top of this one, so none of it is in sight (a dialog
+        on top leaves it in sight; Textual's `is_current` is also true under a full screen)."""
+        stack = self.app.screen_stack
+        if self not in stack:
+            return False
+        return any(not isinstance(s, ModalScreen) for s in stack[stack.index(self) + 1 :])
 
     async def recompose(self) -> None:
         # A language switch rebuilds every label; state kept on the screen object survives.

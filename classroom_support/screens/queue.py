@@ -131,6 +131,7 @@ class QueueScreen(AppScreen[None]):
         # A desk over several halls: None shows them all, a code shows that hall only.
         self.multi_hall = False
         self.hall_filter: str | None = None
+        self.stale = False  # a reload was asked while covered: done when back on top
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -193,7 +194,20 @@ class QueueScreen(AppScreen[None]):
             return QUEUE_COLUMNS
         return tuple(c for c in QUEUE_COLUMNS if c.key != "hall")
 
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.reload()
+
     def reload(self, keep_cursor: bool = True) -> None:
+        if self.page is not None and self.covered():
+            # Nothing of it is in sight (the sessions screen is on top, say): reading and
+            # drawing a page now would only hold up the screen that is; back on top, it is.
+            self.stale = True
+            return
+        self.stale = False
+        # What this read shows: another writer's commit is caught by the next look, not
+        # one already read here (the sessions screen's save, say) read a second time.
+        self.seen_generation = self.ctx.db.watcher().poll()
         self._scope = None  # a sync may have changed this desk's role
         self.follow_scope()
         table = self.query_one("#queue", DataTable)
@@ -270,11 +284,11 @@ class QueueScreen(AppScreen[None]):
         )
 
     def tick_ages(self) -> None:
-        if not self.rebuilding:
+        if not self.rebuilding and not self.covered():
             self.reload()
 
     def tick_class_alert(self) -> None:
-        if not self.rebuilding:
+        if not self.rebuilding and not self.covered():
             self.refresh_class_alert()
 
     def follow_database(self) -> bool:
@@ -289,7 +303,7 @@ class QueueScreen(AppScreen[None]):
 
     def tick_countdowns(self) -> None:
         """Once a second, recompute the countdown of the rows on screen — and only those."""
-        if self.rebuilding or not self.is_current:
+        if self.rebuilding or not self.is_current or self.covered():
             return
         if self.follow_database() or not self.visible_tickets:
             return
