@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.orm import instrumentation, make_transient_to_detached
+from sqlalchemy.orm import instrumentation
 from sqlalchemy.orm.attributes import instance_state
 
 from classroom_support.models import Ticket, TicketEvent, UTCDateTime
@@ -52,8 +52,15 @@ CREATE_LOOKUPS = (
 )
 
 
+# Types SQLite stores as they are (bool is not among them: type(True) is bool, not int).
+_AS_IS = frozenset({str, int, float, type(None)})
+
+
 def row_values(values: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...]:
-    return tuple(stored_value(values[name]) for name in fields)
+    """`values` in the order of `fields`, each as `stored_value` makes it."""
+    return tuple(
+        [v if type(v) in _AS_IS else stored_value(v) for v in map(values.__getitem__, fields)]
+    )
 
 
 # Every Ticket field that has a default, with it (scalars only: safe to share).
@@ -64,10 +71,13 @@ _TICKET_DEFAULTS = {
 }
 
 
+_TICKET_REQUIRED = frozenset(TICKET_FIELDS) - _TICKET_DEFAULTS.keys()
+
+
 def ticket_values(given: dict[str, Any]) -> dict[str, Any]:
     """Every field of a Ticket: `given`, and the model's defaults for the rest."""
-    missing = set(TICKET_FIELDS) - _TICKET_DEFAULTS.keys() - given.keys()
-    if missing:
+    if not given.keys() >= _TICKET_REQUIRED:
+        missing = _TICKET_REQUIRED - given.keys()
         raise ValueError(f"ticket fields without a value: {sorted(missing)}")
     return {**_TICKET_DEFAULTS, **given}
 
@@ -81,7 +91,9 @@ def stored_ticket(values: dict[str, Any]) -> Ticket:
     detached, as a ticket returned from a finished session is."""
     ticket: Ticket = _TICKET_MANAGER.new_instance()
     ticket.__dict__.update(values)
-    make_transient_to_detached(ticket)
+    # What make_transient_to_detached does to a fresh instance whose every attribute is set
+    # (nothing pending, nothing to expire): its identity key.
+    instance_state(ticket).key = (Ticket, (values["id"],), None)
     return ticket
 
 
@@ -112,8 +124,8 @@ def loaded_ticket(row: Sequence[Any]) -> Ticket:
         value = values[name]
         if value is not None:
             values[name] = bool(value) if is_bool else _utc(value)
-    # As stored_ticket, with the identity key set directly: nothing else of
-    # make_transient_to_detached applies to a fresh instance, and it costs most of a page.
+    # As stored_ticket (the identity key set directly: make_transient_to_detached costs
+    # most of a page).
     ticket: Ticket = _TICKET_MANAGER.new_instance()
     ticket.__dict__.update(values)
     instance_state(ticket).key = (Ticket, (values["id"],), None)

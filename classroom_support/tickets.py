@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -102,6 +103,9 @@ TEXT_LIMITS = {
 REF_ALPHABET = "ACDEFHJKMNPRTVWXY34679"
 REF_PREFIX_LEN = 4
 
+# json.dumps(..., ensure_ascii=False) without building an encoder per event.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
 
 class TicketError(Exception):
     """A domain error with a translated, user-facing message."""
@@ -185,6 +189,8 @@ def validate_draft(draft: TicketDraft, config: Config, halls: Sequence[str] = ()
     if config.hall_named(hall) is None and hall not in halls:
         known = dict.fromkeys([*(h.code for h in config.halls), *halls])
         raise ValidationError("hall", "error.choice", value=hall, choices=", ".join(known))
+    if hall == draft.hall_code and number == draft.caller_number:
+        return draft  # as it will be stored already (frozen: nothing can change it)
     return replace(draft, hall_code=hall, caller_number=number)
 
 
@@ -354,37 +360,41 @@ def ticket_from_created(event: TicketEvent | FoldEvent) -> Ticket:
 
 def created_values(event: TicketEvent | FoldEvent) -> dict[str, Any]:
     """The fields of the ticket a `created` event starts (the others keep their defaults)."""
-    data = _payload(event)
-    return dict(
-        id=event.ticket_id,
-        ref=data["ref"],
-        hall_code=data["hall_code"],
-        session_id=data.get("session_id"),
-        session_label=data.get("session_label", ""),
-        title=data["title"],
-        seat=data.get("seat", ""),
-        trainee_name=data.get("trainee_name", ""),
-        trainee_contact=data.get("trainee_contact", ""),
-        category=data.get("category", "other"),
-        priority=data.get("priority", "normal"),
-        priority_rank=PRIORITIES.index(data.get("priority", "normal")),
-        channel=data.get("channel", "in_hall"),
-        caller_number=data.get("caller_number", ""),
-        remote_session_id=data.get("remote_session_id", ""),
-        with_desk=data.get("with_desk", "hall"),
-        status="new",
-        assignee="",
-        tier="L1",
-        created_by=event.actor,
-        origin_device=event.device_id,
-        device_seq=int(data.get("device_seq", 0)),
-        created_at=event.occurred_at,
-        updated_at=event.occurred_at,
-        last_hlc=event.hlc,
-        event_count=1,
-        conflicts=0,
-        is_open=True,
-    )
+    return created_fields(_payload(event), event)
+
+
+def created_fields(data: dict[str, Any], event: TicketEvent | FoldEvent) -> dict[str, Any]:
+    """`created_values` from the event's payload as an object (create has it before the text)."""
+    return {
+        "id": event.ticket_id,
+        "ref": data["ref"],
+        "hall_code": data["hall_code"],
+        "session_id": data.get("session_id"),
+        "session_label": data.get("session_label", ""),
+        "title": data["title"],
+        "seat": data.get("seat", ""),
+        "trainee_name": data.get("trainee_name", ""),
+        "trainee_contact": data.get("trainee_contact", ""),
+        "category": data.get("category", "other"),
+        "priority": data.get("priority", "normal"),
+        "priority_rank": PRIORITIES.index(data.get("priority", "normal")),
+        "channel": data.get("channel", "in_hall"),
+        "caller_number": data.get("caller_number", ""),
+        "remote_session_id": data.get("remote_session_id", ""),
+        "with_desk": data.get("with_desk", "hall"),
+        "status": "new",
+        "assignee": "",
+        "tier": "L1",
+        "created_by": event.actor,
+        "origin_device": event.device_id,
+        "device_seq": int(data.get("device_seq", 0)),
+        "created_at": event.occurred_at,
+        "updated_at": event.occurred_at,
+        "last_hlc": event.hlc,
+        "event_count": 1,
+        "conflicts": 0,
+        "is_open": True,
+    }
 
 
 def fold(events: Iterable[TicketEvent]) -> Ticket:
@@ -568,7 +578,7 @@ class TicketDesk:
             id=event_id or str(uuid.uuid4()),
             ticket_id=ticket_id,
             kind=kind,
-            payload=json.dumps(payload, ensure_ascii=False),
+            payload=_to_json(payload),
             device_id=self.device.device_id,
             actor=self.config.technician,
             occurred_at=self.clock.now(),
@@ -578,50 +588,56 @@ class TicketDesk:
     def create(self, draft: TicketDraft) -> Ticket:
         """Validate, then write the ticket row and its `created` event in one transaction.
 
-        The hot path of the desk: the two rows go in with fixed INSERT statements on the
-        transaction's connection (ticket_rows.py), not through the ORM's unit of work; the
-        transaction, its BEGIN IMMEDIATE and the rows are the same."""
+        The hot path of the desk: one lookup SELECT and the two rows' fixed INSERTs go straight
+        to the pool's `sqlite3` connection (`Database.write_driver`, ticket_rows.py), not
+        through SQLAlchemy; the transaction, its BEGIN IMMEDIATE and the rows are the same."""
         hall = (draft.hall_code or "").strip()
         # The scope is read only for a hall the config does not name (a multi-hall desk).
         extra = self.scope_halls() if hall and self.config.hall_named(hall) is None else ()
         draft = validate_draft(draft, self.config, extra)
-        device = self.device
-        with self.db.write_connection() as conn:
-            last_seq, last_hlc, course, role, halls, all_halls = conn.exec_driver_sql(
-                CREATE_LOOKUPS, (device.device_id, draft.session_id)
-            ).one()
-            scope = self._scope_from_state(role, halls, all_halls)
-            self._check_scope(scope, "created", {}, draft.hall_code)
-            seq = (last_seq or 0) + 1
-            payload = {
-                "ref": f"{device.ref_prefix}-{seq}",
-                "device_seq": seq,
-                "hall_code": draft.hall_code,
-                "session_id": draft.session_id,
-                "session_label": course or "",
-                "title": draft.title,
-                "seat": draft.seat,
-                "trainee_name": draft.trainee_name,
-                "trainee_contact": draft.trainee_contact,
-                "category": draft.category,
-                "priority": draft.priority,
-                "channel": draft.channel,
-                "caller_number": draft.caller_number,
-                "remote_session_id": draft.remote_session_id,
-            }
-            if scope.role == CONTACT_CENTRE:
-                # A call taken at the contact centre stays there until it is routed.
-                payload["with_desk"] = CONTACT_CENTRE
-            event = self._stamped(
-                str(uuid.uuid4()), "created", payload, self._tick(last_hlc), make=FoldEvent
-            )
-            values = ticket_values(created_values(event))
-            # The ticket row first: its event refers to it (foreign key).
-            conn.exec_driver_sql(TICKET_INSERT, row_values(values, TICKET_FIELDS))
-            conn.exec_driver_sql(EVENT_INSERT, row_values(event.values(), EVENT_FIELDS))
+        device = self.device  # before the transaction: a first use may write the identity
+        values = self.db.write_driver(lambda conn: self._write_created(conn, draft, device))
         if self.after_change is not None:
-            self.after_change(payload["ref"])
+            self.after_change(values["ref"])
         return stored_ticket(values)
+
+    def _write_created(
+        self, conn: sqlite3.Connection, draft: TicketDraft, device: DeviceIdentity
+    ) -> dict[str, Any]:
+        """create's statements, inside its transaction; the new ticket's values."""
+        last_seq, last_hlc, course, role, halls, all_halls = conn.execute(
+            CREATE_LOOKUPS, (device.device_id, draft.session_id)
+        ).fetchone()
+        scope = self._scope_from_state(role, halls, all_halls)
+        self._check_scope(scope, "created", {}, draft.hall_code)
+        seq = (last_seq or 0) + 1
+        payload = {
+            "ref": f"{device.ref_prefix}-{seq}",
+            "device_seq": seq,
+            "hall_code": draft.hall_code,
+            "session_id": draft.session_id,
+            "session_label": course or "",
+            "title": draft.title,
+            "seat": draft.seat,
+            "trainee_name": draft.trainee_name,
+            "trainee_contact": draft.trainee_contact,
+            "category": draft.category,
+            "priority": draft.priority,
+            "channel": draft.channel,
+            "caller_number": draft.caller_number,
+            "remote_session_id": draft.remote_session_id,
+        }
+        if scope.role == CONTACT_CENTRE:
+            # A call taken at the contact centre stays there until it is routed.
+            payload["with_desk"] = CONTACT_CENTRE
+        event = self._stamped(
+            str(uuid.uuid4()), "created", payload, self._tick(last_hlc), make=FoldEvent
+        )
+        values = ticket_values(created_fields(payload, event))
+        # The ticket row first: its event refers to it (foreign key).
+        conn.execute(TICKET_INSERT, row_values(values, TICKET_FIELDS))
+        conn.execute(EVENT_INSERT, row_values(event.values(), EVENT_FIELDS))
+        return values
 
     def _act(self, ref: str, kind: str, payload: dict[str, Any]) -> Ticket:
         if self.before_change is not None:

@@ -1,8 +1,10 @@
-"""`TicketDesk.create` writes its rows with fixed INSERTs instead of the ORM (ticket_rows.py):
-the stored rows must be exactly what the ORM would have stored for the same objects."""
+"""`TicketDesk.create` writes its rows with fixed INSERTs on the driver's connection instead of
+the ORM (ticket_rows.py, `Database.write_driver`): the stored rows must be exactly what the ORM
+would have stored for the same objects, every column of them."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,8 +15,10 @@ from conftest import pin_device
 
 from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
-from classroom_support.models import Ticket, TicketEvent
+from classroom_support.models import SyncState, Ticket, TicketEvent
+from classroom_support.permissions import CONTACT_CENTRE, HALL
 from classroom_support.sessions import SessionDraft
+from classroom_support.ticket_rows import EVENT_INSERT, TICKET_INSERT
 from classroom_support.tickets import TicketDraft, ValidationError, ticket_from_created
 
 
@@ -32,11 +36,35 @@ def raw_rows(path: Path, table: str, key: str, value: str) -> list[tuple[object,
     return [*rows, *types]
 
 
+def table_columns(path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    finally:
+        conn.close()
+
+
+def test_create_writes_every_column_the_tables_have(ctx: AppContext) -> None:
+    # A column left out of an INSERT would take its DDL default (or NULL), which the row
+    # comparison below cannot tell from a value that happens to equal it (is_open, pauses...).
+    for statement, table in ((TICKET_INSERT, "ticket"), (EVENT_INSERT, "ticket_event")):
+        found = re.fullmatch(r"INSERT INTO (\w+) \(([^)]*)\) VALUES \(([?, ]*)\)", statement)
+        assert found is not None, statement
+        named = found[2].split(", ")
+        assert found[1] == table
+        assert named == table_columns(ctx.db.path, table)  # the migrated schema, in order
+        assert found[3].count("?") == len(named)
+
+
+@pytest.mark.parametrize("role", [HALL, CONTACT_CENTRE])
 def test_create_stores_what_the_orm_would(
-    make_ctx: Callable[..., AppContext], clock: FixedClock
+    make_ctx: Callable[..., AppContext], clock: FixedClock, role: str
 ) -> None:
     ctx = make_ctx()
     pin_device(ctx)
+    if role != HALL:  # the scope the central server gave: read by create's lookup statement
+        with ctx.db.write() as s:
+            s.add(SyncState(id=1, role=role, halls="", all_halls=True))
     # A course running now: every kind of column is exercised.
     day = ctx.clock.now().astimezone(ctx.config.zone)
     ctx.sessions.add(
@@ -64,6 +92,8 @@ def test_create_stores_what_the_orm_would(
     assert tickets[0].created_at.microsecond == 0
     assert tickets[1].created_at.microsecond == 123_456
     assert {t.session_label for t in tickets} == {"Excel — إكسل"}
+    # Not the DDL default for a contact centre's ticket: a dropped column would show.
+    assert {t.with_desk for t in tickets} == {"contact-centre" if role != HALL else "hall"}
 
     other = make_ctx(name="orm")
     for ticket in tickets:

@@ -71,26 +71,55 @@ def static_text(app: ClassroomSupportApp, selector: str) -> str:
 
 
 class InjectedFault:
-    """Makes every INSERT/UPDATE on an engine fail as SQLite would report a sick disk."""
+    """Makes every INSERT/UPDATE/DELETE on a database's connections fail as SQLite reports a sick
+    disk. Injected in the driver (`sqlite3`), under both SQLAlchemy and the statements that go to
+    the driver directly (`Database.write_driver`): from now on the engine opens connections of a
+    class whose statements raise, and the ones it held are closed."""
 
     def __init__(self, ctx: AppContext, code: int, name: str, message: str) -> None:
         self.engine = ctx.db.engine
         self.error = (code, name, message)
-        event.listen(self.engine, "do_execute", self.fail)
-        event.listen(self.engine, "do_executemany", self.fail)
+        self.active = True
+        fault = self
 
-    def fail(self, cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+        class FaultyCursor(sqlite3.Cursor):
+            def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+                fault.check(sql)
+                return super().execute(sql, parameters)
+
+            def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:
+                fault.check(sql)
+                return super().executemany(sql, seq)
+
+        class FaultyConnection(sqlite3.Connection):
+            def cursor(self, factory: Any = FaultyCursor) -> Any:
+                return super().cursor(factory)
+
+            def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+                return self.cursor().execute(sql, parameters)
+
+            def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:
+                return self.cursor().executemany(sql, seq)
+
+        self.connection_class = FaultyConnection
+        event.listen(self.engine, "do_connect", self.connect)
+        self.engine.dispose()
+
+    def connect(self, _dialect: Any, _record: Any, cargs: Any, cparams: Any) -> sqlite3.Connection:
+        return sqlite3.connect(*cargs, **cparams, factory=self.connection_class)
+
+    def check(self, statement: str) -> None:
+        if self.active and statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
             code, name, message = self.error
             exc = sqlite3.OperationalError(message)
             exc.sqlite_errorcode = code  # type: ignore[attr-defined]
             exc.sqlite_errorname = name  # type: ignore[attr-defined]
             raise exc
-        return False
 
     def heal(self) -> None:
-        event.remove(self.engine, "do_execute", self.fail)
-        event.remove(self.engine, "do_executemany", self.fail)
+        self.active = False
+        event.remove(self.engine, "do_connect", self.connect)
+        self.engine.dispose()
 
 
 # --------------------------------------------------------------------------- full disk (real)
