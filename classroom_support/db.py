@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -136,6 +137,10 @@ class Database:
     engine: Engine
     _registered: bool = False
     _watcher: ChangeWatcher | None = None
+    # write_driver's own connection (opened by the engine, so with the same pragmas, then
+    # detached from its pool), one transaction at a time; closed whenever the engine is disposed.
+    _writer: sqlite3.Connection | None = None
+    _writer_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def watcher(self) -> ChangeWatcher:
         """The one change watcher of this database, opened on first use."""
@@ -147,6 +152,7 @@ class Database:
         key = self.path.resolve()
         _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
         self._registered = True
+        event.listen(self.engine, "engine_disposed", self._drop_writer)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -165,8 +171,8 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """The same `BEGIN IMMEDIATE` transaction as `write()`, as a Core connection without an
-        ORM session: for hot paths that issue a few fixed statements (`TicketDesk.create`),
-        where the unit of work costs more than the durable commit. Same errors as `write()`."""
+        ORM session: for a few fixed statements where the unit of work costs more than the
+        durable commit (bulk loads in tests and benches). Same errors as `write()`."""
         try:
             with self.engine.begin() as conn:
                 yield conn
@@ -175,12 +181,26 @@ class Database:
             raise
 
     def write_driver(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(conn)` in the same `BEGIN IMMEDIATE` transaction as `write()`, on the pool's
-        plain `sqlite3` connection (its pragmas set on connect): committed when `work` returns,
-        rolled back when it raises. For the hottest path (`TicketDesk.create`: one SELECT and
-        two INSERTs), where SQLAlchemy's execution layer costs as much as the durable commit;
-        the driver keeps each statement prepared (its statement cache, by SQL text). Same
-        StorageError as `write()`; other database errors surface as the driver's own."""
+        """`work(conn)` in the same `BEGIN IMMEDIATE` transaction as `write()`, on a plain
+        `sqlite3` connection the engine opened (its pragmas set on connect) and this database
+        keeps for it: committed when `work` returns, rolled back when it raises. For the
+        hottest path (`TicketDesk.create`: one SELECT and two INSERTs), where SQLAlchemy's
+        execution layer and pool cost as much as the durable commit; the driver keeps each
+        statement prepared (its statement cache, by SQL text). One caller at a time (a lock);
+        others still write through the pool. Same StorageError as `write()`; other database
+        errors surface as the driver's own."""
+        with self._writer_lock:
+            conn = self._writer or self._open_writer()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                result = work(conn)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                self._abandon(conn, exc)
+                raise
+        return result
+
+    def _open_writer(self) -> sqlite3.Connection:
         try:
             fairy = self.engine.raw_connection()  # a new connection sets its pragmas here
         except (sqlite3.Error, DBAPIError) as exc:
@@ -189,19 +209,19 @@ class Database:
                 raise
             raise error from exc
         conn: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            result = work(conn)
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            self._abandon(fairy, conn, exc)
-            raise
-        fairy.close()  # back to the pool
-        return result
+        fairy.detach()  # ours now: the pool neither counts, resets nor closes it
+        self._writer = conn
+        return conn
 
-    def _abandon(self, fairy: Any, conn: sqlite3.Connection, exc: BaseException) -> None:
-        """After `write_driver`'s work or commit failed: roll back and give the connection back
-        (or drop it when it may be unsound); raise the StorageError `exc` stands for, if any."""
+    def _drop_writer(self, _engine: Engine | None = None) -> None:
+        with self._writer_lock:
+            conn, self._writer = self._writer, None
+            if conn is not None:
+                conn.close()  # rolls back whatever is open
+
+    def _abandon(self, conn: sqlite3.Connection, exc: BaseException) -> None:
+        """After `write_driver`'s work or commit failed: roll back (or drop the connection when
+        it may be unsound); raise the StorageError `exc` stands for, if any."""
         error = storage_error(exc, self.path) if isinstance(exc, sqlite3.Error) else None
         sound = error is None or error.kind != "io"
         if sound and conn.in_transaction:
@@ -209,10 +229,8 @@ class Database:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 sound = False
-        if sound:
-            fairy.close()
-        else:
-            fairy.invalidate()  # closed (which rolls back); the pool opens a fresh one
+        if not sound:
+            self._drop_writer()
         if error is not None:
             if error.kind == "io":
                 # As write(): after an I/O error every connection's view of the file is suspect.

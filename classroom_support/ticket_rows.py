@@ -9,8 +9,9 @@ format), booleans 1/0. A test compares both paths column by column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -56,11 +57,19 @@ CREATE_LOOKUPS = (
 _AS_IS = frozenset({str, int, float, type(None)})
 
 
+def stored_row(values: Iterable[Any]) -> tuple[Any, ...]:
+    """Each value as `stored_value` makes it (those SQLite takes as they are, untouched)."""
+    return tuple([v if type(v) in _AS_IS else stored_value(v) for v in values])
+
+
 def row_values(values: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...]:
     """`values` in the order of `fields`, each as `stored_value` makes it."""
-    return tuple(
-        [v if type(v) in _AS_IS else stored_value(v) for v in map(values.__getitem__, fields)]
-    )
+    return stored_row(map(values.__getitem__, fields))
+
+
+# A ticket's values (dict) and an event (object), in their INSERT's column order.
+ticket_in_order = itemgetter(*TICKET_FIELDS)
+event_in_order = attrgetter(*EVENT_FIELDS)
 
 
 # Every Ticket field that has a default, with it (scalars only: safe to share).

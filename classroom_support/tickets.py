@@ -48,14 +48,14 @@ from classroom_support.sla_policy import pause_spans_from_json
 from classroom_support.syncwire import FoldEvent
 from classroom_support.ticket_rows import (
     CREATE_LOOKUPS,
-    EVENT_FIELDS,
     EVENT_INSERT,
     TICKET_COLUMNS,
-    TICKET_FIELDS,
     TICKET_INSERT,
+    event_in_order,
     loaded_ticket,
-    row_values,
+    stored_row,
     stored_ticket,
+    ticket_in_order,
     ticket_values,
 )
 from classroom_support.ticket_terms import CATEGORIES as CATEGORIES  # re-exported
@@ -635,8 +635,8 @@ class TicketDesk:
         )
         values = ticket_values(created_fields(payload, event))
         # The ticket row first: its event refers to it (foreign key).
-        conn.execute(TICKET_INSERT, row_values(values, TICKET_FIELDS))
-        conn.execute(EVENT_INSERT, row_values(event.values(), EVENT_FIELDS))
+        conn.execute(TICKET_INSERT, stored_row(ticket_in_order(values)))
+        conn.execute(EVENT_INSERT, stored_row(event_in_order(event)))
         return values
 
     def _act(self, ref: str, kind: str, payload: dict[str, Any]) -> Ticket:
