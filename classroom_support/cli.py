@@ -67,7 +67,7 @@ def _in(module: str, builder: str, *common: object) -> Callable[[argparse.Argume
 
 
 # Every subcommand in `--help` order: its name, its one-line help, and what adds its arguments
-# (run only for the subcommand that is used: cli_checks.LazyParser).
+# (run only for the subcommand that is used: cli_checks.CommandParser).
 COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
     ("locate", "print the config, data and log paths", lambda p: _common(p, suppress=True)),
     ("qr", "open the TUI on the trainee QR codes (web form, WhatsApp)", _screen_args),
@@ -113,9 +113,9 @@ COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from classroom_support.cli_checks import LazyParser
+    from classroom_support.cli_checks import CommandParser
 
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="classroom-support",
         description="Classroom support desk: log, track and hand on trainees' problems offline.",
     )
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the app on a throwaway database filled with demo data",
     )
     parser.add_argument("--lang", choices=("ar", "en"), help="interface language for this run")
-    sub = parser.add_subparsers(dest="command", parser_class=LazyParser)
+    sub = parser.add_subparsers(dest="command")
     for name, text, build in COMMANDS:
         sub.add_parser(name, help=text, build=build)
     return parser

@@ -49,42 +49,59 @@ class UsageError(Exception):
         self.detail = detail
 
 
-class LazyParser(argparse.ArgumentParser):
-    """A subcommand's parser whose arguments are added (`build`) the first time it is used: a
-    command line builds the parser of the command it runs, and the others only as far as
-    `--help` lists them (name and one-line help), so a start is not spent building parsers
-    (and importing their modules) it does not use. What it parses and prints is unchanged."""
+class CommandParser(argparse.ArgumentParser):
+    """An ArgumentParser whose subcommands can be registered by name and one-line help alone:
+    `add_subparsers(...).add_parser(name, help=..., build=...)` makes the subcommand's parser,
+    and `build` adds its arguments, only when that subcommand is the one that parses. A
+    command line then builds the one parser it runs, not every command's (some 50 parsers,
+    each help text looked up through gettext) and imports no module only those others need.
+    `--help` and argparse's errors print the same: they show names and one-line helps."""
 
-    def __init__(
-        self,
-        *args: Any,
-        build: Callable[[argparse.ArgumentParser], None] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._build = build
-
-    def built(self) -> LazyParser:
-        """This parser with its arguments added (once)."""
-        build, self._build = self._build, None
-        if build is not None:
-            build(self)
-        return self
-
-    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
-        return super(LazyParser, self.built()).parse_known_args(*args, **kwargs)
-
-    def _parse_known_args2(self, *args: Any, **kwargs: Any) -> Any:  # Python >= 3.13's path
-        return super(LazyParser, self.built())._parse_known_args2(*args, **kwargs)  # type: ignore[misc]
-
-    def format_usage(self) -> str:
-        return super(LazyParser, self.built()).format_usage()
-
-    def format_help(self) -> str:
-        return super(LazyParser, self.built()).format_help()
+        self.register("action", "parsers", _LazySubParsers)
 
 
-class OneLineParser(LazyParser):
+class _Pending:
+    """A subcommand registered with `build`, its parser not made yet."""
+
+    def __init__(self, build: Callable[[argparse.ArgumentParser], None], kwargs: Any) -> None:
+        self.build = build
+        self.kwargs = kwargs
+
+
+class _LazySubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """argparse's subparsers action, with `add_parser(..., build=...)` (CommandParser)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        build = kwargs.pop("build", None)
+        if build is None or kwargs.get("aliases"):
+            return super().add_parser(name, **kwargs)
+        if name in self._name_parser_map:
+            raise argparse.ArgumentError(self, f"conflicting subparser: {name}")
+        if "help" in kwargs:  # what argparse's add_parser keeps for the help and the choices
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), kwargs.pop("help")))
+        if kwargs.get("prog") is None:
+            kwargs["prog"] = f"{self._prog_prefix} {name}"
+        self._name_parser_map[name] = _Pending(build, kwargs)  # in place: the choices' order
+        return None
+
+    def parser(self, name: str) -> argparse.ArgumentParser:
+        """The subcommand's parser, made and built now if it was pending."""
+        found = self._name_parser_map[name]
+        if isinstance(found, _Pending):
+            made = self._parser_class(**found.kwargs)
+            found.build(made)
+            self._name_parser_map[name] = found = made
+        return found  # type: ignore[no-any-return]
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        if values and values[0] in self._name_parser_map:
+            self.parser(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+class OneLineParser(CommandParser):
     """Raises UsageError instead of printing argparse's usage block and exiting, so `main`
     can say it in one line, in the user's language."""
 

@@ -218,7 +218,7 @@ NAMES = tuple(a.name for a in ACTIONS)
 
 
 def add_parsers(tsub: Any, common: Callable[..., None]) -> None:
-    """One subcommand per action; its arguments are added when it runs (cli_checks.LazyParser)."""
+    """One subcommand per action, its arguments added when it runs (cli_checks.CommandParser)."""
     for action in ACTIONS:
         tsub.add_parser(action.name, help=action.help, build=_arguments(action, common))
 

@@ -16,7 +16,7 @@ from classroom_support.textsafe import visible
 
 def build_parser(tickets: argparse.ArgumentParser, common: Callable[..., None]) -> None:
     """`tickets` and its subcommands' names and helps; each subcommand's arguments are added
-    when it is the one that runs (cli_checks.LazyParser)."""
+    when it is the one that runs (cli_checks.CommandParser)."""
     from classroom_support import cli_ticket_actions
 
     def options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
