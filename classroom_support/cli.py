@@ -8,9 +8,12 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from classroom_support.cli_checks import fail
+
+TYPE_CHECKING = False  # typing is not imported for `--help` (annotations are strings)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:

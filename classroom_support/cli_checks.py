@@ -10,9 +10,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
 
-from classroom_support.i18n import tr
+TYPE_CHECKING = False  # typing is not imported for `--help` (annotations are strings)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 # Options whose value may start with "-" (a negative duration): argparse would read it as an
 # option and print its usage; joined as `--target=-3h` it reaches our own one-line check.
@@ -126,6 +127,8 @@ def usage_message(command: str, detail: str) -> str:
     """One line in the current language: what is wrong, and where the help is."""
     import re
 
+    from classroom_support.i18n import tr
+
     for pattern, key in _ARGPARSE_MESSAGES:
         match = re.fullmatch(pattern, detail)
         if match:
@@ -161,6 +164,8 @@ def usage_language(argv: Sequence[str]) -> None:
 
 def path_problem(args: argparse.Namespace) -> str | None:
     """One line naming what is wrong with --config, --db or --csv, or None."""
+    from classroom_support.i18n import tr
+
     config: Path | None = getattr(args, "config", None)
     if config is not None:
         if config.is_dir():

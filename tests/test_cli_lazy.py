@@ -170,7 +170,7 @@ def modules_of(argv: list[str], home: Path) -> tuple[Any, set[str]]:
     return seen["code"], set(seen["modules"])
 
 
-def test_help_imports_no_command_config_or_catalog(tmp_path: Path) -> None:
+def test_help_imports_no_command_config_catalog_or_typing(tmp_path: Path) -> None:
     code, modules = modules_of(["--help"], tmp_path)
     assert code == 0
     unused = [
@@ -178,11 +178,13 @@ def test_help_imports_no_command_config_or_catalog(tmp_path: Path) -> None:
         "classroom_support.cli_tickets",
         "classroom_support.cli_ticket_actions",
         "classroom_support.config_model",
+        "classroom_support.i18n",
         "classroom_support.locales.ar",
         "classroom_support.locales.en",
         "dataclasses",
         "json",
         "platformdirs",
+        "typing",
         "zoneinfo",
     ]
     assert sorted(m for m in unused if m in modules) == []
