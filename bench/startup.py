@@ -597,6 +597,9 @@ def startup_summary(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             2,
         )
         out["app-synced"]["goal_ratio_verdict"] = verdict(ratio, GOAL_RATIO)
+        out["app-synced"]["cpu_ratio_over_bare"] = round(
+            out["app-synced"]["cpu_to_paint_ms_median"] / out["bare"]["cpu_to_paint_ms_median"], 2
+        )
         if "app" in results:
             out["app-synced"]["ratio_over_app"] = round(
                 out["app-synced"]["to_paint_ms"]["median"] / out["app"]["to_paint_ms"]["median"],
@@ -784,7 +787,8 @@ def print_report(result: dict[str, Any]) -> None:
                 f"  app-synced / bare = {synced['ratio_over_bare']:.2f}x (pairwise median "
                 f"{synced['ratio_over_bare_pairwise_median']:.2f}x; / app "
                 f"{synced.get('ratio_over_app', float('nan')):.2f}x); goal <= {GOAL_RATIO}x: "
-                f"{synced['goal_ratio_verdict']}; first frame from sqlite3: "
+                f"{synced['goal_ratio_verdict']}; CPU time / bare "
+                f"{synced['cpu_ratio_over_bare']:.2f}x; first frame from sqlite3: "
                 f"{synced['first_frame_path']}; header at paint: "
                 f"{synced['header_sync_at_paint']!r}"
             )
