@@ -20,7 +20,8 @@ bench/startup.py) is timestamped. Cases, interleaved in a rotating order:
   directly in the event loop after the same save.
 
 The longest gap between two consecutive frames inside the window is the number; the goal is
-<= 50 ms for "save a session". The recompute's own duration is reported too.
+<= 50 ms for "save a session". The recompute's own duration is reported too. With --trace, the
+phases that ran during each case's longest gap are listed (bench/frame_trace.py).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def max_gap(frames: list[float], start: float, end: float) -> float:
     return max(b - a for a, b in itertools.pairwise(inside)) * 1000
 
 
-async def measure(app: Any, repeats: int, now: Any) -> dict[str, Any]:
+async def measure(app: Any, repeats: int, now: Any, trace: Any = None) -> dict[str, Any]:
     from textual.widgets import Static
 
     from classroom_support.screens.sessions import SessionsScreen
@@ -100,6 +101,7 @@ async def measure(app: Any, repeats: int, now: Any) -> dict[str, Any]:
     app.on_calendar_result = on_result
     out: dict[str, list[float]] = {"idle": [], "save": [], "full": [], "ui_thread": []}
     recompute_ms: dict[str, list[float]] = {"save": [], "full": [], "ui_thread": []}
+    windows: dict[str, list[tuple[float, float]]] = {k: [] for k in out}
     cases = ["save", "full", "ui_thread", "idle"]
     longest = 1.0
     for i in range(repeats + 1):  # the first round warms up and is dropped
@@ -150,8 +152,19 @@ async def measure(app: Any, repeats: int, now: Any) -> dict[str, Any]:
             await asyncio.sleep(0.2)
             if i:
                 out[case].append(max_gap(frames, start, end))
+                windows[case].append((start, end))
     app.on_calendar_result = original_result
+    traced: dict[str, list[str]] = {}
+    if trace is not None:
+        from frame_trace import longest_gap
+
+        for case, spans in windows.items():
+            gaps = [longest_gap(frames, a, b) for a, b in spans]
+            a, b = max(gaps, key=lambda ab: ab[1] - ab[0])
+            title = f"    {case}: longest gap {(b - a) * 1000:.1f} ms"
+            traced[case] = [title, *trace.report((a, b))]
     return {
+        "trace": traced,
         "frame_gap_ms": {k: [round(v, 1) for v in vals] for k, vals in out.items()},
         "frame_gap_max_ms": {k: round(max(v), 1) for k, v in out.items()},
         "frame_gap_median_ms": {k: round(statistics.median(v), 1) for k, v in out.items()},
@@ -168,7 +181,7 @@ async def _press(app: Any, key: str) -> None:
     await Pilot(app).press(key)
 
 
-def run(repeats: int, recipe: Recipe) -> dict[str, Any]:
+def run(repeats: int, recipe: Recipe, trace: bool = False) -> dict[str, Any]:
     from classroom_support.app import ClassroomSupportApp
     from classroom_support.clock import FixedClock
     from classroom_support.config import Config
@@ -176,6 +189,12 @@ def run(repeats: int, recipe: Recipe) -> dict[str, Any]:
 
     source, meta = as_built_database(recipe)
     now = bench_now(meta, Config().zone)
+    tracer = None
+    if trace:  # before the context: it wires bound methods (the edit's listener) at opening
+        from frame_trace import FrameTrace
+
+        tracer = FrameTrace()
+        tracer.install()
     with tempfile.TemporaryDirectory(dir=DATA, prefix="edit-frames-") as tmp:
         path = copy_database(source, Path(tmp), "frames.sqlite3")
         ctx = open_context(NO_CONFIG, path, clock=FixedClock(now))
@@ -184,7 +203,7 @@ def run(repeats: int, recipe: Recipe) -> dict[str, Any]:
         result: dict[str, Any] = {}
 
         async def pilot(p: Any) -> None:
-            result.update(await measure(p.app, repeats, now))
+            result.update(await measure(p.app, repeats, now, tracer))
             p.app.exit()
 
         app.run(headless=True, size=(120, 36), auto_pilot=pilot)
@@ -202,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--open", type=int, default=20_000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--trace", action="store_true", help="list what ran during each case's longest gap"
+    )
     args = parser.parse_args(argv)
     ensure_data_dir()
     recipe = Recipe(args.tickets, args.open, min(DOMAIN_TICKETS, args.tickets))
@@ -210,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command_line(),
         "machine": machine_info(),
     }
-    out |= run(args.repeats, recipe)
+    out |= run(args.repeats, recipe, trace=args.trace)
     print()
     print_machine(out["machine"])
     print(f"# command: {out['command']}")
@@ -230,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  save a session: longest gap {out['frame_gap_max_ms']['save']:.1f} ms; goal <= "
         f"{GOAL_GAP_MS:g} ms: {out['goal_verdict']}"
     )
+    if out["trace"]:
+        print("\nWhat ran during each case's longest gap (ui = the UI thread; --trace):")
+        for lines in out["trace"].values():
+            print("\n".join(lines))
     saved = write_results("edit_frames", out, args.json)
     print(f"\nresults: {saved.relative_to(REPO) if saved.is_relative_to(REPO) else saved}")
     return 0
