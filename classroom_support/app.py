@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
@@ -22,6 +21,7 @@ from classroom_support.app_start import FirstFrameStart, is_ready
 from classroom_support.app_sync import LiveUpdates
 from classroom_support.i18n import tr, ui
 from classroom_support.screens.queue import QueueScreen
+from classroom_support.stylesheets import app_css
 from classroom_support.widgets import data_text, paste_parser
 
 if TYPE_CHECKING:  # loaded after the first frame (first_frame.py), or by the caller
@@ -35,17 +35,8 @@ SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff deci
 FIRST_SYNC_S = 5  # the first scheduled run, after start-up
 
 
-def styles_dir() -> Path:
-    """styles/ ships in the wheel as classroom_support/styles; in a checkout it is at the root."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "styles", here.parent / "styles"):
-        if (candidate / "app.tcss").is_file():
-            return candidate
-    raise FileNotFoundError("styles/app.tcss is missing from this installation")
-
-
 class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
-    CSS_PATH = [styles_dir() / "app.tcss"]
+    CSS_PATH = app_css()  # the other screens' rules load with them (screens.tcss)
     TITLE = "classroom-support"
     BINDINGS = [
         Binding("f1", "help", "key.help", id="help"),

@@ -33,6 +33,7 @@ def test_wheel_carries_styles_and_migrations_and_runs(tmp_path: Path) -> None:
     [wheel] = list(dist.glob("classroom_support-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "classroom_support/styles/app.tcss" in names
+    assert "classroom_support/styles/screens.tcss" in names
     assert "classroom_support/migrations/versions/0001_initial.py" in names
     for part in ("env.py", "script.py.mako", "versions/0001_initial.py"):  # the central schema's
         assert f"classroom_support/central/migrations/{part}" in names
@@ -56,7 +57,8 @@ def test_wheel_carries_styles_and_migrations_and_runs(tmp_path: Path) -> None:
 import asyncio, sys
 import classroom_support
 assert classroom_support.__file__.startswith({str(site)!r}), classroom_support.__file__
-from classroom_support.app import ClassroomSupportApp, styles_dir
+from classroom_support.app import ClassroomSupportApp
+from classroom_support.stylesheets import styles_dir
 from classroom_support.context import open_context
 assert str(styles_dir()).startswith({str(site)!r}), styles_dir()
 ctx = open_context(None, {str(tmp_path / "db.sqlite3")!r})

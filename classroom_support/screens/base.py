@@ -10,6 +10,7 @@ from textual.screen import ModalScreen, Screen
 
 from classroom_support.i18n import tr
 from classroom_support.permissions import DeviceScope, refusal
+from classroom_support.stylesheets import screens_css
 from classroom_support.widgets import data_text
 
 ResultType = TypeVar("ResultType")
@@ -19,6 +20,10 @@ class AppScreen(Screen[ResultType]):
     """`populate()` fills widgets after compose: subclasses call it from `on_mount`, and it runs
     again after every recompose. (Textual dispatches `on_mount` along the whole MRO, so the base
     class deliberately does not define one.)"""
+
+    # Every full screen but the queue reads styles/screens.tcss when the first of them opens
+    # (QueueScreen sets none: app.tcss has its rules, and start-up parses only those).
+    CSS_PATH = screens_css()
 
     # True while a language switch rebuilds the screen: the old widgets are gone and the new ones
     # not yet mounted, so a timer that fires then has nothing to update and must wait.
@@ -86,6 +91,13 @@ class AppScreen(Screen[ResultType]):
 
     def restore_state(self, state: dict[str, Any]) -> None:
         """Put back what `save_state` kept (typed text, cursor position)."""
+
+
+class AppModal(ModalScreen[ResultType]):
+    """A dialog: its rules are in styles/screens.tcss, read when the first screen but the queue
+    (or the first dialog) opens. (`ModalScreen { align }` itself is app-wide, in app.tcss.)"""
+
+    CSS_PATH = screens_css()
 
 
 def save_after_queued_keys(screen: Screen[Any], save: Callable[[], object]) -> None:

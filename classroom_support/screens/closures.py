@@ -9,14 +9,13 @@ from datetime import date
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import language, tr, ui
 from classroom_support.models import ClosureRow
-from classroom_support.screens.base import AppScreen
+from classroom_support.screens.base import AppModal, AppScreen
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import ClosureDraft
 from classroom_support.tickets import ValidationError
@@ -147,7 +146,7 @@ class ClosuresScreen(AppScreen[None]):
         self.dismiss(None)
 
 
-class ClosureForm(ModalScreen[ClosureDraft | None]):
+class ClosureForm(AppModal[ClosureDraft | None]):
     """Add a closure, or edit `row` (its name in the language on screen, its days)."""
 
     BINDINGS = [

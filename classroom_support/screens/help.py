@@ -7,14 +7,15 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from classroom_support.i18n import tr
+from classroom_support.screens.base import AppModal
 from classroom_support.widgets import data_text, paragraph_text
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(AppModal[None]):
     BINDINGS = [
         Binding("escape,f1", "close", "key.back", id="close-help"),
     ]

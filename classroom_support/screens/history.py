@@ -8,12 +8,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from classroom_support.config import Config
 from classroom_support.i18n import language, tr
 from classroom_support.permissions import route_target
+from classroom_support.screens.base import AppModal
 from classroom_support.widgets import data_text, paragraph_text
 from classroom_support.widgets.paragraph import wrap_logical
 
@@ -129,7 +129,7 @@ def summary(config: Config, kind: str, payload: dict[str, Any]) -> str:
     return " · ".join(summary_runs(config, kind, payload))
 
 
-class HistoryEntryScreen(ModalScreen[None]):
+class HistoryEntryScreen(AppModal[None]):
     """One History row in full, read-only: arrows, PgUp/PgDn and the wheel scroll; Esc closes."""
 
     BINDINGS = [
@@ -162,7 +162,7 @@ class HistoryEntryScreen(ModalScreen[None]):
         self.fill()
 
     def fill(self) -> None:
-        # The box is 80 % of the screen (at most 100 columns, styles/app.tcss .prompt); inside
+        # The box is 80 % of the screen (at most 100 columns, styles/screens.tcss .prompt); inside
         # it the border, the padding and the scroll bar take 8 columns.
         width = max(20, min(self.app.size.width * 8 // 10, 100) - 8)
         # Up to 90 % of the screen's height; the title, hint, border and padding take 8 rows.

@@ -12,13 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from classroom_support.i18n import app_shapes_arabic, language, tr, ui
 from classroom_support.kb import fold_text
 from classroom_support.people import Person, for_hall, matches, role_title
+from classroom_support.screens.base import AppModal
 from classroom_support.tickets import MAX_SHORT
 from classroom_support.widgets import FormInput, data_text, paragraph_text
 
@@ -35,7 +35,7 @@ class Assignment:
     person_id: str = ""
 
 
-class AssignPicker(ModalScreen[Assignment | None]):
+class AssignPicker(AppModal[Assignment | None]):
     BINDINGS = [
         Binding("escape", "cancel", "key.cancel", id="assign-cancel"),
         # The filter keeps the focus; the arrows move the highlight in the list below it.

@@ -6,11 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from classroom_support.i18n import display, tr
+from classroom_support.screens.base import AppModal
 from classroom_support.widgets import FormInput, KeyChoice, data_text, paragraph_text
 from classroom_support.widgets.text import composed_text
 
@@ -20,7 +20,7 @@ class DialogBody(VerticalScroll, can_focus=False):
     scrolls that field into view; it is never a Tab stop itself."""
 
 
-# The text width of a dialog row's label (styles/app.tcss: `.prompt .form-row .field-label`
+# The text width of a dialog row's label (styles/screens.tcss: `.prompt .form-row .field-label`
 # is 18 wide with 2 of padding).
 LABEL_WIDTH = 16
 
@@ -36,7 +36,7 @@ def field_row(label: str, field: Widget) -> ComposeResult:
         yield field
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(AppModal[str | None]):
     BINDINGS = [Binding("escape", "cancel", "key.cancel", id="prompt-cancel")]
 
     def __init__(
@@ -72,7 +72,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ChoicePrompt(ModalScreen[str | None]):
+class ChoicePrompt(AppModal[str | None]):
     """One digit picks and closes."""
 
     BINDINGS = [Binding("escape", "cancel", "key.cancel", id="choice-cancel")]
@@ -114,7 +114,7 @@ class ChoicePrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmPrompt(ModalScreen[bool]):
+class ConfirmPrompt(AppModal[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "prompt.yes", id="confirm-yes"),
         Binding("enter", "answer(True)", show=False),

@@ -79,6 +79,7 @@ def new_routed(ctx: Any, rows: list[Ticket], target: str) -> set[str]:
 
 
 class QueueScreen(AppScreen[None]):
+    CSS_PATH = None  # its rules are in app.tcss, parsed at start-up; the others load later
     AUTO_FOCUS = "#queue"
     BINDINGS = [
         Binding("n", "new_ticket", "key.new_ticket", id="new-ticket"),

@@ -7,14 +7,13 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import CourseSession
-from classroom_support.screens.base import AppScreen, save_after_queued_keys
+from classroom_support.screens.base import AppModal, AppScreen, save_after_queued_keys
 from classroom_support.screens.history import wrap_logical
 from classroom_support.screens.prompts import ConfirmPrompt, DialogBody, field_row
 from classroom_support.sessions import SessionDraft
@@ -154,7 +153,7 @@ class SessionsScreen(AppScreen[None]):
         )
 
 
-class SessionForm(ModalScreen[bool]):
+class SessionForm(AppModal[bool]):
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", id="save-session", priority=True),
         Binding("escape", "cancel", "key.cancel", id="cancel-session"),

@@ -10,7 +10,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
@@ -19,7 +18,7 @@ from classroom_support.i18n import app_shapes_arabic, language, tr, ui
 from classroom_support.models import Ticket
 from classroom_support.people import local_people, responsible_names
 from classroom_support.reports import breach_rows, write_breach_csv
-from classroom_support.screens.base import AppScreen
+from classroom_support.screens.base import AppModal, AppScreen
 from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.tickets import RCA_CAUSES, TicketError, ValidationError
 from classroom_support.widgets import (
@@ -305,7 +304,7 @@ class BreachLedgerScreen(AppScreen[None]):
         self.dismiss(None)
 
 
-class RcaForm(ModalScreen[bool]):
+class RcaForm(AppModal[bool]):
     """Cause category (one digit), what happened, corrective action, owner."""
 
     BINDINGS = [

@@ -10,13 +10,12 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.db import StorageError
 from classroom_support.i18n import CATALOGS, tr, ui
-from classroom_support.screens.base import AppScreen
+from classroom_support.screens.base import AppModal, AppScreen
 from classroom_support.screens.prompts import DialogBody, field_row
 from classroom_support.sync import SyncStatus, token_hint
 from classroom_support.widgets import (
@@ -224,7 +223,7 @@ class SyncLogScreen(AppScreen[None]):
             app.start_sync(manual=True)
 
 
-class SyncSetupScreen(ModalScreen[bool]):
+class SyncSetupScreen(AppModal[bool]):
     """First-time setup: the central URL and the device token. The token field is masked and
     the token is written to a 0600 file beside the database; only its first characters are
     ever shown again."""

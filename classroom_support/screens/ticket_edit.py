@@ -9,19 +9,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from classroom_support.db import StorageError
 from classroom_support.i18n import tr, ui
 from classroom_support.models import Ticket
-from classroom_support.screens.base import save_after_queued_keys
+from classroom_support.screens.base import AppModal, save_after_queued_keys
 from classroom_support.ticket_edits import EDITABLE_FIELDS, NothingChanged, edit_ticket
 from classroom_support.tickets import TicketError, ValidationError
 from classroom_support.widgets import FormInput, data_text, paragraph_text
 
 
-class TicketEditForm(ModalScreen[Ticket | None]):
+class TicketEditForm(AppModal[Ticket | None]):
     """The ticket's text, prefilled; Ctrl+S (or Enter on the last field) saves, Esc cancels.
     Dismisses with the saved ticket, or None when cancelled or nothing changed."""
 
