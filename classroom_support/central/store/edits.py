@@ -30,6 +30,7 @@ from classroom_support.tickets import (
     TicketDraft,
     TicketNotFound,
     apply_event,
+    created_payload,
     ticket_from_created,
     validate_draft,
 )
@@ -110,22 +111,8 @@ class EditsMixin(RowMergeMixin, MailMixin):
             ).scalar()
             or 0
         ) + 1
-        payload = {
-            "ref": f"{self.central_prefix}-{seq}",
-            "device_seq": seq,
-            "hall_code": draft.hall_code,
-            "session_id": draft.session_id,
-            "session_label": self._session_label(conn, draft.session_id),
-            "title": draft.title,
-            "seat": draft.seat,
-            "trainee_name": draft.trainee_name,
-            "trainee_contact": draft.trainee_contact,
-            "category": draft.category,
-            "priority": draft.priority,
-            "channel": draft.channel,
-            "caller_number": draft.caller_number,
-            "remote_session_id": draft.remote_session_id,
-        }
+        label = self._session_label(conn, draft.session_id)
+        payload = created_payload(draft, self.central_prefix, seq, label)
         if with_desk != "hall":
             payload["with_desk"] = with_desk
         ticket_id = str(uuid.uuid4())
