@@ -201,7 +201,7 @@ def build_database(recipe: Recipe, *, rebuild: bool = False) -> tuple[Path, dict
     from classroom_support.context import open_context
     from classroom_support.hlc import HLC
     from classroom_support.models import TicketEvent
-    from classroom_support.tickets import fold, validate_draft
+    from classroom_support.tickets import created_payload, fold, validate_draft
 
     now = datetime.now(UTC).replace(microsecond=0)
     bulk = recipe.tickets - recipe.domain
@@ -227,22 +227,7 @@ def build_database(recipe: Recipe, *, rebuild: bool = False) -> tuple[Path, dict
             draft = validate_draft(make_draft(i, rnd), ctx.config)
             created_ms = base_ms + i * STEP_S * 1000
             ticket_id = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
-            payload = {
-                "ref": f"{device.ref_prefix}-{seq}",
-                "device_seq": seq,
-                "hall_code": draft.hall_code,
-                "session_id": None,
-                "session_label": "",
-                "title": draft.title,
-                "seat": draft.seat,
-                "trainee_name": draft.trainee_name,
-                "trainee_contact": draft.trainee_contact,
-                "category": draft.category,
-                "priority": draft.priority,
-                "channel": draft.channel,
-                "caller_number": draft.caller_number,
-                "remote_session_id": draft.remote_session_id,
-            }
+            payload = created_payload(draft, device.ref_prefix, seq, "")  # no session
             events = []
             for kind in steps_for(recipe.status(i), assigned=i % 6 == 0):
                 offset_s, jitter_s, tag = SCHEDULE[kind]
