@@ -5,7 +5,10 @@ and a read-only connection for the first painted queue and `tickets list` (first
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib is not imported for `tickets list` (cli_list_fast.py)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
 # start-up can compare revisions with one query instead of importing Alembic every time.
@@ -24,6 +27,8 @@ def open_reader(path: Path) -> sqlite3.Connection | None:
     pragmas of `db._on_connect` that apply to a reader; None when it cannot be one (no file,
     another revision, a file the normal path must look at first): the caller then takes the
     normal path (`db.open_database`, which migrates or says what is wrong)."""
+    from pathlib import Path
+
     from classroom_support.db_files import (
         FileRefused,
         check_main_file,
@@ -41,9 +46,15 @@ def open_reader(path: Path) -> sqlite3.Connection | None:
             return None  # left by a crash or copied in: db_files verifies it on the normal path
     except (OSError, FileRefused):
         return None
+    return connect_reader(path.resolve().as_uri())
+
+
+def connect_reader(uri: str) -> sqlite3.Connection | None:
+    """The read-only connection of `open_reader` to the file at `uri` (`file://...`), checks
+    on the file already made: None when the schema is not this code's current one."""
     try:
         conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro",
+            f"{uri}?mode=ro",
             uri=True,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
