@@ -1,22 +1,24 @@
-"""The command line: the TUI by default, plus scripting commands that never import Textual."""
+"""The command line: the TUI by default, plus scripting commands that never import Textual.
+
+`tickets list` is first offered to `cli_list_fast` (no argparse), so this module imports only
+`sys` before `main` runs: argparse and the rest are imported by the functions that use them.
+"""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-from classroom_support.cli_checks import fail
 
 TYPE_CHECKING = False  # typing is not imported for `--help` (annotations are strings)
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    import argparse
+    from pathlib import Path
+
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument(
         "--config",
@@ -33,29 +35,11 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def _screen_args(screen: argparse.ArgumentParser) -> None:
+    import argparse
+
     _common(screen, suppress=True)
     screen.add_argument("--demo", action="store_true", default=argparse.SUPPRESS)
     screen.add_argument("--lang", choices=("ar", "en"), default=argparse.SUPPRESS)
-
-
-def _sla_args(sla: argparse.ArgumentParser) -> None:
-    ssub = sla.add_subparsers(dest="sla_command", required=True)
-    due = ssub.add_parser(
-        "due", help="when is a ticket logged at START due, and which windows count"
-    )
-    _common(due, suppress=True)
-    due.add_argument(
-        "start", help="ISO 8601 instant ('2026-11-28T15:00', local if no offset) or 'now'"
-    )
-    due.add_argument("--target", default=None, help="working time, e.g. 48h, 90m, 2h30m")
-    due.add_argument("--hall", default=None, help="hall whose course sessions count")
-    due.add_argument("--json", action="store_true")
-
-
-def _breaches_args(breaches: argparse.ArgumentParser) -> None:
-    _common(breaches, suppress=True)
-    breaches.add_argument("--csv", type=Path, default=None, help="write the ledger to this file")
-    breaches.add_argument("--json", action="store_true")
 
 
 def _in(module: str, builder: str, *common: object) -> Callable[[argparse.ArgumentParser], None]:
@@ -80,8 +64,12 @@ COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...]
         "log, list, show and act on tickets from scripts",
         _in("cli_tickets", "build_parser", _common),
     ),
-    ("sla", "SLA what-if questions", _sla_args),
-    ("breaches", "the breach ledger (missed SLAs and their RCA)", _breaches_args),
+    ("sla", "SLA what-if questions", _in("sla_cli", "build_sla", _common)),
+    (
+        "breaches",
+        "the breach ledger (missed SLAs and their RCA)",
+        _in("sla_cli", "build_breaches", _common),
+    ),
     (
         "connect",
         "set this laptop up for sync: central URL and device token",
@@ -136,8 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (`argv`, else the process's): `tickets list` by its fast path when
+    that recognises it, everything else (and an explicit `argv`) by the parser below."""
+    if argv is None:
+        from classroom_support.cli_list_fast import run as list_fast
+
+        code = list_fast(sys.argv[1:])
+        if code is not None:
+            return code
     from classroom_support.cli_checks import (
         UsageError,
+        fail,
         join_dashed_values,
         usage_language,
         usage_message,
@@ -170,10 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from classroom_support import cli_tickets
 
             return cli_tickets.run(args)
-        if args.command == "sla":
-            return cmd_sla(args)
-        if args.command == "breaches":
-            return cmd_breaches(args)
+        if args.command in ("sla", "breaches"):
+            from classroom_support import sla_cli
+
+            return sla_cli.run(args)
         if args.command in ("connect", "sync"):
             from classroom_support import sync_cli
 
@@ -197,10 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"classroom-support: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
-        # `tickets list | head`: the reader has gone. Exit quietly, as Unix tools do; point
-        # stdout at /dev/null so the interpreter's final flush cannot complain either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        from classroom_support.cli_list_fast import quiet_broken_pipe
+
+        return quiet_broken_pipe()  # `tickets list | head`: exit quietly, as Unix tools do
 
 
 def _check_paths(args: argparse.Namespace) -> str | None:
@@ -208,6 +204,8 @@ def _check_paths(args: argparse.Namespace) -> str | None:
     whose options are the server's)."""
     if args.command == "central":
         return None
+    import argparse
+
     from classroom_support import i18n
     from classroom_support.cli_checks import path_problem
 
@@ -221,123 +219,6 @@ def _check_paths(args: argparse.Namespace) -> str | None:
 
     load_settings(args.config, args.db, args.lang)  # the configured language for the message
     return path_problem(args)
-
-
-def parse_work(text: str) -> timedelta | None:
-    """'48h', '90m', '2h30m', '1.5h' → working time; None when malformed."""
-    import re
-
-    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+)m)?\s*", text)
-    if not match or not any(match.groups()):
-        return None
-    hours = float(match.group(1) or 0)
-    minutes = int(match.group(2) or 0)
-    return timedelta(hours=hours, minutes=minutes)
-
-
-def parse_instant(text: str, zone: Any, now: datetime) -> datetime | None:
-    if text.strip().lower() == "now":
-        return now
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
-
-
-def cmd_sla(args: argparse.Namespace) -> int:
-    import json
-
-    from classroom_support.context import open_context
-    from classroom_support.i18n import tr
-    from classroom_support.monitor import explain_json
-
-    ctx = open_context(args.config, args.db, language=args.lang)
-    try:
-        zone = ctx.config.zone
-        start = parse_instant(args.start, zone, ctx.clock.now())
-        if start is None:
-            return fail(f"START: '{args.start}' is not an ISO 8601 time like 2026-11-28T15:00")
-        if args.target is None:
-            target = timedelta(hours=ctx.config.first_response_hours)
-        else:
-            parsed = parse_work(args.target)
-            if parsed is None or parsed <= timedelta(0):
-                return fail(tr("cli.target_negative", target=args.target))
-            target = parsed
-        if args.hall is not None and ctx.config.hall_named(args.hall) is None:
-            known = ", ".join(h.code for h in ctx.config.halls)
-            return fail(f"--hall: '{args.hall}' is not one of the halls ({known})")
-        cal = ctx.sla.calendar(args.hall or ctx.config.hall)
-        due = cal.add(start, target)
-        spans = cal.explain(start, due)
-        hours = target.total_seconds() / 3600
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "start": start.astimezone(zone).isoformat(),
-                        "target_hours": hours,
-                        "due": due.astimezone(zone).isoformat(),
-                        "due_utc": due.astimezone(UTC).isoformat(),
-                        "timezone": ctx.config.timezone,
-                        "windows": explain_json(spans, zone),
-                    },
-                    ensure_ascii=False,
-                )
-            )
-            return 0
-        print(f"start:  {start.astimezone(zone):%Y-%m-%d %H:%M %Z}  (+{hours:g} working hours)")
-        print(
-            f"due:    {due.astimezone(zone):%a %Y-%m-%d %H:%M %Z}  "
-            f"= {due.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        )
-        print("counted:")
-        for sp in spans:
-            a, b = sp.start.astimezone(zone), sp.end.astimezone(zone)
-            what = f"course: {sp.label}" if sp.source == "session" else "opening hours"
-            print(
-                f"  {a:%a %Y-%m-%d %H:%M}–{b:%H:%M}  {sp.duration.total_seconds() / 3600:g}h"
-                f"  {what}"
-            )
-        return 0
-    finally:
-        ctx.close()
-
-
-def cmd_breaches(args: argparse.Namespace) -> int:
-    import json
-
-    from classroom_support.context import open_context
-    from classroom_support.i18n import tr
-    from classroom_support.reports import breach_rows, write_breach_csv
-    from classroom_support.textsafe import visible
-
-    ctx = open_context(args.config, args.db, language=args.lang)
-    try:
-        ctx.sla.run(notify=False)  # record what is due now before reporting
-        if args.csv is not None:
-            try:
-                count = write_breach_csv(ctx, args.csv)
-            except OSError as exc:
-                return fail(tr("cli.csv_failed", path=args.csv, error=exc.strerror or exc))
-            print(f"{count} breach(es) written to {args.csv}")
-            return 0
-        rows = breach_rows(ctx)
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False))
-            return 0
-        for r in rows:
-            rca = r["rca_cause"] if r["rca_recorded"] else "RCA MISSING"
-            print(
-                f"{r['ref']:<10} {'+'.join(r['clocks']):<28} due {r['due_local']}  {rca:<12} "
-                f"{visible(r['title'], single_line=True, limit=50)}"
-            )
-        if not rows:
-            print("No breaches.")
-        return 0
-    finally:
-        ctx.close()
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
@@ -357,7 +238,9 @@ def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
     import logging
     import shutil
     import tempfile
+    from pathlib import Path
 
+    from classroom_support.cli_checks import fail
     from classroom_support.context import load_settings, open_context
     from classroom_support.logfile import start_log
     from classroom_support.screens.keymap_check import keymap_problem

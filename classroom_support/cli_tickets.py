@@ -231,22 +231,13 @@ def cmd_list(
     if not rows:
         print(tr("cli.no_tickets"))
         return 0
+    from classroom_support.cli_list_fast import list_line
+
     zone = config.zone
     # One write: the same bytes as a print per line, without a write per line when stdout
     # is unbuffered (PYTHONUNBUFFERED, python -u).
-    sys.stdout.write("".join(_line(zone, *row[:6]) for row in rows))
+    sys.stdout.write("".join(list_line(zone, *row[:6]) for row in rows))
     return 0
-
-
-def _line(
-    zone: Any, ref: str, created_at: Any, status: str, priority: str, seat: str, title: str
-) -> str:
-    local = created_at.astimezone(zone).isoformat(" ", "minutes")[:16]  # %Y-%m-%d %H:%M
-    return (
-        f"{ref:<10} {local}  {status:<11} {priority:<8} "
-        f"{visible(seat, single_line=True, limit=10):<10} "
-        f"{visible(title, single_line=True, limit=60)}\n"
-    )
 
 
 def cmd_show(ctx: Any, args: argparse.Namespace) -> int:
