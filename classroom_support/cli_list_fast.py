@@ -103,29 +103,26 @@ def parse(argv: Sequence[str]) -> dict[str, Any] | None:
     return found
 
 
-def _home_dir(env: str, default: str) -> str | None:
-    """platformdirs' Unix folder: $env if absolute, else `default` under an absolute $HOME."""
+def _home_dir(env: str, default: str) -> str:
+    """platformdirs' Unix folder: $env if absolute, else `default` under $HOME."""
     value = os.environ.get(env, "")
     if value.startswith("/"):
         return value
-    home = os.environ.get("HOME", "")
-    return os.path.join(home, default) if home.startswith("/") else None
+    return os.path.join(os.environ["HOME"], default)
 
 
 def paths(config: str | None, db: str | None) -> tuple[str, str] | None:
     """(config file, database) as config.default_paths finds them on Linux; None elsewhere
-    or when only platformdirs can say (no absolute $HOME)."""
+    or when only platformdirs can say (no absolute $HOME: it asks the user database)."""
     if sys.platform != "linux" or "ANDROID_DATA" in os.environ:
+        return None
+    if not os.environ.get("HOME", "").startswith("/"):
         return None
     if not config and not os.environ.get("CLASSROOM_SUPPORT_CONFIG"):
         folder = _home_dir("XDG_CONFIG_HOME", ".config")
-        if folder is None:
-            return None
         config = os.path.join(folder, "classroom-support", "config.toml")
     if not db and not os.environ.get("CLASSROOM_SUPPORT_DB"):
         folder = _home_dir("XDG_DATA_HOME", ".local/share")
-        if folder is None:
-            return None
         db = os.path.join(folder, "classroom-support", "classroom-support.sqlite3")
     config = config or os.environ["CLASSROOM_SUPPORT_CONFIG"]
     db = db or os.environ["CLASSROOM_SUPPORT_DB"]
@@ -271,7 +268,7 @@ def run(argv: Sequence[str]) -> int | None:
     return _print(rows, zone, args.get("lang") or language, arabic_display)
 
 
-def _print(rows: list[Any], zone: Any, language: str, arabic_display: str) -> int:
+def _print(rows: list[Any], zone: Any, language: str, arabic_display: str) -> int | None:
     if not rows:
         from classroom_support import i18n
 
@@ -279,17 +276,22 @@ def _print(rows: list[Any], zone: Any, language: str, arabic_display: str) -> in
         i18n.set_arabic_display(arabic_display)
         text = i18n.tr("cli.no_tickets") + "\n"
     else:
-        from datetime import UTC, datetime
+        from datetime import datetime
 
-        at = datetime.fromisoformat
-        text = "".join(
-            list_line(zone, ref, at(created).replace(tzinfo=UTC), *rest)
-            for ref, created, *rest in (row[:6] for row in rows)
-        )
+        at = datetime.fromisoformat  # stored naive UTC (models.UTCDateTime): read as UTC
+        try:
+            text = "".join(
+                list_line(zone, ref, at(f"{created}+00:00"), *rest)
+                for ref, created, *rest in (row[:6] for row in rows)
+            )
+        except (TypeError, ValueError):  # not a stored timestamp: the normal path shows it
+            return None
     try:
         sys.stdout.write(text)  # one write, as cli_tickets.cmd_list
     except BrokenPipeError:
         return quiet_broken_pipe()
+    except UnicodeEncodeError:  # encoded before anything is written: the normal path says it
+        return None
     return 0
 
 

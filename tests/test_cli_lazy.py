@@ -428,6 +428,11 @@ def test_the_fast_list_leaves_files_it_is_not_sure_of_to_the_normal_path(
     with sqlite3.connect(old) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0001_initial'")
     assert declined("--db", str(old))
+    odd = tmp_path / "odd.sqlite3"  # a timestamp the desk never stores
+    shutil.copy(db, odd)
+    with sqlite3.connect(odd) as conn:
+        conn.execute("UPDATE ticket SET created_at = created_at || 'Z'")
+    assert declined("--db", str(odd))
     cut = tmp_path / "cut.sqlite3"
     cut.write_bytes(Path(db).read_bytes()[:8192])
     assert declined("--db", str(cut))
