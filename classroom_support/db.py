@@ -120,6 +120,9 @@ def make_engine(path: Path) -> Engine:
         poolclass=QueuePool,
         pool_size=2,
         max_overflow=4,
+        # The connection returned last is lent first: a thread's next read gets the one it
+        # used (with a word search's hits in its temporary tables: queue_sql.search_hits).
+        pool_use_lifo=True,
     )
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)

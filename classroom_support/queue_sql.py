@@ -9,19 +9,25 @@ each hall × each status asked for (× each priority, when the sort or the filte
 the arms in order (a compound SELECT with ORDER BY), so a page reads about `limit` index entries
 per arm whatever its position: no OFFSET, no sort of the open tickets. When the order starts
 with a constant of the arm (routed first, the status rank, the priority), the arms are grouped
-by it and the groups read one after another until the page is full.
+by it and the groups read one after another until the page is full. The one exception: a
+Level 2 desk's routed arms, when few tickets are with Level 2 (`ROUTED_SORT_MAX`), read those by
+rowid and sort them, rather than walk the hall's index to find them.
 
 Each row has a *key*, its position in the page order: those constants followed by the ordered
 columns. The next page starts after the last row's key (`QueueQuery.after`), the previous one
 ends before the first row's key (`QueueQuery.before`), and `QueueQuery.last` reads the last page
 from the end. OFFSET is there only for a reader that has no key.
 
-A word search runs its match once per read: the rowids the search index finds (open tickets in
-`ticket_fts_open`, closed ones in `ticket_fts_closed`, only the ones the status filter asks for;
-migration 0012) go to the connection's temporary table `queue_hits`, and the count and every
+A word search runs its match at most once per read: the rowids the search index finds (open
+tickets in `ticket_fts_open`, closed ones in `ticket_fts_closed`, only the ones the status filter
+asks for; migration 0012; only the hall's, when the query has one and the status filter is a
+whole partition) go to the connection's temporary table `queue_hits`, and the count and every
 statement of the page test `rowid IN temp.queue_hits` (a probe of that table's rowids). Few hits
 are read and sorted; more than `SORT_HITS_MAX` and the page walks the arms as above, each index
 entry tested against the hits.
+
+The hits stay for the next read of the same search on the same connection, as long as nothing
+was written (queue_search.py).
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
+
+from classroom_support.queue_search import FTS_MIN_CHARS as FTS_MIN_CHARS
+from classroom_support.queue_search import HITS_TABLE as HITS_TABLE
+from classroom_support.queue_search import SEARCH_COLUMNS as SEARCH_COLUMNS
+from classroom_support.queue_search import fts_phrase as fts_phrase
+from classroom_support.queue_search import like_condition, search_hits
 
 STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
 OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
@@ -48,12 +60,9 @@ ORDER_COLUMNS = {
 # More arms than this (many halls × statuses × priorities) and halls become a plain filter:
 # the page is still right, each arm then sorts its hall-mixed rows.
 MAX_ARMS = 64
-# The problem-text search uses the trigram index from this many characters; shorter, LIKE.
-FTS_MIN_CHARS = 3
 # Up to this many hits a search page reads its hits and sorts them (a row read each); more,
 # and it walks the page indexes testing each entry against the hits (bench/queue_pages.py).
 SORT_HITS_MAX = 300
-HITS_TABLE = "temp.queue_hits"
 
 ROUTED_SQL = {
     # The Level 2 tickets by rowid (the partial index of migration 0013): checked on each index
@@ -69,7 +78,16 @@ ROUTED_SQL = {
         "JOIN ticket AS t ON t.id = e.ticket_id WHERE e.kind = 'route')"
     ),
 }
-SEARCH_COLUMNS = ("title", "ref", "seat", "trainee_name", "assignee")
+# Few routed tickets (up to ROUTED_SORT_MAX): the routed arms read them by rowid from the partial
+# index and sort them, rather than walk the page index testing each entry (the whole hall when
+# none of it is routed). Only where the routed set is open tickets alone, counted in that index.
+ROUTED_FEW_SQL = {
+    "level2": "rowid IN (SELECT rowid FROM ticket WHERE with_desk = 'level2' AND is_open = 1)",
+}
+ROUTED_COUNT_SQL = {
+    "level2": "SELECT count(*) FROM ticket WHERE with_desk = 'level2' AND is_open = 1",
+}
+ROUTED_SORT_MAX = 300
 
 HALLS_SQL = (
     "WITH RECURSIVE h(code) AS (SELECT (SELECT min(hall_code) FROM ticket) UNION ALL "
@@ -118,7 +136,8 @@ class _Search:
     where: str
     params: tuple[Any, ...]
     # A word search: how many tickets the index found (in the partitions the statuses ask
-    # for, every hall), now in HITS_TABLE; -1 for a ref or a LIKE search.
+    # for; in the query's hall when `states` is set, else in every hall), in HITS_TABLE; -1
+    # for a ref or a LIKE search.
     hits: int = -1
     # The `is_open` values of exactly the statuses asked for (all open, verified, every
     # status), so the hits are every ticket of the query in every hall; () otherwise.
@@ -128,15 +147,6 @@ class _Search:
     def walk(self) -> bool:
         """The page walks the arms (many hits) rather than sorting its hits."""
         return self.hits > SORT_HITS_MAX
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def fts_phrase(text: str) -> str:
-    """`text` as one FTS5 phrase: a substring match with the trigram tokenizer."""
-    return '"' + text.replace('"', '""') + '"'
 
 
 def search_partitions(statuses: Sequence[str]) -> tuple[str, ...]:
@@ -151,7 +161,7 @@ def search_partitions(statuses: Sequence[str]) -> tuple[str, ...]:
 def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Search | None:
     """The search as SQL. A ticket's exact reference finds that ticket (one index probe);
     other text is a case-insensitive substring of five columns: the trigram index from
-    `FTS_MIN_CHARS` characters (its hits put in HITS_TABLE now, for the count and the page),
+    `FTS_MIN_CHARS` characters (its hits in HITS_TABLE, for the count and the page),
     LIKE below that (or without the index)."""
     text = query.search.strip()
     if not text:
@@ -160,25 +170,15 @@ def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Sear
     if conn.execute("SELECT 1 FROM ticket WHERE ref = ?", (ref,)).fetchone() is not None:
         return _Search("ref = ?", (ref,))
     if fts and len(text) >= FTS_MIN_CHARS:
-        parts = search_partitions(query.statuses)
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS queue_hits (id INTEGER PRIMARY KEY)")
-        conn.execute(f"DELETE FROM {HITS_TABLE}")
-        hits = 0
-        for part in parts:
-            found = conn.execute(
-                f"INSERT INTO {HITS_TABLE} (id) SELECT rowid FROM {part} WHERE {part} MATCH ?",
-                (fts_phrase(text),),
-            )
-            hits += found.rowcount
         states = {
             frozenset(OPEN_STATUSES): (1,),
             frozenset(STATUSES) - frozenset(OPEN_STATUSES): (0,),
             frozenset(STATUSES): (0, 1),
         }.get(frozenset(query.statuses or STATUSES), ())
+        hall = query.hall_code if states else None
+        hits = search_hits(conn, text, search_partitions(query.statuses), hall)
         return _Search(f"rowid IN {HITS_TABLE}", (), hits, states)
-    pattern = f"%{_escape_like(text)}%"
-    sql = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS)
-    return _Search(f"({sql})", (pattern,) * len(SEARCH_COLUMNS))
+    return _Search(*like_condition(text))
 
 
 def _filters(query: QueueQuery, search: _Search | None) -> tuple[list[str], list[Any]]:
@@ -204,17 +204,11 @@ def _filters(query: QueueQuery, search: _Search | None) -> tuple[list[str], list
 def count_statement(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> Statement:
     """The number of tickets the query matches (every page of it), counted in the indexes:
     the open tickets of the halls in ix_ticket_open, a status or priority filter in the page
-    indexes (every hall named, as their first column); the open tickets a word search found
-    in every hall are its hits, in one hall its hits probed in ix_ticket_open."""
+    indexes (every hall named, as their first column); a word search whose hits are the
+    query's tickets (search_condition: a whole partition, one hall or every hall), their
+    number."""
     if search is not None and search.states and not query.priorities:
-        if not query.hall_code:
-            return Statement(f"SELECT count(*) FROM {HITS_TABLE}", ())
-        states = ", ".join(str(s) for s in search.states)
-        return Statement(
-            f"SELECT count(*) FROM ticket WHERE is_open IN ({states}) AND hall_code = ? "
-            f"AND {search.where}",
-            (query.hall_code, *search.params),
-        )
+        return Statement("SELECT ?", (search.hits,))  # the hits are the query's tickets
     if query.statuses == OPEN_STATUSES and not query.priorities:
         where, params = _filters(query, search)
     else:
@@ -238,7 +232,9 @@ def _routed_rank(query: QueueQuery, routed: bool) -> int:
     return 0 if routed else (-1 if query.descending else 1)
 
 
-def _arms(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> list[_Arm]:
+def _arms(
+    query: QueueQuery, halls: Sequence[str], search: _Search | None, routed_few: bool = False
+) -> list[_Arm]:
     statuses = query.statuses or STATUSES
     by_priority = query.sort == "priority" or (
         bool(query.priorities) and query.sort in ("age", "status")
@@ -266,7 +262,6 @@ def _arms(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> li
         params: list[Any] = []
         rank: list[int] = []
         if routing is not None:
-            where.append(f"({routed})" if routing else f"NOT ({routed})")
             rank.append(_routed_rank(query, routing))
         if hall is not None:
             where.append("hall_code = ?")
@@ -280,7 +275,13 @@ def _arms(query: QueueQuery, halls: Sequence[str], search: _Search | None) -> li
             params.append(PRIORITY_RANK[priority])
             if query.sort == "priority":
                 rank.append(-PRIORITY_RANK[priority])
-        arms.append(_Arm(tuple(where + residual), tuple(params + residual_params), tuple(rank)))
+        where += residual
+        if routing and routed_few:
+            # The routed rowids drive; a unary + keeps every other term off the indexes.
+            where = [ROUTED_FEW_SQL[query.routed_to], *(f"+{w}" for w in where)]
+        elif routing is not None:
+            where.insert(0, f"({routed})" if routing else f"NOT ({routed})")
+        arms.append(_Arm(tuple(where), tuple(params + residual_params), tuple(rank)))
     return arms
 
 
@@ -309,11 +310,14 @@ def page_statements(
     halls: Sequence[str],
     columns: Sequence[str],
     search: _Search | None,
+    *,
+    routed_few: bool = False,
 ) -> list[Statement]:
     """The statements of one page, to run in order until `query.limit` rows are read (the
     last parameter of each is its LIMIT). Each row is `columns` and then the key's leading
     terms; `row_key` gives its key. Rows come in walk order: reversed for a page read
-    backward (`page_backward`)."""
+    backward (`page_backward`). `routed_few` (from `routed_few()`): the routed arms read the
+    routed tickets by rowid and sort them instead of walking an index."""
     up = _direction(query)[1]
     cursor = query.before if query.before is not None else query.after
     order = ORDER_COLUMNS[query.sort]
@@ -342,7 +346,7 @@ def page_statements(
             params.append(query.offset)
         return [Statement(sql, tuple(params))]
     groups: dict[tuple[int, ...], list[_Arm]] = {}
-    for arm in _arms(query, halls, search):
+    for arm in _arms(query, halls, search, routed_few):
         groups.setdefault(arm.rank, []).append(arm)
     statements: list[Statement] = []
     for rank in sorted(groups, reverse=not up):
@@ -369,6 +373,13 @@ def page_statements(
     return statements
 
 
+def routed_few(conn: Any, query: QueueQuery) -> bool:
+    """The tickets routed to the query's desk are few enough to read by rowid and sort
+    (`ROUTED_SORT_MAX`; counted in the partial index of migration 0013)."""
+    sql = ROUTED_COUNT_SQL.get(query.routed_to)
+    return sql is not None and conn.execute(sql).fetchone()[0] <= ROUTED_SORT_MAX
+
+
 def page_backward(query: QueueQuery) -> bool:
     """The page's rows were read from its end (reverse them to show)."""
     return _direction(query)[0]
@@ -388,13 +399,14 @@ def read_page(
     connection: the whole of a queue read, for the desk and for a plain reader alike."""
     search = search_condition(conn, query, fts=fts)
     halls = [query.hall_code] if query.hall_code else [r[0] for r in conn.execute(HALLS_SQL)]
+    few = query.limit > 0 and routed_few(conn, query)
     total = -1
     if query.count:
         count = count_statement(query, halls, search)
         total = conn.execute(count.sql, count.params).fetchone()[0]
     rows: list[Any] = []
     if query.limit > 0:
-        for statement in page_statements(query, halls, columns, search):
+        for statement in page_statements(query, halls, columns, search, routed_few=few):
             want = query.limit - len(rows)
             if want <= 0:
                 break

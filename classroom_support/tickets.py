@@ -759,6 +759,7 @@ class TicketDesk:
             conn = s.connection().connection.driver_connection
             assert conn is not None
             total, found = read_page(conn, query, TICKET_COLUMNS, fts=self._has_fts(conn))
+            s.commit()  # not a rollback: a word search's hits stay for its next page (queue_sql)
         rows = [loaded_ticket(r) for r in found]
         first_key = row_key(query, found[0], TICKET_COLUMNS) if found else None
         last_key = row_key(query, found[-1], TICKET_COLUMNS) if found else None

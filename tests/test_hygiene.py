@@ -48,7 +48,7 @@ def test_headless_module_does_not_import_textual(module: str) -> None:
 
 # The modules the first painted queue reads with (first_frame.py): none of them may pull in the
 # ORM, the HTTP client or the scheduler, or the first frame would wait for them again.
-FIRST_FRAME = ["first_frame", "plain_read", "db_plain", "queue_sql", "sync_status"]
+FIRST_FRAME = ["first_frame", "plain_read", "db_plain", "queue_sql", "queue_search", "sync_status"]
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "httpx", "apscheduler")
 
 

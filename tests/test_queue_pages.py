@@ -198,10 +198,14 @@ def test_every_page_walk_gives_the_full_sort(
         fts=st.booleans(),
         max_arms=st.sampled_from((64, 2)),
         sort_hits_max=st.sampled_from((300, 0)),  # a word search sorts its hits, or walks
+        routed_sort_max=st.sampled_from((300, -1)),  # Level 2's routed few sorted, or walked
     )
-    def check(q: QueueQuery, fts: bool, max_arms: int, sort_hits_max: int) -> None:
+    def check(
+        q: QueueQuery, fts: bool, max_arms: int, sort_hits_max: int, routed_sort_max: int
+    ) -> None:
         monkeypatch.setattr(queue_sql, "MAX_ARMS", max_arms)
         monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", sort_hits_max)
+        monkeypatch.setattr(queue_sql, "ROUTED_SORT_MAX", routed_sort_max)
         ctx.desk._fts = fts  # the trigram index, or LIKE as before it
         expected = reference(q, tickets, routed[q.routed_to])
         first = ctx.desk.queue(q)

@@ -19,6 +19,7 @@ from classroom_support.queue_sql import (
     blocking_statement,
     count_statement,
     page_statements,
+    routed_few,
     search_condition,
 )
 from classroom_support.ticket_rows import TICKET_COLUMNS
@@ -102,6 +103,36 @@ def test_level2_first_reads_the_level2_index_not_every_ticket(
     assert "CORRELATED" not in found, found
     assert "TEMP B-TREE" not in found, found
     assert "SCAN ticket" not in found, found
+
+
+@pytest.mark.parametrize("search", ["", "projector"])
+@pytest.mark.parametrize("sort", SORTS)
+def test_level2_first_with_few_level2_tickets_reads_them_by_rowid(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, sort: str, search: str
+) -> None:
+    # Few tickets with Level 2 (none, here): the routed arms read them by rowid from the
+    # partial index and sort them, instead of walking the hall's page index entry by entry.
+    monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", 0)
+    ctx.desk.create(TicketDraft(title="projector"))
+    query = QueueQuery(hall_code="A101", sort=sort, routed_to="level2", search=search)
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        assert routed_few(conn, query)
+        found = search_condition(conn, query)
+        statements = page_statements(query, ["A101"], TICKET_COLUMNS, found, routed_few=True)
+        routed = [st for st in statements if "NOT (" not in st.sql]  # the rest: NOT routed
+        assert routed and len(routed) < len(statements)
+        for statement in routed:
+            plan = " | ".join(
+                str(r[3])
+                for r in conn.execute(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params)
+            )
+            assert "ix_ticket_level2" in plan, plan
+            assert "INTEGER PRIMARY KEY" in plan, plan
+            assert "ix_ticket_page_" not in plan and "ix_ticket_open" not in plan, plan
+    monkeypatch.setattr(queue_sql, "ROUTED_SORT_MAX", -1)  # never
+    with ctx.db.read() as s:
+        assert not routed_few(s.connection().connection.driver_connection, query)
 
 
 @pytest.mark.parametrize("page", ["first", "next", "last"])

@@ -1,0 +1,86 @@
+"""The queue's problem-text search in SQL: the trigram index's hits, kept from read to read.
+
+A word of `FTS_MIN_CHARS` characters or more is a phrase query of the trigram search indexes
+(migration 0012: a case-insensitive substring of the searched columns); its hits go to the
+connection's temporary table `queue_hits`, which the count and the page statements probe
+(queue_sql.py).
+
+The hits stay for the next read of the same search on the same connection (the next page, a
+refresh): `temp.queue_hits_key` names the search they are for and the database as it was then,
+by `PRAGMA data_version` (another connection's commit changes it) and the connection's
+`total_changes` (a write of its own changes that). Any difference and the match runs again. A
+reader keeps them by ending its read with COMMIT: a ROLLBACK undoes the temporary tables too
+(to what they held before, so they are never wrong, only matched again).
+
+Standard library only, as queue_sql.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# The problem-text search uses the trigram index from this many characters; shorter, LIKE.
+FTS_MIN_CHARS = 3
+SEARCH_COLUMNS = ("title", "ref", "seat", "trainee_name", "assignee")
+HITS_TABLE = "temp.queue_hits"
+# What HITS_TABLE holds hits of (one row): the search, the database version, the hit count.
+HITS_KEY_TABLE = "temp.queue_hits_key"
+
+
+def fts_phrase(text: str) -> str:
+    """`text` as one FTS5 phrase: a substring match with the trigram tokenizer."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def like_condition(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` as a case-insensitive substring of the searched columns, by LIKE (a search
+    shorter than the trigrams, or a database without the index): SQL and parameters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    sql = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS)
+    return f"({sql})", (f"%{escaped}%",) * len(SEARCH_COLUMNS)
+
+
+def search_hits(conn: Any, text: str, parts: Sequence[str], hall: str | None) -> int:
+    """Put the rowids of the tickets `text` matches in `parts` (search indexes; of `hall` only,
+    if given) in HITS_TABLE, unless it holds them already for this very database (the module
+    docstring); their number."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS queue_hits (id INTEGER PRIMARY KEY)")
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS queue_hits_key "
+        "(search TEXT, version INTEGER, changes INTEGER, hits INTEGER)"
+    )
+    phrase = fts_phrase(text)
+    search = "\x1f".join((phrase, *parts, hall or ""))
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    changes = getattr(conn, "total_changes", None)  # None: a connection that cannot tell
+    if changes is not None:
+        kept = conn.execute(f"SELECT search, version, changes, hits FROM {HITS_KEY_TABLE}")
+        row = kept.fetchone()
+        if row is not None and tuple(row[:3]) == (search, version, changes):
+            return int(row[3])
+    conn.execute(f"DELETE FROM {HITS_TABLE}")
+    conn.execute(f"DELETE FROM {HITS_KEY_TABLE}")
+    hits = 0
+    for part in parts:
+        if hall is None:
+            sql = f"INSERT INTO {HITS_TABLE} (id) SELECT rowid FROM {part}(?)"
+            params: tuple[Any, ...] = (phrase,)
+        else:
+            # Each hit's hall from ix_ticket_open (its rowid is the index's last column): no
+            # row read; the count is then the number of hits.
+            state = 1 if part == "ticket_fts_open" else 0
+            sql = (
+                f"INSERT INTO {HITS_TABLE} (id) SELECT f.rowid FROM {part}(?) AS f "
+                "CROSS JOIN ticket AS t INDEXED BY ix_ticket_open "
+                f"ON t.is_open = {state} AND t.hall_code = ? AND t.rowid = f.rowid"
+            )
+            params = (phrase, hall)
+        hits += conn.execute(sql, params).rowcount
+    if changes is not None:
+        # The key's own insert is the connection's last change: count it in.
+        stamp = conn.total_changes + 1
+        conn.execute(
+            f"INSERT INTO {HITS_KEY_TABLE} VALUES (?, ?, ?, ?)", (search, version, stamp, hits)
+        )
+    return hits

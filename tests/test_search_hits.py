@@ -1,0 +1,150 @@
+"""A word search's hits are kept for the next read of the same search on the same connection
+(queue_sql.search_hits): the match runs once for every page, and again as soon as anything was
+written, by this connection or another, so no page ever shows what the database no longer holds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import replace
+
+import pytest
+
+from classroom_support import queue_sql
+from classroom_support.context import AppContext
+from classroom_support.plain_read import read_queue
+from classroom_support.queue_sql import QueueQuery
+from classroom_support.tickets import TicketDraft
+
+WORD = QueueQuery(search="projector", hall_code="A101", sort="ref", limit=2)
+READS_INDEX = "FROM ticket_fts_"  # the statement that matches (queue_sql.search_hits)
+
+
+@pytest.fixture
+def made(ctx: AppContext) -> list[str]:
+    titles = ("projector dim", "no projector", "Projector fan", "mouse", "keyboard")
+    return [ctx.desk.create(TicketDraft(title=title)).ref for title in titles]
+
+
+@pytest.fixture
+def reader(ctx: AppContext) -> Iterator[sqlite3.Connection]:
+    """A plain connection of the desk's database, reading as the first painted queue and
+    `tickets list` do (plain_read.read_queue: one snapshot per read, ended by COMMIT)."""
+    with closing(sqlite3.connect(ctx.db.path, isolation_level=None)) as conn:
+        yield conn
+
+
+def matches(conn: sqlite3.Connection, query: QueueQuery) -> tuple[int, list[str], int]:
+    """(the count, the page's refs, how many times the search index was read)."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        page = read_queue(conn, query)
+    finally:
+        conn.set_trace_callback(None)
+    return page.total, [t.ref for t in page.rows], sum(READS_INDEX in s for s in seen)
+
+
+def test_every_page_and_refresh_of_a_search_reads_the_index_once(
+    ctx: AppContext, made: list[str], reader: sqlite3.Connection
+) -> None:
+    total, first, runs = matches(reader, WORD)
+    assert (total, first, runs) == (3, made[:2], 1)
+    again = matches(reader, WORD)  # a refresh: nothing written
+    assert again == (3, made[:2], 0)
+    page = read_queue(reader, WORD)
+    assert matches(reader, replace(WORD, after=page.last_key)) == (3, made[2:3], 0)
+    # Another search, or the same in another hall or state, is matched anew.
+    assert matches(reader, QueueQuery(search="projector", hall_code="B202"))[::2] == (0, 1)
+    assert matches(reader, QueueQuery(search="projector", statuses=("verified",)))[::2] == (0, 1)
+    assert matches(reader, WORD)[::2] == (3, 1)
+
+
+def test_a_write_by_another_connection_between_pages_is_seen(
+    ctx: AppContext, made: list[str], reader: sqlite3.Connection
+) -> None:
+    assert matches(reader, WORD)[:2] == (3, made[:2])
+    ctx.desk.create(TicketDraft(title="PROJECTOR remote"))  # the desk's own connection
+    total, _rows, runs = matches(reader, WORD)
+    assert (total, runs) == (4, 1)
+    with closing(sqlite3.connect(ctx.db.path, isolation_level=None)) as other:
+        other.execute("UPDATE ticket SET title = 'lamp' WHERE ref = ?", (made[0],))
+    total, rows, runs = matches(reader, WORD)
+    assert (total, rows, runs) == (3, made[1:3], 1)
+
+
+def test_a_write_by_the_same_connection_is_seen(
+    ctx: AppContext, made: list[str], reader: sqlite3.Connection
+) -> None:
+    assert matches(reader, WORD)[:2] == (3, made[:2])
+    reader.execute("UPDATE ticket SET title = 'projector too' WHERE ref = ?", (made[3],))
+    total, rows, runs = matches(reader, WORD)
+    assert (total, rows, runs) == (4, made[:2], 1)
+    reader.execute("BEGIN")
+    reader.execute("UPDATE ticket SET title = 'lamp' WHERE ref = ?", (made[0],))
+    inside = matches(reader, WORD)  # its own uncommitted write, then the rollback
+    reader.execute("ROLLBACK")
+    assert inside[:2] == (3, made[1:3])
+    assert matches(reader, WORD)[:2] == (4, made[:2])
+
+
+def test_the_desk_sees_its_own_writes_between_pages(ctx: AppContext, made: list[str]) -> None:
+    assert ctx.desk.queue(WORD).total == 3
+    ctx.desk.create(TicketDraft(title="projector cable"))
+    assert ctx.desk.queue(WORD).total == 4
+    ctx.desk.fixed_role = "level2"
+    ctx.desk.resolve(made[0], "fixed")
+    ctx.desk.verify(made[0])  # closed: out of the open tickets' search
+    page = ctx.desk.queue(WORD)
+    assert page.total == 3 and made[0] not in [t.ref for t in page.rows]
+    verified = ctx.desk.queue(QueueQuery(search="projector", statuses=("verified",)))
+    assert [t.ref for t in verified.rows] == [made[0]]
+    with ctx.db.write_connection() as conn:  # a pooled connection: maybe the reader's own
+        conn.exec_driver_sql("UPDATE ticket SET title = 'lamp' WHERE ref = ?", (made[1],))
+    assert ctx.desk.queue(WORD).total == 2
+
+
+def test_a_connection_that_cannot_count_its_changes_matches_every_time(
+    ctx: AppContext, made: list[str], reader: sqlite3.Connection
+) -> None:
+    class Counted:
+        """A DB-API connection without `total_changes` (a wrapper, another driver)."""
+
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+            self.reads = 0
+
+        def execute(self, sql: str, params: object = ()) -> sqlite3.Cursor:
+            self.reads += READS_INDEX in sql
+            return self.conn.execute(sql, params)  # type: ignore[arg-type]
+
+    conn = Counted(reader)
+    for _ in range(2):
+        total, _rows = queue_sql.read_page(conn, WORD, ["ref"])
+        assert total == 3
+    assert conn.reads == 2
+
+
+def test_the_desk_keeps_the_hits_from_one_page_to_the_next(
+    ctx: AppContext, made: list[str]
+) -> None:
+    """The desk ends its read with COMMIT (a ROLLBACK would undo the temporary tables) and
+    lends a thread the connection it used last."""
+    with ctx.db.read() as a, ctx.db.read() as b:  # two connections in the pool
+        assert a.connection().connection is not b.connection().connection
+    ctx.desk.queue(WORD)
+    seen: list[str] = []
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        assert conn is not None
+        conn.set_trace_callback(seen.append)
+    try:
+        first = ctx.desk.queue(WORD)
+        second = ctx.desk.queue(replace(WORD, after=first.last_key))
+    finally:
+        conn.set_trace_callback(None)
+    assert [t.ref for t in first.rows + second.rows] == made[:3]
+    assert not [s for s in seen if READS_INDEX in s]
+    assert seen  # the reads did go through the traced connection
