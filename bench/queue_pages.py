@@ -10,10 +10,12 @@ and last page (reached with `]`: the page after the key of the row before it), f
 and for all halls (`hall_code=None`); the status and priority filters; the last page read from
 the end; a search for one ticket's ref and one for a common word, and that word with every
 sort's last page, all halls, descending, each filter, a routed-first desk, and the closed
-tickets (`verified`, every status; reported, not in the goal). Cases
-and the baseline are interleaved in a rotating order after one warm-up pass; medians.
-Baseline, same loop: bare `sqlite3` reading 100 ticket rows by rowid. Goals: every page
-<= 10 ms, a ref search <= 5 ms.
+tickets (`verified`, every status). Each word case is timed twice: as a new search (the
+connection holds the hits of another search, so the match runs: the first page after typing,
+or any page after a write) and as the same search again (its hits kept from the read before:
+the next page, a refresh with nothing written; queue_sql.search_hits). Cases and the baseline
+are interleaved in a rotating order after one warm-up pass; medians. Baseline, same loop: bare
+`sqlite3` reading 100 ticket rows by rowid. Goals: every page <= 10 ms, a ref search <= 5 ms.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ from startup import DOMAIN_TICKETS, Recipe, build_database
 
 GOAL_PAGE_MS = 10.0
 GOAL_REF_MS = 5.0
+WORD = "projector"
+OTHER_WORD = "keyboard"  # searched untimed before a new search of WORD
+NEW_SEARCH = ", new search"
+SAME_SEARCH = ", same search"
 
 
 def _last(desk: Any, base: Any) -> Any:
@@ -71,9 +77,9 @@ def cases(desk: Any) -> dict[str, Any]:
     out["age, A101, last from the end"] = QueueQuery(hall_code="A101", last=True)
     ref = desk.queue(QueueQuery(hall_code="A101", limit=1)).rows[0].ref
     out["search: one ref"] = QueueQuery(hall_code="A101", search=ref, limit=100)
-    out["search: a word"] = QueueQuery(hall_code="A101", search="projector", limit=100)
+    out["search: a word"] = QueueQuery(hall_code="A101", search=WORD, limit=100)
     # The word search with every sort, page, hall, filter and a routed-first desk.
-    word = QueueQuery(hall_code="A101", search="projector", limit=100)
+    word = QueueQuery(hall_code="A101", search=WORD, limit=100)
     for sort in SORTS:
         out[f"word, {sort}, A101, last"] = _last(desk, replace(word, sort=sort))
     for name, kw in (
@@ -92,8 +98,13 @@ def cases(desk: Any) -> dict[str, Any]:
     return out
 
 
+def is_word(name: str) -> bool:
+    return name == "search: a word" or name.startswith("word")
+
+
 def run(path: Path, repeats: int) -> dict[str, Any]:
     from classroom_support.context import open_context
+    from classroom_support.tickets import QueueQuery
 
     ctx = open_context(NO_CONFIG, path)
     desk = ctx.desk
@@ -103,14 +114,29 @@ def run(path: Path, repeats: int) -> dict[str, Any]:
     def baseline() -> None:
         raw.execute("SELECT * FROM ticket ORDER BY rowid LIMIT 100").fetchall()
 
-    jobs: list[tuple[str, Any]] = [("baseline", baseline)]
-    jobs += [(name, lambda q=q: desk.queue(q)) for name, q in queries.items()]
-    found = {name: desk.queue(q) for name, q in queries.items()}  # warm-up, and the counts
+    # (name, untimed preparation, timed read): a word case as a new search (the hits of
+    # another search kept before it) and as the same search again (its own hits kept).
+    other = QueueQuery(hall_code="A101", search=OTHER_WORD, limit=0, count=False)
+    jobs: list[tuple[str, Any, Any]] = [("baseline", None, baseline)]
+    named: dict[str, Any] = {}
+    for name, q in queries.items():
+        read = lambda q=q: desk.queue(q)  # noqa: E731
+        if not is_word(name):
+            jobs.append((name, None, read))
+            named[name] = q
+            continue
+        same = replace(q, limit=0, count=False)
+        jobs.append((name + NEW_SEARCH, lambda: desk.queue(other), read))
+        jobs.append((name + SAME_SEARCH, lambda same=same: desk.queue(same), read))
+        named[name + NEW_SEARCH] = named[name + SAME_SEARCH] = q
+    found = {name: desk.queue(q) for name, q in named.items()}  # warm-up, and the counts
     baseline()
-    timings: dict[str, list[float]] = {name: [] for name, _ in jobs}
+    timings: dict[str, list[float]] = {name: [] for name, _, _ in jobs}
     for r in range(repeats):
         order = jobs[r % len(jobs) :] + jobs[: r % len(jobs)]
-        for name, fn in order:
+        for name, prepare, fn in order:
+            if prepare is not None:
+                prepare()
             t0 = time.perf_counter()
             fn()
             timings[name].append((time.perf_counter() - t0) * 1000)
@@ -118,7 +144,7 @@ def run(path: Path, repeats: int) -> dict[str, Any]:
     ctx.close()
     base = statistics.median(timings["baseline"])
     rows: dict[str, Any] = {}
-    for name in queries:
+    for name in named:
         med = statistics.median(timings[name])
         goal = GOAL_REF_MS if name == "search: one ref" else GOAL_PAGE_MS
         rows[name] = {
@@ -131,13 +157,22 @@ def run(path: Path, repeats: int) -> dict[str, Any]:
             "verdict": met(med, goal),
         }
     pages = [c for n, c in rows.items() if not n.startswith(("search", "word"))]
-    # The word search of the open tickets (closed ones: "verified", "every status", reported).
+    # The word search of the open tickets; of the closed ("verified", "every status") apart.
     closed = ("verified", "every status")
-    words = [
-        c
-        for n, c in rows.items()
-        if n == "search: a word" or (n.startswith("word") and not any(w in n for w in closed))
-    ]
+
+    def slowest(suffix: str, want_closed: bool) -> float:
+        return max(
+            c["median_ms"]
+            for n, c in rows.items()
+            if n.endswith(suffix) and any(w in n for w in closed) == want_closed
+        )
+
+    words = {
+        "open_new": slowest(NEW_SEARCH, False),
+        "open_same": slowest(SAME_SEARCH, False),
+        "closed_new": slowest(NEW_SEARCH, True),
+        "closed_same": slowest(SAME_SEARCH, True),
+    }
     return {
         "repeats": repeats,
         "baseline_median_ms": round(base, 3),
@@ -145,8 +180,9 @@ def run(path: Path, repeats: int) -> dict[str, Any]:
         "slowest_page_ms": max(c["median_ms"] for c in pages),
         "goal_pages_verdict": met(max(c["median_ms"] for c in pages), GOAL_PAGE_MS),
         "goal_ref_verdict": rows["search: one ref"]["verdict"],
-        "slowest_word_ms": max(c["median_ms"] for c in words),
-        "goal_word_verdict": met(max(c["median_ms"] for c in words), GOAL_PAGE_MS),
+        "slowest_word_ms": max(words["open_new"], words["open_same"]),
+        "goal_word_verdict": met(max(words["open_new"], words["open_same"]), GOAL_PAGE_MS),
+        "slowest_word_by_kind_ms": words,
     }
 
 
@@ -183,11 +219,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{out['slowest_page_ms']:.2f} ms); ref search <= {GOAL_REF_MS:g} ms: "
         f"{out['goal_ref_verdict']}"
     )
-    print(
-        f"  word search of the open tickets <= {GOAL_PAGE_MS:g} ms (every case above but "
-        f"'verified' and 'every status'): {out['goal_word_verdict']} (slowest "
-        f"{out['slowest_word_ms']:.2f} ms)"
-    )
+    w = out["slowest_word_by_kind_ms"]
+    for label, new_key, same_key in (
+        ("word search of the open tickets", "open_new", "open_same"),
+        (
+            "word search with the closed tickets ('verified', 'every status')",
+            "closed_new",
+            "closed_same",
+        ),
+    ):
+        print(
+            f"  {label} <= {GOAL_PAGE_MS:g} ms: slowest new search {w[new_key]:.2f} ms "
+            f"({met(w[new_key], GOAL_PAGE_MS)}), slowest same search {w[same_key]:.2f} ms "
+            f"({met(w[same_key], GOAL_PAGE_MS)})"
+        )
     saved = write_results("queue_pages", out, args.json)
     print(f"\nresults: {saved.relative_to(REPO) if saved.is_relative_to(REPO) else saved}")
     return 0

@@ -323,16 +323,22 @@ def print_issue13(
             )
         )
     cases = pages["cases"]
-    paged = {k: c for k, c in cases.items() if k != "search: one ref"}
-    slowest = max(paged, key=lambda k: paged[k]["median_ms"])
-    every = "met" if all(c["verdict"].lower() == "met" for c in paged.values()) else "not met"
-    lines.append(
+    # Every page, in three lines: without a word, a word's new search (the match runs) and the
+    # same search again (its hits kept); the closed tickets' word searches included.
+    for label, keep in (
         (
-            "4. every page <= 10 ms (sorts, filters, word search)",
-            f"slowest {paged[slowest]['median_ms']:.2f} ms ({slowest})",
-            every,
-        )
-    )
+            "4. every page <= 10 ms, sorts and filters",
+            lambda k: not k.startswith(("search", "word")),
+        ),
+        ("4. every page <= 10 ms, a new word search", lambda k: k.endswith(", new search")),
+        ("4. every page <= 10 ms, the same word search", lambda k: k.endswith(", same search")),
+    ):
+        paged = {k: c for k, c in cases.items() if keep(k)}
+        if not paged:
+            continue
+        slowest = max(paged, key=lambda k: paged[k]["median_ms"])
+        every = "met" if all(c["verdict"].lower() == "met" for c in paged.values()) else "not met"
+        lines.append((label, f"slowest {paged[slowest]['median_ms']:.2f} ms ({slowest})", every))
     lines.append(("4. ref search <= 5 ms", "", pages["goal_ref_verdict"]))
     if sla is not None and "idle" in sla[1]:
         idle = sla[1]["idle"]
