@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, c in out["cases"].items():
         print(
-            f"  {name:<34} {c['median_ms']:8.2f}  (x{c['ratio_to_baseline']:>6} baseline; "
+            f"  {name:<48} {c['median_ms']:8.2f}  (x{c['ratio_to_baseline']:>6} baseline; "
             f"{c['total']:>6} hits)  goal <= {c['goal_ms']:g} ms: {c['verdict']}"
         )
     print(
