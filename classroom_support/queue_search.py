@@ -51,7 +51,7 @@ def search_hits(conn: Any, text: str, parts: Sequence[str], hall: str | None) ->
         "(search TEXT, version INTEGER, changes INTEGER, hits INTEGER)"
     )
     phrase = fts_phrase(text)
-    search = "\x1f".join((phrase, *parts, hall or ""))
+    search = repr((phrase, tuple(parts), hall))  # one text for the three, unambiguous
     version = conn.execute("PRAGMA data_version").fetchone()[0]
     changes = getattr(conn, "total_changes", None)  # None: a connection that cannot tell
     if changes is not None:

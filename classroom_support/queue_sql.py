@@ -175,7 +175,7 @@ def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Sear
             frozenset(STATUSES) - frozenset(OPEN_STATUSES): (0,),
             frozenset(STATUSES): (0, 1),
         }.get(frozenset(query.statuses or STATUSES), ())
-        hall = query.hall_code if states else None
+        hall = (query.hall_code or None) if states else None  # "": every hall, as _filters
         hits = search_hits(conn, text, search_partitions(query.statuses), hall)
         return _Search(f"rowid IN {HITS_TABLE}", (), hits, states)
     return _Search(*like_condition(text))

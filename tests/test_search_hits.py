@@ -148,3 +148,9 @@ def test_the_desk_keeps_the_hits_from_one_page_to_the_next(
     assert [t.ref for t in first.rows + second.rows] == made[:3]
     assert not [s for s in seen if READS_INDEX in s]
     assert seen  # the reads did go through the traced connection
+
+
+def test_an_empty_hall_is_every_hall(ctx: AppContext, made: list[str]) -> None:
+    # The same as no hall filter (queue_sql._filters), also for the kept hits and the count.
+    every = ctx.desk.queue(replace(WORD, hall_code=None))
+    assert ctx.desk.queue(replace(WORD, hall_code="")).total == every.total == 3
