@@ -682,9 +682,11 @@ def measure_queue(path: Path, recipe: Recipe, repeats: int) -> dict[str, Any]:
     found = capture_queue_sql(desk, recipe)
     queries, sql, totals = found.queries, found.sql, found.totals
     raw = open_raw(path)
-    # A word search's statements fill the connection's temporary hits table (queue_sql): the
-    # table must exist for EXPLAIN to plan them before the replay runs its CREATE.
-    raw.execute("CREATE TEMP TABLE IF NOT EXISTS queue_hits (id INTEGER PRIMARY KEY)")
+    # A word search's statements fill the connection's temporary hits tables (queue_search):
+    # they must exist for EXPLAIN to plan them before the replay runs their CREATE.
+    from classroom_support.queue_search import create_hits_tables
+
+    create_hits_tables(raw)
     plans = {
         name: [query_plan(raw, stmt, params) for stmt, params in statements]
         for name, statements in sql.items()

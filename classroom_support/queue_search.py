@@ -41,15 +41,20 @@ def like_condition(text: str) -> tuple[str, tuple[str, ...]]:
     return f"({sql})", (f"%{escaped}%",) * len(SEARCH_COLUMNS)
 
 
-def search_hits(conn: Any, text: str, parts: Sequence[str], hall: str | None) -> int:
-    """Put the rowids of the tickets `text` matches in `parts` (search indexes; of `hall` only,
-    if given) in HITS_TABLE, unless it holds them already for this very database (the module
-    docstring); their number."""
+def create_hits_tables(conn: Any) -> None:
+    """HITS_TABLE and HITS_KEY_TABLE on `conn`, if not there yet."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS queue_hits (id INTEGER PRIMARY KEY)")
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS queue_hits_key "
         "(search TEXT, version INTEGER, changes INTEGER, hits INTEGER)"
     )
+
+
+def search_hits(conn: Any, text: str, parts: Sequence[str], hall: str | None) -> int:
+    """Put the rowids of the tickets `text` matches in `parts` (search indexes; of `hall` only,
+    if given) in HITS_TABLE, unless it holds them already for this very database (the module
+    docstring); their number."""
+    create_hits_tables(conn)
     phrase = fts_phrase(text)
     search = repr((phrase, tuple(parts), hall))  # one text for the three, unambiguous
     version = conn.execute("PRAGMA data_version").fetchone()[0]
