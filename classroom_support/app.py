@@ -16,7 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from classroom_support import i18n
+from classroom_support import heap, i18n
+from classroom_support.app_calendar import CalendarRecompute
 from classroom_support.app_start import FirstFrameStart, is_ready
 from classroom_support.app_sync import LiveUpdates
 from classroom_support.i18n import tr, ui
@@ -33,9 +34,10 @@ if TYPE_CHECKING:  # loaded after the first frame (first_frame.py), or by the ca
 
 SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
 FIRST_SYNC_S = 5  # the first scheduled run, after start-up
+IDLE_COLLECT_CHECK_S = 2.0  # how often to look for a quiet moment to collect garbage (heap.py)
 
 
-class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
+class ClassroomSupportApp(FirstFrameStart, LiveUpdates, CalendarRecompute, App[None]):
     CSS_PATH = app_css()  # the other screens' rules load with them (screens.tcss)
     TITLE = "classroom-support"
     BINDINGS = [
@@ -56,11 +58,14 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
         start: str = "queue",
         monitor: bool = True,
         open_context: Callable[[], AppContext] | None = None,
+        manage_heap: bool = False,
     ) -> None:
         """`ctx` is the open context, or (with `open_context`, which opens the real one) the
         first frame's stand-in: the app paints the queue from it, opens the real context in a
         worker after the first frame, then swaps it in (`desk_ready`). Keys and clicks that come
-        meanwhile wait and are handled, in order, once it is in."""
+        meanwhile wait and are handled, in order, once it is in. `manage_heap`: the process is
+        this app's (the command line), so it takes over the garbage collector's timing
+        (heap.py); tests run many apps in one process and leave it alone."""
         # Pasted text reaches the forms verbatim (escape sequences and NUL included).
         paste_parser.install()
         super().__init__()
@@ -82,6 +87,9 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
         self.sync_interval: float = SYNC_INTERVAL_S  # the periodic sync; live waits in between
         self._sync_status: tuple[float, SyncStatus | None] = (0.0, None)
         self._storage_trouble: str | None = None  # last StorageError kind the monitor hit
+        self.manage_heap = manage_heap
+        self._heap_settled_after_monitor = False
+        self.last_input = time.monotonic()  # a key or a click (app_start.on_event)
 
     @on(events.DescendantFocus)
     def _steady_cursor(self, event: events.DescendantFocus) -> None:
@@ -119,8 +127,8 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
         """What the real context adds to the screen: listeners, the monitor and sync."""
         self.ctx.sla.listeners.append(self.on_calendar_result)
         self.ctx.desk.after_change = self.local_change  # send a change up soon after it
-        # A calendar edit's recompute runs in a worker thread, not in the save: the screen
-        # stays responsive, and the notice and the queue's deadlines follow when it is done.
+        # A calendar edit's recompute runs after the save, in steps between frames
+        # (app_calendar.py): the notice and the queue's deadlines follow when it is done.
         recompute = self.ctx.sla.calendar_changed
         for book in (self.ctx.sessions, self.ctx.closures):
             book.on_change[:] = [
@@ -129,6 +137,13 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
             ]
         if self.monitor:
             self.call_after_refresh(self.start_monitor)
+        if self.manage_heap:
+            heap.configure()
+            self.call_after_refresh(heap.settle)  # what start-up built stays
+            self.set_interval(IDLE_COLLECT_CHECK_S, self.collect_when_idle)
+
+    def collect_when_idle(self) -> None:
+        heap.collect_when_idle(time.monotonic() - self.last_input)
 
     def offer_kept_draft(self) -> None:
         """A ticket typed but never saved (the app was killed, or the disk refused it)."""
@@ -320,6 +335,9 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
                 self.notify(data_text(str(exc)), severity="error", timeout=15)
             return MonitorResult()
         self._storage_trouble = None
+        if self.manage_heap and not self._heap_settled_after_monitor:
+            self._heap_settled_after_monitor = True
+            heap.settle()  # the first run's wake-up and deadline tables stay
         self.announce(result)
         return result
 
@@ -342,34 +360,6 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, App[None]):
             severity = "warning" if alert.kind == "sla_warning" else "error"
             self.notify(data_text(text), severity=severity, timeout=15)
         self.bell()
-        self.refresh_queue()
-
-    def calendar_edited(self, since: datetime | None = None) -> None:
-        """A session or closure changed (here or by sync): recompute in a worker thread."""
-        self.run_worker(
-            partial(self._recompute_in_thread, since),
-            name="calendar",
-            group="calendar",
-            thread=True,
-            exit_on_error=False,
-        )
-
-    def _recompute_in_thread(self, since: datetime | None) -> MonitorResult:
-        result = self.ctx.sla.calendar_changed(since, notify=False)
-        self.call_from_thread(self.on_calendar_result, result)
-        return result
-
-    def on_calendar_result(self, result: MonitorResult) -> None:
-        if result.moved_earlier:
-            refs = ", ".join(result.moved_earlier[:8])
-            self.notify(
-                data_text(
-                    tr("sla.moved_earlier_toast", count=len(result.moved_earlier), refs=refs)
-                ),
-                severity="warning",
-                timeout=15,
-            )
-            self.bell()
         self.refresh_queue()
 
     def refresh_queue(self) -> None:

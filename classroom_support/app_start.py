@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,8 @@ class FirstFrameStart(_Base):
             self.post_message(event)
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseEvent)):
+            self.last_input = time.monotonic()  # not idle: heap.py waits for a quiet moment
         # Until the real context is in, keys and clicks wait (in order); see __init__.
         if (
             self.held_input is not None

@@ -261,7 +261,7 @@ def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
             ctx.close()
         from classroom_support.tui import make_app  # Textual only for the TUI
 
-        app = make_app(args.config, db_path, args.lang, start=start)
+        app = make_app(args.config, db_path, args.lang, start=start, manage_heap=True)
         paths = app.ctx.paths
         start_log(paths.log_dir)
         logging.getLogger("classroom_support").info("start: database %s", paths.database)

@@ -10,23 +10,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import text as sa_text
 from sqlmodel import col, select
 
 from classroom_support.clock import Clock
 from classroom_support.config import Config
 from classroom_support.db import Database
+from classroom_support.due_recompute import DueRecompute
 from classroom_support.models import ClosureRow, CourseSession, MetaEntry, Ticket, TicketEvent
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import (
     SlaPolicy,
     TicketClocks,
     clocks_of,
-    headline_due,
-    pause_spans_from_json,
     planned_sla_events,
     rung_deadlines,
 )
@@ -42,6 +42,10 @@ class Alert:
     kind: str  # sla_warning | sla_breached | escalated
     clock: str = ""
     level: int = 0
+
+
+class RecomputeBusy(Exception):
+    """A monitor run holds the deadline tables; a caller that must not wait tries again."""
 
 
 @dataclass
@@ -99,19 +103,6 @@ def _marks(text: str) -> set[str]:
     return {m for m in text.split(",") if m}
 
 
-# What a ticket's headline clock needs, for a calendar edit's recompute (plain SQL: the ORM's
-# row handling costs more than the clocks).
-HEADLINE_SQL = (
-    "SELECT ref, hall_code, created_at, priority, channel, first_response_at, resolved_at, "
-    "pauses FROM ticket WHERE is_open = 1 AND ref IN ({marks})"
-)
-
-
-def _utc(text: str) -> datetime:
-    """A stored naive-UTC timestamp (models.UTCDateTime) as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 class SlaService:
     def __init__(self, db: Database, clock: Clock, config: Config, desk: TicketDesk) -> None:
         self.db = db
@@ -124,6 +115,8 @@ class SlaService:
         self._last_due: dict[str, datetime] = {}
         # ref -> (when its SLA state can next change, the row version that was evaluated)
         self._wake: dict[str, tuple[datetime | None, str]] = {}
+        # Wake-up times at or after this are stale (a calendar edit since); None: all are good.
+        self._stale_from: datetime | None = None
         self.listeners: list[Callable[[MonitorResult], None]] = []
         self.calendar_version = 0
         self.moved_earlier: set[str] = set()  # refs whose deadline a calendar edit pulled in
@@ -172,65 +165,77 @@ class SlaService:
         is at or after `since` are recomputed now (their headline deadline, what the queue and
         the notice show), and only wake-up times at or after it are dropped, for the next
         monitor run. Without `since` (a sync brought several changes) every open ticket is.
-        Blocking: the TUI runs it in a worker thread (app.py). Listeners are told unless
-        `notify` is False (the caller then delivers the result itself).
+        Blocking: the TUI runs the same job in steps on its event loop (`begin_recompute`,
+        app_calendar.py), or a full one in a worker thread. Listeners are told unless `notify`
+        is False (the caller then delivers the result itself).
         """
         with self._lock:
-            self._calendars.clear()
-            self.calendar_version += 1
-            if since is None or not self._last_due:
+            job = self.begin_recompute(since)
+            if job is None:
                 before = dict(self._last_due)
-                self._wake.clear()
                 result = self.run(record=False, notify=False)
+                self._flag_moved(result, before)
             else:
-                for ref, (wake, _hlc) in list(self._wake.items()):
-                    if wake is not None and wake >= since:
-                        del self._wake[ref]
-                # Only these can move: the rest of the table is not copied nor compared.
-                before = {ref: due for ref, due in self._last_due.items() if due >= since}
-                result = MonitorResult(checked=self._recompute_dues(list(before)))
-            result.moved_earlier = sorted(
-                ref
-                for ref, due in before.items()
-                if ref in self._last_due and self._last_due[ref] < due
-            )
-            self.moved_earlier.update(result.moved_earlier)
+                job.run()
+                result = self.finish_recompute(job)
         if notify:
             for listener in self.listeners:
                 listener(result)
         return result
 
-    def _recompute_dues(self, refs: list[str]) -> int:
-        """The headline deadline of each of these open tickets on the current calendar, into
-        `_last_due` (a closed one is dropped). Reads only what the clocks need, with plain
-        SQL; returns how many were evaluated."""
-        now = self.clock.now()
-        found: set[str] = set()
-        with self.db.read() as s:
-            conn = s.connection()
-            for i in range(0, len(refs), 500):
-                chunk = refs[i : i + 500]
-                marks = ", ".join("?" for _ in chunk)
-                rows = conn.exec_driver_sql(HEADLINE_SQL.format(marks=marks), tuple(chunk))
-                for ref, hall, created, priority, channel, first, resolved, pauses in rows:
-                    found.add(ref)
-                    due = headline_due(
-                        self.calendar(hall),
-                        self.policy,
-                        created_at=_utc(created),
-                        priority=priority,
-                        channel=channel,
-                        first_response_at=_utc(first) if first else None,
-                        resolved_at=_utc(resolved) if resolved else None,
-                        pauses=lambda text=pauses: pause_spans_from_json(text),
-                        now=now,
-                    )
-                    if due is not None:
-                        self._last_due[ref] = due
-        for ref in refs:
-            if ref not in found:
-                self._last_due.pop(ref, None)  # closed since: no deadline to show
-        return len(found)
+    def begin_recompute(
+        self, since: datetime | None, *, blocking: bool = True
+    ) -> DueRecompute | None:
+        """Start an edit's recompute: the calendar is rebuilt from here on, wake-up times at or
+        after `since` are marked stale (the next monitor run looks again), and the job holds
+        a copy of the known deadlines, to pick the ones that can move from.
+
+        None when only a full recompute will do (no `since`, or no deadlines known yet): the
+        caller runs `run(record=False)`. Raises RecomputeBusy when `blocking` is False and a
+        monitor run holds the tables (the caller tries again).
+        """
+        if not self._lock.acquire(blocking=blocking):
+            raise RecomputeBusy
+        try:
+            self._calendars.clear()
+            self.calendar_version += 1
+            if since is None or not self._last_due:
+                self._wake.clear()
+                self._stale_from = None
+                return None
+            # Wake-up times at or after `since` are stale: the next monitor run looks at those
+            # tickets again (marked, not searched for here: that is 20,000 entries).
+            if self._stale_from is None or since < self._stale_from:
+                self._stale_from = since
+            # A copy (fast); the job picks what can move out of it in its steps.
+            known = list(self._last_due.items())
+            return DueRecompute(self, since, self.calendar_version, known, self.clock.now())
+        finally:
+            self._lock.release()
+
+    def finish_recompute(self, job: DueRecompute, *, blocking: bool = True) -> MonitorResult:
+        """Apply a finished job's deadlines; name the tickets whose deadline moved earlier.
+
+        Raises RecomputeBusy when `blocking` is False and a monitor run holds the tables."""
+        if not self._lock.acquire(blocking=blocking):
+            raise RecomputeBusy
+        try:
+            self._last_due.update(job.dues)
+            for ref in job.closed:
+                self._last_due.pop(ref, None)
+            result = MonitorResult(checked=job.checked)
+            self._flag_moved(result, job.before)
+            return result
+        finally:
+            self._lock.release()
+
+    def _flag_moved(self, result: MonitorResult, before: dict[str, datetime]) -> None:
+        result.moved_earlier = sorted(
+            ref
+            for ref, due in before.items()
+            if ref in self._last_due and self._last_due[ref] < due
+        )
+        self.moved_earlier.update(result.moved_earlier)
 
     def seed_closures(self) -> None:
         """The default holiday list goes into the database once; after that it is edited there."""
@@ -298,12 +303,13 @@ class SlaService:
                 heads = s.exec(
                     sa_select(Ticket.ref, Ticket.last_hlc).where(col(Ticket.is_open).is_(True))
                 ).all()
+                stale = self._stale_from  # all looked at below; cleared when that is done
                 due_refs = [
                     ref
                     for ref, hlc in heads
                     if (w := self._wake.get(ref)) is None
                     or w[1] != hlc
-                    or (w[0] is not None and w[0] <= now)
+                    or (w[0] is not None and (w[0] <= now or (stale is not None and w[0] >= stale)))
                 ]
             else:
                 due_refs = sorted(refs)
@@ -312,8 +318,9 @@ class SlaService:
                 chunk = due_refs[i : i + 500]
                 rows.extend(
                     s.exec(
+                        # `+is_open`: look each ref up by its index (due_recompute.HEADLINE_SQL)
                         sa_select(*SLA_COLUMNS).where(
-                            col(Ticket.is_open).is_(True), col(Ticket.ref).in_(chunk)
+                            sa_text("+ticket.is_open = 1"), col(Ticket.ref).in_(chunk)
                         )
                     )
                 )
@@ -342,6 +349,8 @@ class SlaService:
                     cal, self.policy, self.ladder, clocks, ticket.escalation_level, now
                 )
                 self._wake[ticket.ref] = (wake, ticket.last_hlc)
+        if refs is None:
+            self._stale_from = None  # every stale wake-up time was looked at
         if record and plans:
             result.alerts = self._record(plans)
         if notify:

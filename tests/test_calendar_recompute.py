@@ -1,24 +1,28 @@
-"""A calendar edit recomputes only what it can move, off the UI thread, with the same result as
-recomputing every open ticket from scratch."""
+"""A calendar edit recomputes only what it can move, in steps between frames, with the same
+result as recomputing every open ticket from scratch."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from conftest import pin_device
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable
 
+from classroom_support import due_recompute
 from classroom_support.app import ClassroomSupportApp
 from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
-from classroom_support.monitor import SlaService
+from classroom_support.due_recompute import DueRecompute
+from classroom_support.monitor import RecomputeBusy, SlaService
 from classroom_support.screens.queue import QueueScreen
 from classroom_support.sessions import ClosureDraft, SessionDraft
 from classroom_support.tickets import PRIORITIES, TicketDraft
@@ -115,42 +119,144 @@ def test_an_edit_recomputes_the_same_deadlines_as_a_full_recompute(
 async def test_the_screen_takes_keys_while_the_recompute_runs(
     make_app: Callable[..., ClassroomSupportApp], monkeypatch: Any
 ) -> None:
+    """The edit's recompute runs in steps on the event loop (not in a thread beside it, where
+    the two wait for the GIL): held between steps, the screen still takes keys, and the result
+    comes when the steps are done."""
     app = make_app()
     ctx = app.ctx
     ctx.clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))  # type: ignore[attr-defined]
     ref = ctx.desk.create(TicketDraft(title="Projector dead")).ref
     ctx.sla.run(record=False, notify=False)
-    release = threading.Event()
-    entered = threading.Event()
-    seen: dict[str, Any] = {}
-    recompute = ctx.sla.calendar_changed
+    released = threading.Event()
+    seen: dict[str, Any] = {"held": 0, "threads": set()}
+    step = DueRecompute.step
 
-    def gated(*args: Any, **kwargs: Any) -> Any:
-        seen["ui_thread"] = threading.current_thread() is threading.main_thread()
-        entered.set()
-        seen["released"] = release.wait(timeout=30)
-        return recompute(*args, **kwargs)
+    def gated(job: DueRecompute, *args: Any, **kwargs: Any) -> bool:
+        seen["threads"].add(threading.current_thread() is threading.main_thread())
+        if not released.is_set():
+            seen["held"] += 1
+            time.sleep(0.001)  # a step that gets nowhere, without spinning the loop hot
+            return False
+        return step(job, *args, **kwargs)
 
     async with app.run_test(size=(80, 24)) as pilot:
-        monkeypatch.setattr(ctx.sla, "calendar_changed", gated)
+        monkeypatch.setattr(DueRecompute, "step", gated)
         await pilot.press("c", "a", *"Evening course", "tab", "tab", *["backspace"] * 10)
         await pilot.press(*"2026-11-28", "tab", *"17:00", "tab", *"22:00", "enter")
         await pilot.pause()
-        assert entered.wait(timeout=30)
-        # The recompute is held; the sessions screen lists the new course and takes keys.
-        assert not release.is_set()
+        assert seen["held"] > 0  # the job began and is being held
+        # The sessions screen lists the new course and takes keys.
         assert "Evening course" in str(app.screen.query_one("#sessions", DataTable).get_row_at(0))
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
         assert ref not in ctx.sla.moved_earlier  # not yet: the result comes when it is ready
-        release.set()
+        released.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert seen == {"ui_thread": False, "released": True}
+        assert seen["threads"] == {True}  # every step on the event loop's thread
         assert ref in ctx.sla.moved_earlier
         cell = str(app.screen.query_one("#queue", DataTable).get_cell(ref, "due"))
         assert cell.startswith("⚠")  # the queue shows the earlier deadline
+
+
+async def test_the_recompute_waits_for_a_monitor_run_without_blocking_the_screen(
+    make_app: Callable[..., ClassroomSupportApp],
+) -> None:
+    """A monitor run (a worker thread) holding the deadline tables does not stop the loop:
+    the edit's recompute tries again later and its result still comes."""
+    app = make_app()
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))  # type: ignore[attr-defined]
+    ref = ctx.desk.create(TicketDraft(title="Projector dead")).ref
+    ctx.sla.run(record=False, notify=False)
+    holding, release = threading.Event(), threading.Event()
+
+    def monitor_run() -> None:
+        with ctx.sla._lock:
+            holding.set()
+            release.wait(timeout=30)
+
+    holder = threading.Thread(target=monitor_run)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("c", "a", *"Evening course", "tab", "tab", *["backspace"] * 10)
+            await pilot.press(*"2026-11-28", "tab", *"17:00", "tab", *"22:00", "enter")
+            await pilot.pause()
+            await pilot.press("escape")  # keys are handled while the tables are held
+            await pilot.pause()
+            assert isinstance(app.screen, QueueScreen)
+            assert ref not in ctx.sla.moved_earlier
+            release.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert ref in ctx.sla.moved_earlier
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+
+def test_a_step_does_one_piece_of_work_at_least_and_the_job_applies_once_finished(
+    make_ctx: Callable[..., AppContext], clock: FixedClock, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(due_recompute, "CHUNK", 2)
+    monkeypatch.setattr(due_recompute, "SCAN", 3)
+    ctx = make_ctx()
+    pin_device(ctx)
+    clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))
+    refs = [ctx.desk.create(TicketDraft(title=f"PC {n}")).ref for n in range(5)]
+    ctx.sla.run(record=False, notify=False)
+    with ctx.db.write() as s:  # verified elsewhere since the monitor saw it: closed
+        s.connection().exec_driver_sql("UPDATE ticket SET is_open = 0 WHERE ref = ?", (refs[4],))
+    before = dict(ctx.sla._last_due)
+    day = clock.now().astimezone(RIYADH).date()
+    ctx.sessions.on_change.clear()  # this test drives the recompute itself
+    ctx.sessions.add(SessionDraft("Evening", "", f"{day}", "17:00", "22:00"))
+    job = ctx.sla.begin_recompute(clock.now())
+    assert job is not None
+    progress = []
+    while not job.step(0.0):  # no time to spare: one slice or one chunk a step
+        progress.append((job.scanned, job.done))
+    progress.append((job.scanned, job.done))
+    assert progress == [(3, 0), (5, 0), (5, 2), (5, 4), (5, 5)]
+    assert sorted(job.refs) == sorted(refs)
+    assert ctx.sla._last_due == before  # nothing applied until the job is finished
+    result = ctx.sla.finish_recompute(job)
+    assert result.checked == 4
+    assert refs[4] not in ctx.sla._last_due
+    assert result.moved_earlier == sorted(refs[:4])
+    assert all(ctx.sla._last_due[ref] < before[ref] for ref in refs[:4])
+
+
+def test_a_recompute_does_not_wait_for_the_tables_when_asked_not_to(
+    make_ctx: Callable[..., AppContext], clock: FixedClock
+) -> None:
+    ctx = make_ctx()
+    clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))
+    ctx.desk.create(TicketDraft(title="Projector dead"))
+    ctx.sla.run(record=False, notify=False)
+    holding, release = threading.Event(), threading.Event()
+
+    def monitor_run() -> None:
+        with ctx.sla._lock:
+            holding.set()
+            release.wait(timeout=30)
+
+    holder = threading.Thread(target=monitor_run)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        with pytest.raises(RecomputeBusy):
+            ctx.sla.begin_recompute(clock.now(), blocking=False)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    job = ctx.sla.begin_recompute(clock.now(), blocking=False)
+    assert job is not None
+    job.run()
+    assert ctx.sla.finish_recompute(job, blocking=False).checked == 1
 
 
 async def test_the_covered_queue_is_read_once_it_is_back_on_top(

@@ -12,7 +12,16 @@ import classroom_support
 
 PACKAGE = Path(classroom_support.__file__).parent
 # Everything except the Textual front end is headless core, and new modules join automatically.
-FRONT_END = {"app", "app_start", "app_sync", "screens", "tui", "widgets", "__main__"}
+FRONT_END = {
+    "app",
+    "app_calendar",
+    "app_start",
+    "app_sync",
+    "screens",
+    "tui",
+    "widgets",
+    "__main__",
+}
 # The mail notifications and e-mail in: imported by the server's jobs and CLI, not by the
 # package itself.
 MAIL = ["central.mail.sender", "central.mail_cli", "central.store.mail", "central.mail.inbound"]

@@ -200,6 +200,23 @@ def test_monitor_sleeps_until_a_ticket_can_change(ctx: AppContext, clock: FixedC
     assert result.checked == 2 and [x.kind for x in result.alerts] == ["sla_warning"] * 2
 
 
+def test_an_edit_wakes_the_tickets_it_can_bring_forward(ctx: AppContext, clock: FixedClock) -> None:
+    """The monitor sleeps a ticket until its next change (here the warning on Thu 3 Dec at
+    16:00). An evening course before then adds working hours, so the warning comes earlier: the
+    edit marks such wake-up times stale, and the next run looks at the ticket again."""
+    at(clock, 2026, 11, 28, 10)
+    ctx.desk.create(TicketDraft(title="a"))
+    assert ctx.sla.run().checked == 1
+    assert ctx.sla.run().checked == 0  # asleep until Thu 3 Dec 16:00
+    at(clock, 2026, 11, 29, 12)
+    ctx.sessions.add(SessionDraft("Evening", "", "2026-11-30", "16:00", "22:00"))
+    at(clock, 2026, 12, 3, 12)  # 36 working hours with the course's 6: Thu 3 Dec 10:00
+    result = ctx.sla.run()
+    assert [x.kind for x in result.alerts] == ["sla_warning"]
+    ctx.sla.run()  # recording the warning changed the row: looked at once more
+    assert ctx.sla.run().checked == 0  # asleep again
+
+
 def test_calendar_edit_recomputes_only_deadlines_it_can_move(
     ctx: AppContext, clock: FixedClock
 ) -> None:
