@@ -1,16 +1,18 @@
 """What ran on the UI thread during a frame gap: bench/edit_frames.py --trace.
 
-Wraps the methods a calendar edit's path goes through (the save, the recompute's result,
-the queue's reload and ticks, the header, Textual's layout refresh) with a wall-clock and a
-thread-CPU timer. For a gap, the phases that overlap it, summed: wall time far above CPU time
-means the thread waited (for the GIL, or for a core on a loaded machine); CPU time close to
-the gap means the UI thread itself was busy. The timers cost a few microseconds a call, so the
-traced run's gaps are a little longer than an untraced one's: read the phases, not the gap.
+Wraps the methods a calendar edit's path goes through (the save, the recompute's steps and
+result, the queue's reload and ticks, the header, Textual's layout refresh) with a wall-clock
+and a thread-CPU timer, and records the cyclic garbage collector's pauses the same way. For a
+gap, the phases that overlap it, summed: wall time far above CPU time means the thread waited
+(for the GIL, or for a core on a loaded machine); CPU time close to the gap means the UI thread
+itself was busy. The timers cost a few microseconds a call, so the traced run's gaps are a
+little longer than an untraced one's: read the phases, not the gap.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import threading
 import time
@@ -25,6 +27,7 @@ class FrameTrace:
     def __init__(self) -> None:
         self.phases: list[Phase] = []
         self._depth = threading.local()
+        self._gc_start = (0.0, 0.0)
 
     def wrap(self, cls: type, names: Iterable[str]) -> None:
         for name in names:
@@ -57,6 +60,7 @@ class FrameTrace:
         from textual.widgets import DataTable
 
         from classroom_support.app import ClassroomSupportApp
+        from classroom_support.due_recompute import DueRecompute
         from classroom_support.monitor import SlaService
         from classroom_support.screens.queue import QueueScreen
         from classroom_support.screens.sessions import SessionForm, SessionsScreen
@@ -73,10 +77,23 @@ class FrameTrace:
         self.wrap(SessionForm, ("save_now",))
         self.wrap(SessionBook, ("add", "upcoming", "current", "overlapping"))
         self.wrap(TicketDesk, ("queue",))
-        self.wrap(SlaService, ("calendar_changed",))
+        self.wrap(SlaService, ("calendar_changed", "begin_recompute", "finish_recompute"))
+        self.wrap(DueRecompute, ("step",))
         self.wrap(HallHeader, ("refresh_header",))
         self.wrap(DataTable, ("clear", "add_row"))
         self.wrap(Screen, ("_refresh_layout",))
+        gc.callbacks.append(self._collected)
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        """The cyclic garbage collector's pauses, as phases of the thread that ran them."""
+        if phase == "start":
+            self._gc_start = (time.perf_counter(), time.thread_time())
+            return
+        t0, c0 = self._gc_start
+        label = f"gc collect gen{info['generation']}"
+        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+        depth = getattr(self._depth, "d", 0)
+        self.phases.append((label, threading.current_thread().name, t0, wall, cpu, depth))
 
     def report(self, gap: tuple[float, float], top: int = 8) -> list[str]:
         """The phases overlapping the gap (a, b), summed by thread, name and depth."""

@@ -1016,7 +1016,8 @@ async def ready(pilot):
         print("PROFILED", flush=True)
     await asyncio.Event().wait()
 
-ClassroomSupportApp(ctx, monitor=True).run(headless=True, size=(120, 36), auto_pilot=ready)
+app = ClassroomSupportApp(ctx, monitor=True, manage_heap=True)  # as the command line
+app.run(headless=True, size=(120, 36), auto_pilot=ready)
 """
 
 BARE_CHILD = """

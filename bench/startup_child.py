@@ -125,7 +125,7 @@ def run_app(db: str, config: str, marks: dict[str, float], fast: bool = True) ->
     from classroom_support.tui import make_app
 
     marks["imported"] = time.perf_counter()
-    app = make_app(config, db, start="queue", fast=fast, monitor=False)
+    app = make_app(config, db, start="queue", fast=fast, monitor=False, manage_heap=True)
     marks["constructed"] = time.perf_counter()
     from classroom_support.screens.queue import QueueScreen
 
