@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # loaded after the first frame (first_frame.py), or by the ca
 
 SYNC_INTERVAL_S = 60  # scheduled sync; after failures the client's backoff decides
 FIRST_SYNC_S = 5  # the first scheduled run, after start-up
-IDLE_COLLECT_CHECK_S = 2.0  # how often to look for a quiet moment to collect garbage (heap.py)
+IDLE_COLLECT_CHECK_S = 1.0  # how often to look for a quiet moment to collect garbage (heap.py)
 
 
 class ClassroomSupportApp(FirstFrameStart, LiveUpdates, CalendarRecompute, App[None]):

@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-STEP_BUDGET_S = 0.004  # work per step before the loop gets a turn (at least one chunk)
+STEP_BUDGET_S = 0.002  # work per step before the loop gets a turn (at least one chunk)
 # Between steps the loop waits this long rather than only yielding (sleep(0)): measured,
 # only a real wait let the screen paint between steps (bench/edit_frames.py).
-STEP_PAUSE_S = 0.001
+STEP_PAUSE_S = 0.002
 BUSY_RETRY_S = 0.02  # a monitor run holds the tables: look again this much later
 T = TypeVar("T")
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 import gc
 
 FULL_AFTER = 100  # generation-1 collections before a full one starts by itself
-IDLE_S = 2.0  # no key or click for this long: a full collection goes unnoticed
-IDLE_MIN_GEN1 = 20  # ...once this many generation-1 collections ran since the last full one
+IDLE_S = 1.0  # no key or click for this long: a full collection goes unnoticed
+# ...once this many generation-1 collections ran since the last full one (CPython's own
+# cadence): collected often, each collection stays short.
+IDLE_MIN_GEN1 = 10
 
 
 def settle() -> None:
