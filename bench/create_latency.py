@@ -201,7 +201,8 @@ def run(creates: int, warmup: int, folder: Path, profile: int = 0) -> dict[str, 
             for (sql,) in s.connection().exec_driver_sql(
                 # Tables (and the search index) before their indexes and triggers.
                 "SELECT sql FROM sqlite_master WHERE tbl_name IN ('ticket', 'ticket_event', "
-                "'ticket_fts_open', 'ticket_fts_closed') AND sql IS NOT NULL ORDER BY "
+                "'ticket_fts_open', 'ticket_fts_closed', 'ticket_fts_hall') "
+                "AND sql IS NOT NULL ORDER BY "
                 "CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name"
             )
         ]

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 # The newest migration this code knows. Checked against the migration scripts by a test, so
 # start-up can compare revisions with one query instead of importing Alembic every time.
-HEAD_REVISION = "0013_level2_index"
+HEAD_REVISION = "0014_search_hall"
 BUSY_TIMEOUT_MS = 5000
 # The sync token lives beside its database (sync_transport.token_path).
 TOKEN_SUFFIX = ".sync-token"

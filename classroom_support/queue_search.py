@@ -3,7 +3,9 @@
 A word of `FTS_MIN_CHARS` characters or more is a phrase query of the trigram search indexes
 (migration 0012: a case-insensitive substring of the searched columns); its hits go to the
 connection's temporary table `queue_hits`, which the count and the page statements probe
-(queue_sql.py).
+(queue_sql.py). A search of one hall reads that hall's rowid range of the indexes (migration
+0014: each hall's entries have rowids of their own), so it finds its hits without looking up
+each hit's hall.
 
 The hits stay for the next read of the same search on the same connection (the next page, a
 refresh): `temp.queue_hits_key` names the search they are for and the database as it was then,
@@ -24,6 +26,11 @@ from typing import Any
 FTS_MIN_CHARS = 3
 SEARCH_COLUMNS = ("title", "ref", "seat", "trainee_name", "assignee")
 HITS_TABLE = "temp.queue_hits"
+# The search indexes' rowids (migration 0014): a ticket's rowid, plus its hall's number in
+# HALLS_TABLE shifted left by HALL_SHIFT bits, so a hall's tickets are one rowid range.
+HALLS_TABLE = "ticket_fts_hall"
+HALL_SHIFT = 40
+ROWID_MASK = (1 << HALL_SHIFT) - 1
 # What HITS_TABLE holds hits of (one row): the search, the database version, the hit count.
 HITS_KEY_TABLE = "temp.queue_hits_key"
 
@@ -67,20 +74,21 @@ def search_hits(conn: Any, text: str, parts: Sequence[str], hall: str | None) ->
     conn.execute(f"DELETE FROM {HITS_TABLE}")
     conn.execute(f"DELETE FROM {HITS_KEY_TABLE}")
     hits = 0
+    number = None
+    if hall is not None:
+        found = conn.execute(f"SELECT n FROM {HALLS_TABLE} WHERE code = ?", (hall,)).fetchone()
+        number = 0 if found is None else found[0]  # 0: a hall without a ticket, no range
     for part in parts:
-        if hall is None:
-            sql = f"INSERT INTO {HITS_TABLE} (id) SELECT rowid FROM {part}(?)"
+        if number is None:
+            sql = f"INSERT INTO {HITS_TABLE} (id) SELECT rowid & {ROWID_MASK} FROM {part}(?)"
             params: tuple[Any, ...] = (phrase,)
         else:
-            # Each hit's hall from ix_ticket_open (its rowid is the index's last column): no
-            # row read; the count is then the number of hits.
-            state = 1 if part == "ticket_fts_open" else 0
+            # The hall's rowid range of the index: its hits only, no lookup per hit.
             sql = (
-                f"INSERT INTO {HITS_TABLE} (id) SELECT f.rowid FROM {part}(?) AS f "
-                "CROSS JOIN ticket AS t INDEXED BY ix_ticket_open "
-                f"ON t.is_open = {state} AND t.hall_code = ? AND t.rowid = f.rowid"
+                f"INSERT INTO {HITS_TABLE} (id) SELECT rowid & {ROWID_MASK} FROM {part}(?) "
+                "WHERE rowid BETWEEN ? AND ?"
             )
-            params = (phrase, hall)
+            params = (phrase, number << HALL_SHIFT, ((number + 1) << HALL_SHIFT) - 1)
         hits += conn.execute(sql, params).rowcount
     if changes is not None:
         # The key's own insert is the connection's last change: count it in.

@@ -362,3 +362,30 @@ def test_a_plain_sqlite3_reader_reads_the_same_page(ctx: AppContext) -> None:
     code += "if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_word_search_follows_a_ticket_to_another_hall(ctx: AppContext) -> None:
+    """Each hall's tickets are a rowid range of their own in the search indexes (migration
+    0014): a ticket moved to another hall, one with tickets or a new one, open or closed on
+    the way, is found by a search of its new hall and no longer by one of its old hall."""
+    fill(ctx, n=60)
+    found = [t for t in all_tickets(ctx) if "projector" in t.title.casefold()]
+    open_one = next(t for t in found if t.is_open and t.hall_code != "C303")
+    closed_one = next(t for t in found if not t.is_open)
+    with ctx.db.write_connection() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("UPDATE ticket SET hall_code = 'C303' WHERE ref = ?", (open_one.ref,))
+        raw.execute(
+            "UPDATE ticket SET hall_code = 'D404', status = 'new', is_open = 1 WHERE ref = ?",
+            (closed_one.ref,),
+        )
+    tickets = all_tickets(ctx)
+    assert {t.ref: t.hall_code for t in tickets}[closed_one.ref] == "D404"
+    for hall in (*HALLS, "D404", "E505", None):
+        for statuses in (queue_sql.OPEN_STATUSES, ("verified",), ()):
+            q = QueueQuery(hall_code=hall, statuses=statuses, search="projector", sort="ref")
+            page = ctx.desk.queue(replace(q, limit=500))
+            expected = reference(q, tickets, set())
+            assert (page.total, [t.ref for t in page.rows]) == (len(expected), expected), q
+    d404 = ctx.desk.queue(QueueQuery(hall_code="D404", search="PROJECTOR"))
+    assert [t.ref for t in d404.rows] == [closed_one.ref]
