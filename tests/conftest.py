@@ -70,23 +70,29 @@ def laptop_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _config_text(language: str, config: str) -> str:
+    return config or f'[ui]\nlanguage = "{language}"\n[device]\ntechnician = "Sami"\n'
+
+
 @pytest.fixture
 def make_ctx(
     tmp_path: Path, clock: FixedClock, laptop_db_template: Path
 ) -> Iterator[Callable[..., AppContext]]:
-    """Open a context on a fresh database (a copy of `laptop_db_template`; the same `name`
-    again reopens that database); `config` is TOML text for the config file."""
+    """Open a context on a fresh database (a copy of `laptop_db_template`, or of `template`
+    when given; the same `name` again reopens that database); `config` is TOML text for the
+    config file."""
     opened: list[AppContext] = []
 
-    def factory(language: str = "en", config: str = "", name: str = "ctx") -> AppContext:
+    def factory(
+        language: str = "en", config: str = "", name: str = "ctx", template: Path | None = None
+    ) -> AppContext:
         folder = tmp_path / name
         folder.mkdir(exist_ok=True)
         config_file = folder / "config.toml"
-        default = f'[ui]\nlanguage = "{language}"\n[device]\ntechnician = "Sami"\n'
-        config_file.write_text(config or default, encoding="utf-8")
+        config_file.write_text(_config_text(language, config), encoding="utf-8")
         database = folder / "db.sqlite3"
         if not database.exists():
-            copy_sqlite(laptop_db_template, database)
+            copy_sqlite(template or laptop_db_template, database)
         ctx = open_context(config_file, database, clock=clock)
         i18n.set_language(language)
         opened.append(ctx)
@@ -128,17 +134,53 @@ def set_role(ctx: AppContext, role: str, halls: str = "", all_halls: bool = Fals
         s.add(state)
 
 
+@pytest.fixture(scope="session")
+def demo_db_templates(
+    tmp_path_factory: pytest.TempPathFactory, laptop_db_template: Path
+) -> Callable[[str, str, datetime], Path]:
+    """The database `make_app(demo=True)` starts from: a pinned device and the demo's data
+    (`fill_demo` is seeded, so it depends only on the config, the language and the clock),
+    made once per session for each of those and copied for every test that asks."""
+    made: dict[tuple[str, str, datetime], Path] = {}
+
+    def template(language: str, config: str, now: datetime) -> Path:
+        from classroom_support.demo import fill_demo
+
+        key = (language, _config_text(language, config), now)
+        if key not in made:
+            folder = tmp_path_factory.mktemp("demo-template")
+            config_file = folder / "config.toml"
+            config_file.write_text(key[1], encoding="utf-8")
+            database = folder / "db.sqlite3"
+            copy_sqlite(laptop_db_template, database)
+            ctx = open_context(config_file, database, clock=FixedClock(now))
+            try:
+                i18n.set_language(language)
+                pin_device(ctx)
+                fill_demo(ctx)
+            finally:
+                ctx.close()
+            made[key] = database
+        return made[key]
+
+    return template
+
+
 @pytest.fixture
-def make_app(make_ctx: Callable[..., AppContext]) -> Callable[..., object]:
+def make_app(
+    make_ctx: Callable[..., AppContext],
+    clock: FixedClock,
+    demo_db_templates: Callable[[str, str, datetime], Path],
+) -> Callable[..., object]:
     from classroom_support.app import ClassroomSupportApp
 
     def factory(language: str = "en", config: str = "", demo: bool = False) -> ClassroomSupportApp:
-        ctx = make_ctx(language=language, config=config)
-        pin_device(ctx)
         if demo:
-            from classroom_support.demo import fill_demo
-
-            fill_demo(ctx)
+            template = demo_db_templates(language, config, clock.now())
+            ctx = make_ctx(language=language, config=config, template=template)
+        else:
+            ctx = make_ctx(language=language, config=config)
+            pin_device(ctx)
         return ClassroomSupportApp(ctx, cursor_blink=False, monitor=False)
 
     return factory
