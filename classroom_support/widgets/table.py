@@ -5,14 +5,26 @@ a `Table` shows its columns in reverse order — the first one declared (a queue
 right edge — with headers and cells right-aligned and the columns against the right edge.
 Screens declare columns and add rows in their logical order either way; cells are looked up by
 key as before. In English, and with `arabic_display = "terminal"`, it is a plain DataTable.
+
+Two costs of DataTable that a table of fixed-width columns does not need are left out (the
+queue's first frame paid them for every cell): measuring every new row's cells (only a column
+sized to its content uses the measure), and drawing a one-line `Content` cell through Rich's
+padding, alignment and cropping — it is laid out here directly, with the same characters and
+styles (`tests/test_table_cells.py` holds the two ways equal).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.align import Align
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import TextType
 from textual._two_way_dict import TwoWayDict
+from textual.content import Content
 from textual.strip import Strip
+from textual.style import Style as ContentStyle
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellType, ColumnKey, RowKey, RowRenderables
 
@@ -59,6 +71,122 @@ class Table(DataTable[object]):
         if not self.mirrored:
             return computed
         return RowRenderables(computed.label, [Align.right(cell) for cell in computed.cells])
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Every column has its width set (add_column(width=...)): the cells' measures would
+        # not be used. Rows with a label or an automatic height still go the whole way.
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+            return
+        rows = self.rows
+        measured = [
+            key
+            for key in new_rows
+            if key in rows and (rows[key].label is not None or rows[key].auto_height)
+        ]
+        super()._update_dimensions(measured)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        lines = self._content_cell(row_index, column_index, base_style, width, cursor, hover)
+        if lines is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        return lines
+
+    def _content_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        """A one-line `Content` cell laid out as DataTable's Rich path lays it out (padding,
+        then the text on the left, or on the right when mirrored, then the rest blank; the
+        cell's styles around each piece), cached as it caches; None for any other cell."""
+        if column_index < 0 or row_index < -1:
+            return None
+        header = row_index == -1
+        if header:
+            row_key = self._header_row_key
+            if self.header_height != 1:
+                return None
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            row = self.rows.get(row_key) if row_key is not None else None
+            if row is None or row.height != 1:
+                return None
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        cells = self._get_row_renderables(row_index).cells
+        if column_index >= len(cells):
+            return None
+        cell = cells[column_index]
+        right = False
+        if isinstance(cell, Align):
+            if cell.align != "right" or cell.style is not None:
+                return None
+            right, cell = True, cell.renderable
+        if not isinstance(cell, Content) or "\n" in cell.plain:
+            return None
+        pad = self.cell_padding
+        room = width - 2 * pad - cell.cell_length
+        if room < 0:
+            return None  # cut by Rich (wide characters at the edge): its own way
+        fixed = not header and (row_index < self.fixed_rows or column_index < self.fixed_columns)
+        component_style, post_style = self._get_styles_to_render_cell(
+            header,
+            False,
+            fixed,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre += component_style
+        blank = pre + post_style if post_style else pre
+        line: list[Segment] = []
+        if right and room:
+            line.append(Segment(" " * (pad + room), blank))
+        elif pad:
+            line.append(Segment(" " * pad, blank))
+        for text, style, control in cell.render_segments(ContentStyle()):
+            if control:
+                return None
+            styled = pre + style if style is not None else pre
+            if post_style:
+                styled = styled + post_style if styled else post_style
+            line.append(Segment(text, styled))
+        if not right and room:
+            line.append(Segment(" " * (room + pad), blank))
+        elif pad:
+            line.append(Segment(" " * pad, blank))
+        lines = [line]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def render_line(self, y: int) -> Strip:
         if not self.mirrored:

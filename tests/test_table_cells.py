@@ -1,0 +1,137 @@
+"""`widgets.table.Table` lays out one-line Content cells itself (the queue's first frame paid
+Rich's padding and alignment for each): every cell must come out as DataTable's own Rich path
+draws it, character for character and style for style, in both directions, under the cursor,
+the hover cursor and the zebra stripes, in the header and in fixed rows and columns."""
+
+from __future__ import annotations
+
+import pytest
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.content import Content
+from textual.widgets import DataTable
+
+from classroom_support import i18n
+from classroom_support.widgets.sla_cell import STATE_STYLES
+from classroom_support.widgets.table import Table
+from classroom_support.widgets.text import data_text, fit_text
+
+CELLS: list[Content | str | None] = [
+    Content("T-0042"),
+    data_text("الطابعة لا تعمل"),
+    Content.styled("▲2 ⚠-3h 05m", STATE_STYLES["breached"]),
+    Content.styled("✓ met", STATE_STYLES["met"]),
+    Content(""),
+    Content.from_markup("[b]bold[/b] and [i]italic[/i] [on red]bg[/]"),
+    fit_text("A very long title that has to be cut to its column", 12),
+    Content("宽字符"),
+    "plain [b]markup[/b] string",  # not Content: DataTable's own path
+    None,
+]
+WIDTHS = (8, 12, 14, 6, 5, 12, 12, 7, 10, 4)
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Table(id="t", cursor_type="row", zebra_stripes=True, fixed_rows=1, fixed_columns=1)
+
+
+def per_cell(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
+    """Each character with its final style: segment boundaries do not show on screen."""
+    return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("cursor_type", ["row", "cell"])
+async def test_content_cells_render_as_datatable_does(language: str, cursor_type: str) -> None:
+    i18n.set_language(language)
+    i18n.set_arabic_display("reshape")
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(Table)
+        assert table.mirrored == (language == "ar")
+        table.cursor_type = cursor_type
+        for index, width in enumerate(WIDTHS):
+            table.add_column(fit_text(f"col {index}", width), key=f"c{index}", width=width)
+        for row in range(6):
+            table.add_row(*CELLS[row % 3 :], *CELLS[: row % 3], key=f"r{row}")
+        table.move_cursor(row=2, column=1)
+        table.hover_coordinate = table.cursor_coordinate.right()
+        await pilot.pause()
+        base = table.rich_style
+        compared = 0
+        for row_index in range(-1, table.row_count):
+            for column_index, column in enumerate(table.ordered_columns):
+                for cursor in (False, True):
+                    for hover in (False, True):
+                        table._cell_render_cache.clear()
+                        fast = table._render_cell(
+                            row_index,
+                            column_index,
+                            base,
+                            column.get_render_width(table),
+                            cursor=cursor,
+                            hover=hover,
+                        )
+                        table._cell_render_cache.clear()
+                        slow = DataTable._render_cell(
+                            table,
+                            row_index,
+                            column_index,
+                            base,
+                            column.get_render_width(table),
+                            cursor=cursor,
+                            hover=hover,
+                        )
+                        assert per_cell(fast) == per_cell(slow), (row_index, column_index)
+                        compared += 1
+        assert compared == 7 * 10 * 4
+        # The fast path was taken for the Content cells (a str cell still goes through Rich).
+        table._cell_render_cache.clear()
+        taken = {
+            (row_index, column_index)
+            for row_index in range(table.row_count)
+            for column_index, column in enumerate(table.ordered_columns)
+            if table._content_cell(
+                row_index, column_index, base, column.get_render_width(table), False, False
+            )
+            is not None
+        }
+        # Every Content cell that fits its column; a str cell, an empty one and a
+        # Content wider than its column go through Rich.
+        fits = {
+            (row_index, table.get_column_index(key))
+            for row_index in range(table.row_count)
+            for key, column in table.columns.items()
+            if isinstance(
+                cell := table.get_cell_at((row_index, table.get_column_index(key))), Content
+            )
+            and cell.plain  # DataTable draws an empty cell as its own blank Text
+            and cell.cell_length <= column.width
+        }
+        assert taken == fits
+        assert len(fits) >= 3 * table.row_count
+
+
+async def test_fixed_width_columns_are_not_measured() -> None:
+    """Columns with a set width draw at that width whatever the cells hold; the table's
+    virtual size is the same as DataTable's."""
+    i18n.set_language("en")
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(Table)
+        for index, width in enumerate(WIDTHS[:4]):
+            table.add_column(f"c{index}", key=f"c{index}", width=width)
+        for row in range(30):
+            table.add_row("a", "twelve chars", Content("fourteen chars"), "x" * 20, key=f"r{row}")
+        await pilot.pause()
+        assert table.virtual_size.width == sum(w + 2 for w in WIDTHS[:4])
+        assert table.virtual_size.height == 31
+        # Measured for their labels ("c0": 2 cells) when added, never for the cells after.
+        assert [c.content_width for c in table.columns.values()] == [2, 2, 2, 2]
+        # An auto-width column is measured as before.
+        table.add_column("auto", key="auto")
+        table.add_row("a", "b", "c", "d", "twelve chars", key="last")
+        await pilot.pause()
+        assert table.columns["auto"].content_width == len("twelve chars")
