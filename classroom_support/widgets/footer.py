@@ -29,17 +29,11 @@ class RtlFooterKey(FooterKey):
 
     @classmethod
     def like(cls, key: FooterKey) -> RtlFooterKey:
-        copy = cls(
-            key.key,
-            key.key_display,
-            key.description,
-            key.action,
-            disabled=key.has_class("-disabled"),
-            tooltip=str(key.tooltip or ""),
-            classes=" ".join(c for c in key.classes if c != "-disabled"),
-        )
-        copy.compact = key.compact
-        return copy
+        """`key` itself, not yet mounted, made a mirrored key: a copy would build the widget,
+        its styles and its bindings a second time for every key, before the first frame."""
+        key.__class__ = cls
+        key._css_types = {base.__name__ for base in key._css_bases(cls)}
+        return key  # type: ignore[return-value]
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("footer-key--key")
