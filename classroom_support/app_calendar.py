@@ -2,9 +2,9 @@
 `ClassroomSupportApp`; the recompute itself is headless (`due_recompute`, `monitor`).
 
 - A session or closure saved at this desk can only move deadlines at or after the earliest
-  instant it touched. That recompute starts once the frame showing the save is painted, and
-  runs on the event loop in steps of a few milliseconds (`DueRecompute.step`), so frames are
-  painted and keys handled between them. It is not a
+  instant it touched. That recompute starts a moment after the save (the frame showing it is
+  painted first) and runs on the event loop in steps of a few milliseconds
+  (`DueRecompute.step`), so frames are painted and keys handled between them. It is not a
   worker thread: a thread computing beside the UI thread made both wait for the GIL, and on a
   busy machine a frame then waited hundreds of milliseconds.
 - Edits saved while one is being recomputed are gathered: the next job starts from the
@@ -42,6 +42,7 @@ STEP_BUDGET_S = 0.002  # work per step before the loop gets a turn (at least one
 # Between steps the loop waits this long rather than only yielding (sleep(0)): measured,
 # only a real wait let the screen paint between steps (bench/edit_frames.py).
 STEP_PAUSE_S = 0.002
+FIRST_STEP_DELAY_S = 0.03  # after the save: about two frames' time
 BUSY_RETRY_S = 0.02  # a monitor run holds the tables: look again this much later
 T = TypeVar("T")
 
@@ -66,13 +67,9 @@ class CalendarRecompute(_Base):
         self._edit_since = since if pending is None else min(pending, since)
         if not self._edits_running:
             self._edits_running = True
-            # After the frame that shows the save: its first step comes after that.
-            self.call_after_refresh(self._start_recompute_edits)
-
-    def _start_recompute_edits(self) -> None:
-        self.run_worker(
-            self._recompute_edits(), name="calendar-edit", group="calendar", exit_on_error=False
-        )
+            self.run_worker(
+                self._recompute_edits(), name="calendar-edit", group="calendar", exit_on_error=False
+            )
 
     def _recompute_in_thread(self, since: datetime | None) -> MonitorResult:
         result = self.ctx.sla.calendar_changed(since, notify=False)
@@ -82,6 +79,9 @@ class CalendarRecompute(_Base):
     async def _recompute_edits(self) -> None:
         sla = self.ctx.sla
         try:
+            # The frame that shows the save first. (Not call_after_refresh: that waits on the
+            # current screen, which is the form being closed, and can be dropped with it.)
+            await asyncio.sleep(FIRST_STEP_DELAY_S)
             while (since := self._edit_since) is not None:
                 self._edit_since = None
                 job = await self._when_free(partial(sla.begin_recompute, since, blocking=False))

@@ -198,6 +198,35 @@ async def test_the_recompute_waits_for_a_monitor_run_without_blocking_the_screen
         holder.join(timeout=30)
 
 
+async def test_edits_saved_together_are_recomputed_in_one_job_from_the_earliest(
+    make_app: Callable[..., ClassroomSupportApp], monkeypatch: Any
+) -> None:
+    app = make_app()
+    ctx = app.ctx
+    ctx.clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))  # type: ignore[attr-defined]
+    ctx.desk.create(TicketDraft(title="Projector dead"))
+    ctx.sla.run(record=False, notify=False)
+    begun: list[datetime | None] = []
+    begin = ctx.sla.begin_recompute
+
+    def counted(since: datetime | None, **kwargs: Any) -> Any:
+        begun.append(since)
+        return begin(since, **kwargs)
+
+    monkeypatch.setattr(ctx.sla, "begin_recompute", counted)
+    later = datetime(2026, 11, 29, 17, tzinfo=RIYADH)
+    earlier = datetime(2026, 11, 28, 17, tzinfo=RIYADH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.calendar_edited(later)
+        app.calendar_edited(earlier)  # before the first step: gathered
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert begun == [earlier]
+        app.calendar_edited(later)  # after it: a job of its own
+        await app.workers.wait_for_complete()
+        assert begun == [earlier, later]
+
+
 def test_a_step_does_one_piece_of_work_at_least_and_the_job_applies_once_finished(
     make_ctx: Callable[..., AppContext], clock: FixedClock, monkeypatch: Any
 ) -> None:
