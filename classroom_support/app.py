@@ -26,6 +26,8 @@ from classroom_support.stylesheets import app_css
 from classroom_support.widgets import data_text, paste_parser
 
 if TYPE_CHECKING:  # loaded after the first frame (first_frame.py), or by the caller
+    from textual.driver import Driver
+
     from classroom_support.context import AppContext
     from classroom_support.first_frame import FirstFrameContext
     from classroom_support.monitor import MonitorResult
@@ -90,6 +92,14 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, CalendarRecompute, App[N
         self.manage_heap = manage_heap
         self._heap_settled_after_monitor = False
         self.last_input = time.monotonic()  # a key or a click (app_start.on_event)
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver":  # a closed terminal's SIGCONT: terminal_driver.py
+            from classroom_support.terminal_driver import HangupSafeDriver
+
+            return HangupSafeDriver
+        return driver
 
     @on(events.DescendantFocus)
     def _steady_cursor(self, event: events.DescendantFocus) -> None:

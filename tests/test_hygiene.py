@@ -18,6 +18,7 @@ FRONT_END = {
     "app_start",
     "app_sync",
     "screens",
+    "terminal_driver",
     "tui",
     "widgets",
     "__main__",
