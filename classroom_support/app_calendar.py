@@ -42,7 +42,7 @@ STEP_BUDGET_S = 0.002  # work per step before the loop gets a turn (at least one
 # Between steps the loop waits this long rather than only yielding (sleep(0)): measured,
 # only a real wait let the screen paint between steps (bench/edit_frames.py).
 STEP_PAUSE_S = 0.002
-FIRST_STEP_DELAY_S = 0.03  # after the save: about two frames' time
+FIRST_STEP_DELAY_S = 0.08  # after the save: the frames that show the closed form come first
 BUSY_RETRY_S = 0.02  # a monitor run holds the tables: look again this much later
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ class CalendarRecompute(_Base):
     async def _recompute_edits(self) -> None:
         sla = self.ctx.sla
         try:
-            # The frame that shows the save first. (Not call_after_refresh: that waits on the
+            # The frames that show the save first. (Not call_after_refresh: that waits on the
             # current screen, which is the form being closed, and can be dropped with it.)
             await asyncio.sleep(FIRST_STEP_DELAY_S)
             while (since := self._edit_since) is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
@@ -68,6 +69,27 @@ def file_tickets(ctx: AppContext, clock: FixedClock, plans: list[Any]) -> None:
         if step == "resumed":
             clock.advance(timedelta(minutes=later))
             ctx.desk.resume(ref)
+
+
+@contextmanager
+def tables_held_by_a_monitor_run(sla: SlaService) -> Iterator[threading.Event]:
+    """Another thread holds the service's deadline tables (as a monitor run does) until the
+    yielded event is set, or the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def monitor_run() -> None:
+        with sla._lock:
+            holding.set()
+            release.wait(timeout=30)
+
+    holder = threading.Thread(target=monitor_run)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        yield release
+    finally:
+        release.set()
+        holder.join(timeout=30)
 
 
 def headline_dues(sla: SlaService) -> dict[str, datetime]:
@@ -170,17 +192,7 @@ async def test_the_recompute_waits_for_a_monitor_run_without_blocking_the_screen
     ctx.clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))  # type: ignore[attr-defined]
     ref = ctx.desk.create(TicketDraft(title="Projector dead")).ref
     ctx.sla.run(record=False, notify=False)
-    holding, release = threading.Event(), threading.Event()
-
-    def monitor_run() -> None:
-        with ctx.sla._lock:
-            holding.set()
-            release.wait(timeout=30)
-
-    holder = threading.Thread(target=monitor_run)
-    holder.start()
-    try:
-        assert holding.wait(timeout=30)
+    with tables_held_by_a_monitor_run(ctx.sla) as release:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("c", "a", *"Evening course", "tab", "tab", *["backspace"] * 10)
             await pilot.press(*"2026-11-28", "tab", *"17:00", "tab", *"22:00", "enter")
@@ -193,9 +205,6 @@ async def test_the_recompute_waits_for_a_monitor_run_without_blocking_the_screen
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert ref in ctx.sla.moved_earlier
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
 
 async def test_edits_saved_together_are_recomputed_in_one_job_from_the_earliest(
@@ -266,22 +275,8 @@ def test_a_recompute_does_not_wait_for_the_tables_when_asked_not_to(
     clock.set(datetime(2026, 11, 28, 15, tzinfo=RIYADH))
     ctx.desk.create(TicketDraft(title="Projector dead"))
     ctx.sla.run(record=False, notify=False)
-    holding, release = threading.Event(), threading.Event()
-
-    def monitor_run() -> None:
-        with ctx.sla._lock:
-            holding.set()
-            release.wait(timeout=30)
-
-    holder = threading.Thread(target=monitor_run)
-    holder.start()
-    try:
-        assert holding.wait(timeout=30)
-        with pytest.raises(RecomputeBusy):
-            ctx.sla.begin_recompute(clock.now(), blocking=False)
-    finally:
-        release.set()
-        holder.join(timeout=30)
+    with tables_held_by_a_monitor_run(ctx.sla), pytest.raises(RecomputeBusy):
+        ctx.sla.begin_recompute(clock.now(), blocking=False)
     job = ctx.sla.begin_recompute(clock.now(), blocking=False)
     assert job is not None
     job.run()
