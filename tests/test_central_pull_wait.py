@@ -242,3 +242,34 @@ def test_stopping_the_server_answers_the_waiting_pulls(
     finally:
         server.stop()
         store.close()
+
+
+def test_a_signal_after_the_server_stopped_still_reaches_the_previous_handler() -> None:
+    """The feed's SIGTERM handler outlives the server's loop in a process that runs servers in
+    turn (the tests): a signal then must not raise 'Event loop is closed', and the handler that
+    was there before still runs."""
+    import asyncio
+    import signal
+
+    from classroom_support.central.changes import ChangeFeed
+
+    class Quiet(ChangeFeed):
+        async def _run(self) -> None:
+            await asyncio.sleep(0)
+
+    seen: list[int] = []
+    original = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+
+        async def serve() -> None:
+            await Quiet().start()
+            await asyncio.sleep(0.01)
+
+        asyncio.run(serve())  # the loop is closed when this returns
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler)
+        handler(signal.SIGTERM, None)  # no RuntimeError
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, original)

@@ -129,7 +129,10 @@ class ChangeFeed:
             previous = signal.getsignal(sig)
 
             def handler(signum: int, frame: FrameType | None, previous: object = previous) -> None:
-                loop.call_soon_threadsafe(self.release)
+                # The server's loop may be gone already (a signal after it stopped, in a
+                # process that runs servers in turn): nothing waits on it then.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self.release)
                 if callable(previous):
                     previous(signum, frame)
                 elif previous == signal.SIG_DFL:  # what would have happened without us
