@@ -22,9 +22,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from classroom_support.plain_read import stored_datetime
 from classroom_support.sla_policy import headline_due, pause_spans_from_json
 
 if TYPE_CHECKING:
@@ -38,11 +39,6 @@ HEADLINE_SQL = (
 )
 CHUNK = 40  # tickets read and evaluated at a time: about 2 ms of work
 SCAN = 1000  # known deadlines compared with `since` at a time: well under a millisecond
-
-
-def _utc(text: str) -> datetime:
-    """A stored naive-UTC timestamp (models.UTCDateTime) as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @dataclass
@@ -109,11 +105,11 @@ class DueRecompute:
             due = headline_due(
                 sla.calendar(hall),
                 sla.policy,
-                created_at=_utc(created),
+                created_at=stored_datetime(created),
                 priority=priority,
                 channel=channel,
-                first_response_at=_utc(first) if first else None,
-                resolved_at=_utc(resolved) if resolved else None,
+                first_response_at=stored_datetime(first),
+                resolved_at=stored_datetime(resolved),
                 pauses=lambda text=pauses: pause_spans_from_json(text),
                 now=self.now,
             )

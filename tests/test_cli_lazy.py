@@ -157,8 +157,14 @@ def modules_of(argv: list[str], home: Path) -> tuple[Any, set[str]]:
         "XDG_DATA_HOME": str(home / "data"),
         "PATH": "/usr/bin:/bin",
     }
+    seen = run_probe(MODULES_PROBE, argv, env)
+    return seen["code"], set(seen["modules"])
+
+
+def run_probe(probe: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a probe script in a fresh interpreter; what it printed last, as JSON."""
     result = subprocess.run(
-        [sys.executable, "-c", MODULES_PROBE.format(argv=argv)],
+        [sys.executable, "-c", probe.format(argv=argv)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -166,8 +172,7 @@ def modules_of(argv: list[str], home: Path) -> tuple[Any, set[str]]:
         env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
-    return seen["code"], set(seen["modules"])
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_help_imports_no_command_config_catalog_or_typing(tmp_path: Path) -> None:
@@ -528,16 +533,7 @@ def test_the_fast_list_imports_no_parser_orm_or_config_model(
     db = list_databases[0] if database == "tickets" else list_databases[1]
     argv = ["--db", str(db), "tickets", "list", "--all"]
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-c", LIST_PROBE.format(argv=argv)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = run_probe(LIST_PROBE, argv, env)
     assert seen["code"] == 0 and seen["out"].strip()
     modules = set(seen["modules"])
     assert "classroom_support.cli_list_fast" in modules

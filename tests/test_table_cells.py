@@ -5,6 +5,8 @@ the hover cursor and the zebra stripes, in the header and in fixed rows and colu
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rich.segment import Segment
 from rich.style import Style
@@ -60,29 +62,22 @@ async def test_content_cells_render_as_datatable_does(language: str, cursor_type
         table.hover_coordinate = table.cursor_coordinate.right()
         await pilot.pause()
         base = table.rich_style
+
+        def uncached(
+            render: Any, row: int, column: int, width: int, cursor: bool, hover: bool
+        ) -> Any:
+            table._cell_render_cache.clear()
+            return render(table, row, column, base, width, cursor=cursor, hover=hover)
+
         compared = 0
         for row_index in range(-1, table.row_count):
             for column_index, column in enumerate(table.ordered_columns):
                 for cursor in (False, True):
                     for hover in (False, True):
-                        table._cell_render_cache.clear()
-                        fast = table._render_cell(
-                            row_index,
-                            column_index,
-                            base,
-                            column.get_render_width(table),
-                            cursor=cursor,
-                            hover=hover,
-                        )
-                        table._cell_render_cache.clear()
-                        slow = DataTable._render_cell(
-                            table,
-                            row_index,
-                            column_index,
-                            base,
-                            column.get_render_width(table),
-                            cursor=cursor,
-                            hover=hover,
+                        width = column.get_render_width(table)
+                        fast, slow = (
+                            uncached(render, row_index, column_index, width, cursor, hover)
+                            for render in (Table._render_cell, DataTable._render_cell)
                         )
                         assert per_cell(fast) == per_cell(slow), (row_index, column_index)
                         compared += 1
