@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from rich.align import Align
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import TextType
+from rich.text import Text, TextType
 from textual._two_way_dict import TwoWayDict
 from textual.content import Content
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.style import Style as ContentStyle
 from textual.widgets import DataTable
@@ -30,12 +31,16 @@ from textual.widgets._data_table import CellType, ColumnKey, RowKey, RowRenderab
 
 from classroom_support.i18n import mirrored
 
+EMPTY = Content("")
+
 
 class Table(DataTable[object]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         # Fixed for the table's life: a language switch recomposes the screen.
         self.mirrored = mirrored()
+        self._in_frame = False
+        self._style_this_frame: Style | None = None
 
     def add_column(
         self,
@@ -147,6 +152,8 @@ class Table(DataTable[object]):
             if cell.align != "right" or cell.style is not None:
                 return None
             right, cell = True, cell.renderable
+        if isinstance(cell, Text) and not cell.plain and not cell.style and not cell.spans:
+            cell = EMPTY  # what DataTable puts for an empty cell (an empty Content is falsy)
         if not isinstance(cell, Content) or "\n" in cell.plain:
             return None
         pad = self.cell_padding
@@ -187,6 +194,24 @@ class Table(DataTable[object]):
         lines = [line]
         self._cell_render_cache[cache_key] = lines
         return lines
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # DOMNode.rich_style walks the ancestors' styles, and DataTable asks for it several
+        # times for every line: one frame's lines share the one the first line worked out.
+        self._style_this_frame: Style | None = None
+        self._in_frame = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._in_frame = False
+
+    @property
+    def rich_style(self) -> Style:
+        if not self._in_frame:
+            return super().rich_style
+        if self._style_this_frame is None:
+            self._style_this_frame = super().rich_style
+        return self._style_this_frame
 
     def render_line(self, y: int) -> Strip:
         if not self.mirrored:
