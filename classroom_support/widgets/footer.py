@@ -6,6 +6,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -79,12 +80,33 @@ class LocalizedFooter(Footer):
         super().__init__(compact=True)
         self._drawn_width = 0
         self.set_class(mirrored(), "-mirrored")
+        # Keys from the first compose: Textual's footer composes empty and recomposes once the
+        # screen says its bindings are in, which put the keys (and the layout they take) a
+        # frame or two behind the rest of a new screen. `bindings_changed` recomposes only
+        # when the keys differ from those drawn.
+        self._bindings_ready = True
+        self._drawn_keys: tuple[object, ...] = ()
+
+    def keys_to_show(self) -> tuple[object, ...]:
+        return tuple(
+            (key, binding.description, binding.action, enabled, tooltip)
+            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or binding.action == "command_palette"
+        )
+
+    def bindings_changed(self, screen: Screen) -> None:
+        if self.is_attached and screen is self.screen and self.keys_to_show() == self._drawn_keys:
+            return
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
         keys: list[Widget] = []
         palette: list[FooterKey] = []
         for widget in super().compose():
             if isinstance(widget, FooterKey):
+                # The class its `compact` watcher gives it on mount, given now: the watcher
+                # then changes nothing, and no key has its styles worked out a second time.
+                widget.set_class(self.compact, "-compact", update=False)
                 if widget.has_class(PALETTE):
                     widget.description = ui("key.palette")
                     palette.append(widget)
@@ -92,7 +114,9 @@ class LocalizedFooter(Footer):
                 if widget.description:
                     widget.description = ui(widget.description)
             keys.append(widget)
-        self._drawn_width = width = self.size.width
+        self._drawn_keys = self.keys_to_show()
+        # Before its first layout the footer has no size: it spans the screen.
+        self._drawn_width = width = self.size.width or self.app.size.width
         if width:
             # The palette key is its left border and no gap after it; the last key's gap may
             # lie under that border.
