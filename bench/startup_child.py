@@ -118,10 +118,14 @@ def run_bare(marks: dict[str, float]) -> dict[str, Any]:
 
 
 def run_app(db: str, config: str, marks: dict[str, float], fast: bool = True) -> dict[str, Any]:
-    # What classroom_support.cli.cmd_tui does: `tui.make_app` (the first frame from plain
-    # sqlite3, the real context opened after it; with fast=False the context is opened first,
-    # the order before issue 13). The SLA monitor is off: its first run records SLA events into
-    # the cached database, which would make every later run read another database.
+    # What classroom_support.cli.cmd_tui does: the collector held (heap.hold), `tui.make_app`
+    # (the first frame from plain sqlite3, the real context opened after it; with fast=False
+    # the context is opened first, the order before issue 13). The SLA monitor is off: its
+    # first run records SLA events into the cached database, which would make every later run
+    # read another database.
+    from classroom_support import heap
+
+    heap.hold()
     from classroom_support.tui import make_app
 
     marks["imported"] = time.perf_counter()

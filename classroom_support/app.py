@@ -148,6 +148,7 @@ class ClassroomSupportApp(FirstFrameStart, LiveUpdates, CalendarRecompute, App[N
         if self.monitor:
             self.call_after_refresh(self.start_monitor)
         if self.manage_heap:
+            heap.release()  # already, when the first frame came from plain sqlite3
             heap.configure()
             self.call_after_refresh(heap.settle)  # what start-up built stays
             self.set_interval(IDLE_COLLECT_CHECK_S, self.collect_when_idle)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events
 
+from classroom_support import heap
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -38,6 +40,7 @@ class FirstFrameStart(_Base):
     ctx: Any
     open_context: Callable[[], AppContext] | None
     held_input: list[events.Event] | None
+    manage_heap: bool
     start_error: Exception | None
     sync_client: Any
     _sync_status: tuple[float, Any]
@@ -47,6 +50,8 @@ class FirstFrameStart(_Base):
     refresh_headers: Callable[[], None]
 
     def open_real_context(self) -> None:
+        if self.manage_heap:
+            heap.release()  # the first frame is out (cli.cmd_tui held the collector)
         self.run_worker(
             self._open_in_thread,
             name="open-desk",

@@ -259,6 +259,9 @@ def cmd_tui(args: argparse.Namespace, start: str = "queue") -> int:
             ctx = open_context(args.config, db_path, language=args.lang)
             fill_demo(ctx)
             ctx.close()
+        from classroom_support import heap
+
+        heap.hold()  # until the first frame is out (app_start.py)
         from classroom_support.tui import make_app  # Textual only for the TUI
 
         app = make_app(args.config, db_path, args.lang, start=start, manage_heap=True)

@@ -5,6 +5,10 @@ and it stops every thread while it does. With the start-up's modules, styles, wi
 SLA tables of 20,000 open tickets, that was 60-250 ms: a frozen frame in the middle of a save
 (bench/edit_frames.py --trace lists the collector's pauses). So:
 
+- `hold()` keeps the collector off from before the TUI's imports until the first frame is
+  sent (`release()`): start-up builds tens of thousands of objects that live as long as the
+  app, and CPython walked them in ~150 collections (~40 ms) before the queue was painted.
+  The few thousand start-up objects that are garbage wait for the first collection after it.
 - `settle()` moves what start-up built out of the collector's way (`gc.freeze`). Those objects
   are still freed by reference counting; only a reference cycle among them would stay.
 - `configure()` lets a full collection start on its own only after many more young ones
@@ -25,6 +29,14 @@ IDLE_S = 1.0  # no key or click for this long: a full collection goes unnoticed
 # ...once this many generation-1 collections ran since the last full one (CPython's own
 # cadence): collected often, each collection stays short.
 IDLE_MIN_GEN1 = 10
+
+
+def hold() -> None:
+    gc.disable()
+
+
+def release() -> None:
+    gc.enable()
 
 
 def settle() -> None:

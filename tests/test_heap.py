@@ -68,6 +68,8 @@ run = ClassroomSupportApp.run
 seen = {{}}
 
 def headless_run(self, *args, **kwargs):
+    seen["held_before_run"] = not gc.isenabled()
+
     async def auto(pilot):
         for _ in range(3000):
             if self.ctx.ready and gc.get_freeze_count():
@@ -77,6 +79,7 @@ def headless_run(self, *args, **kwargs):
             manage_heap=self.manage_heap,
             frozen=gc.get_freeze_count(),
             full_after=gc.get_threshold()[2],
+            enabled_once_up=gc.isenabled(),
         )
         self.exit()
 
@@ -93,7 +96,8 @@ sys.exit(code)
 
 def test_the_command_line_app_freezes_what_start_up_built(tmp_path: Path) -> None:
     """In a process of its own (freezing is for the whole process): the app the command line
-    starts takes over the collector's timing once the queue is up."""
+    starts holds the collector until its first frame and takes over its timing once the
+    queue is up."""
     config = tmp_path / "config.toml"
     config.write_text('[ui]\nlanguage = "en"\n[device]\ntechnician = "Sami"\n', encoding="utf-8")
     probe = PROBE.format(config=str(config), db=str(tmp_path / "desk.sqlite3"))
@@ -108,5 +112,8 @@ def test_the_command_line_app_freezes_what_start_up_built(tmp_path: Path) -> Non
     line = next(x for x in result.stdout.splitlines() if x.startswith("SEEN "))
     seen = json.loads(line.removeprefix("SEEN "))
     assert seen["manage_heap"] is True
+    # No collection while start-up builds the first frame; collected as usual once it is out.
+    assert seen["held_before_run"] is True
+    assert seen["enabled_once_up"] is True
     assert seen["frozen"] > 1000  # modules, styles, the widget tree
     assert seen["full_after"] == heap.FULL_AFTER
