@@ -10,9 +10,14 @@ each on its own fresh database in one temp dir under bench/.data/ (the project's
   next HLC, the ticket row and its `created` event in one BEGIN IMMEDIATE transaction.
 - bare: plain `sqlite3`, the same pragmas as classroom_support.db (busy_timeout, WAL,
   synchronous=FULL, foreign_keys=ON), `BEGIN IMMEDIATE; INSERT` one ticket-shaped row `; COMMIT`
-  into a table with the app's exact DDL (copied from the migrated database). The baseline.
+  into a table with the app's exact DDL (copied from the migrated database: its indexes and
+  search-index triggers too). The baseline.
 - bare+event: every column of the ticket row plus its event row in the same transaction
   (what the domain writes). The baseline of the goals: p50 <= 2x, p99 <= 1.2x.
+
+The bare rows carry the same text as the domain's ticket of the same turn (title, seat, names,
+channel, the course's name): the search index's work per row depends on it. Until 2026-12-02
+they carried one fixed short English title, less index work than the goal's "same ticket row".
 
 Every operation is timed alone with perf_counter_ns; a few warm-up operations are dropped.
 """
@@ -58,7 +63,8 @@ FULL_EXTRA_COLUMNS = (
     "is_open, priority_rank, pauses, warned, breached, escalation_level, escalated_at, "
     "rca_cause, rca_what, rca_action, rca_owner, rca_at"
 )
-FULL_EXTRA_VALUES = (1, 2, "[]", "", "", 0, None, "", "", "", "", None)
+# After is_open (1) and priority_rank (the draft's): the rest as stored for a new ticket.
+FULL_EXTRA = ("[]", "", "", 0, None, "", "", "", "", None)
 EVENT_COLUMNS = "id, ticket_id, kind, payload, device_id, actor, occurred_at, hlc, server_seq"
 
 
@@ -99,8 +105,11 @@ def open_bare(path: Path, schema: list[str]) -> sqlite3.Connection:
     return conn
 
 
-def bare_row(i: int, prefix: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """A ticket row and its created event, shaped like the domain's (naive UTC text dates)."""
+def bare_row(
+    i: int, prefix: str, draft: Any, session_label: str
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The domain's ticket row and created event for the same `draft` (the same text, so the
+    same search-index work), shaped as the domain stores them (naive UTC text dates)."""
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     ticket_id = str(uuid.uuid4())
     hlc = f"{int(time.time() * 1000):013d}-{i % 100000:05d}"
@@ -109,23 +118,24 @@ def bare_row(i: int, prefix: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
             "ref": f"{prefix}-{i}",
             "device_seq": i,
             "hall_code": "A101",
-            "session_id": str(uuid.uuid4()),
-            "session_label": "Excel المتقدم — Advanced Excel",
-            "title": "Projector shows 'No signal' on HDMI",
-            "seat": "PC-12",
-            "trainee_name": "Noura",
-            "trainee_contact": "",
-            "category": "av",
-            "priority": "high",
-            "channel": "in_hall",
-            "caller_number": "",
-            "remote_session_id": "",
+            "session_id": draft.session_id,
+            "session_label": session_label,
+            "title": draft.title,
+            "seat": draft.seat,
+            "trainee_name": draft.trainee_name,
+            "trainee_contact": draft.trainee_contact,
+            "category": draft.category,
+            "priority": draft.priority,
+            "channel": draft.channel,
+            "caller_number": draft.caller_number,
+            "remote_session_id": draft.remote_session_id,
         },
         ensure_ascii=False,
     )
     ticket = (
-        ticket_id, f"{prefix}-{i}", "A101", None, "", "Projector shows 'No signal' on HDMI",
-        "PC-12", "Noura", "", "av", "high", "in_hall", "", "", "new", "", "L1", "tech",
+        ticket_id, f"{prefix}-{i}", "A101", draft.session_id, session_label, draft.title,
+        draft.seat, draft.trainee_name, draft.trainee_contact, draft.category, draft.priority,
+        draft.channel, draft.caller_number, draft.remote_session_id, "new", "", "L1", "tech",
         "device-bare", i, now, now, None, None, None, hlc, 1, 0,
     )  # fmt: skip
     event = (
@@ -181,6 +191,7 @@ def profile_shares(fn: Callable[[], None], n: int) -> dict[str, Any]:
 def run(creates: int, warmup: int, folder: Path, profile: int = 0) -> dict[str, Any]:
     from classroom_support.context import open_context
     from classroom_support.sessions import SessionDraft
+    from classroom_support.tickets import PRIORITIES
 
     config = folder / "no-config.toml"  # never created: default config
     ctx = open_context(config, folder / "domain.sqlite3")
@@ -213,7 +224,7 @@ def run(creates: int, warmup: int, folder: Path, profile: int = 0) -> dict[str, 
     # for a new ticket: open, its priority's rank, no pauses, marks, escalation or analysis).
     ins_full = (
         f"INSERT INTO ticket ({TICKET_COLUMNS}, {FULL_EXTRA_COLUMNS}) "
-        f"VALUES ({', '.join('?' * (28 + len(FULL_EXTRA_VALUES)))})"
+        f"VALUES ({', '.join('?' * (30 + len(FULL_EXTRA)))})"
     )
     ins_event = f"INSERT INTO ticket_event ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 9)})"
     counter = {"domain": 0, "bare": 0, "bare+event": 0}
@@ -222,15 +233,18 @@ def run(creates: int, warmup: int, folder: Path, profile: int = 0) -> dict[str, 
         desk.create(drafts[counter["domain"] % len(drafts)])
 
     def bare() -> None:
-        ticket, _ = bare_row(counter["bare"] + 1, "BARE")
+        n = counter["bare"]
+        ticket, _ = bare_row(n + 1, "BARE", drafts[n % len(drafts)], course)
         bare1.execute("BEGIN IMMEDIATE")
         bare1.execute(ins_ticket, ticket)
         bare1.execute("COMMIT")
 
     def bare_event() -> None:
-        ticket, event = bare_row(counter["bare+event"] + 1, "BREV")
+        n = counter["bare+event"]
+        draft = drafts[n % len(drafts)]
+        ticket, event = bare_row(n + 1, "BREV", draft, course)
         bare2.execute("BEGIN IMMEDIATE")
-        bare2.execute(ins_full, ticket + FULL_EXTRA_VALUES)
+        bare2.execute(ins_full, (*ticket, 1, PRIORITIES.index(draft.priority), *FULL_EXTRA))
         bare2.execute(ins_event, event)
         bare2.execute("COMMIT")
 
