@@ -118,3 +118,24 @@ async def test_the_terminal_decides_when_it_does_bidi(
             assert not app.screen.query_one("#queue", Table).mirrored
     finally:
         i18n.set_arabic_display("auto")
+
+
+async def test_the_search_box_at_80x24_in_arabic_scrolls_the_table_from_the_right(
+    make_app: Callable[..., ClassroomSupportApp], shaped: None
+) -> None:
+    """Opening the search box takes rows from the table, which then needs its scrollbar: its
+    columns are wider than what is left, and the right end (the Ref) must still show. Textual's
+    horizontal scroll is a float; drawing from it raised TypeError and closed the app."""
+    app = make_app(language="ar", demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        table = app.screen.query_one("#queue", Table)
+        assert table.virtual_size.width > table.scrollable_content_region.width
+        ref, row = first_row(app)
+        assert row.endswith(f" {ref}"), row
+        await pilot.press("left", "left")  # scrolled towards the last columns, on the left
+        await pilot.pause()
+        assert app.is_running
+        assert lines_of(app)

@@ -224,11 +224,14 @@ class Table(DataTable[object]):
             return Strip.join([Strip.blank(width - used, self.rich_style), strip])
         # Wider than the widget: the right end (the first columns) shows, as the left end
         # does in English; a horizontal scroll moves towards the last columns, on the left.
+        # Whole cells (`scroll_offset`, as DataTable reads it): scroll_x and scroll_y are
+        # floats, and a float cut position raised TypeError in Rich.
+        scroll_x, scroll_y = self.scroll_offset
         keys = [self._row_locations.get_key(i) for i in range(self.fixed_rows)]
         fixed = sum(self.get_row_height(key) for key in keys if key is not None)
         if self.show_header:
             fixed += self.get_row_height(self._header_row_key)
         if y >= fixed:
-            y += self.scroll_y
-        start = max(0, used - width - self.scroll_x)
+            y += scroll_y
+        start = max(0, used - width - scroll_x)
         return self._render_line(y, start, start + width, self.rich_style)
