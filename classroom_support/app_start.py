@@ -49,6 +49,18 @@ class FirstFrameStart(_Base):
     wire_context: Callable[[], None]
     refresh_headers: Callable[[], None]
 
+    def on_ready(self) -> None:
+        """Textual's start-up batch is over. Its frame, with the queue drawn, was never sent,
+        and the compositor sends only what changed after a frame: the first frame sent held the
+        header and footer, and the rows came a frame later. The whole screen marked for a
+        repaint makes the first frame sent the whole queue. The real context opens once that
+        frame is out: the thread that imports the ORM holds the GIL for much of its time, and
+        opened before it, it slowed the frame down."""
+        if is_ready(self.ctx) or self.open_context is None:
+            return
+        self.screen._dirty_widgets.add(self.screen)
+        self.call_after_refresh(self.open_real_context)
+
     def open_real_context(self) -> None:
         if self.manage_heap:
             heap.release()  # the first frame is out (cli.cmd_tui held the collector)

@@ -141,7 +141,9 @@ class Gate:
         return self.ctx
 
 
-def first_frame_app(config: Path, db: Path, clock: FixedClock, gate: Gate) -> ClassroomSupportApp:
+def first_frame_app(
+    config: Path, db: Path, clock: FixedClock, gate: Callable[[], AppContext]
+) -> ClassroomSupportApp:
     settings, paths = load_settings(config, db)
     frame = read_first_frame(settings, paths, limit=PAGE_SIZE, clock=clock)
     assert frame is not None
@@ -240,6 +242,51 @@ async def test_the_queue_is_built_once_before_the_first_frame(
         await until(pilot, lambda: app.ctx.ready, "the real context")
     assert gate.ctx is not None
     gate.ctx.close()
+
+
+def frame_text(update: Any) -> str:
+    """The characters of one frame the compositor hands to the driver (all of a full update,
+    or the changed pieces of a partial one)."""
+    lines = ["".join(s.text for s in line) for line in getattr(update, "strips", None) or ()]
+    for chops in getattr(update, "chops", None) or ():
+        lines.append("".join(s.text for s in chops.values() if s is not None))
+    return "\n".join(lines)
+
+
+async def test_the_first_frame_sent_is_the_whole_queue_and_the_desk_opens_after_it(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    # Textual's start-up batch draws the queue into a frame it never sends; the first frame
+    # sent held only what changed after it (the header and footer). And the thread that opens
+    # the real context competes for the GIL: it waits until the queue is out.
+    config, db = demo_database(tmp_path / "demo", clock)
+    gate = Gate(config, db, clock)
+    gate.opened.set()
+    sent: list[str] = []
+    frames_before_opening: list[int] = []
+
+    def opening() -> AppContext:
+        frames_before_opening.append(len(sent))
+        return gate()
+
+    app = first_frame_app(config, db, clock, opening)
+    display = app._display
+
+    def watch(screen: Any, update: Any) -> None:
+        display(screen, update)
+        if update is not None and not app._batch_count:  # what a terminal would get
+            sent.append(frame_text(update))
+
+    app._display = watch  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.ctx.ready, "the real context")
+        rows = app.screen.page.rows  # type: ignore[attr-defined]
+    assert gate.ctx is not None
+    gate.ctx.close()
+    assert frames_before_opening and frames_before_opening[0] >= 1
+    first = sent[0]
+    assert rows[0].ref in first and rows[20].ref in first  # the rows, not only the header
+    assert "A101" in first  # the header
 
 
 # --------------------------------------------------------------------------- the normal path

@@ -147,19 +147,10 @@ class QueueScreen(AppScreen[None]):
 
     def on_mount(self) -> None:
         self.follow_scope()
-        self.populate()
-        if not getattr(self.ctx, "ready", True):
-            # The first frame from plain sqlite3: once it is painted, the real context opens.
-            self.call_after_refresh(self.first_refresh_done)
+        self.populate()  # from plain sqlite3 on the first frame: app_start.on_ready goes on
         self.set_interval(60, self.tick_ages)  # ages move on
         self.set_interval(1, self.tick_countdowns)  # live SLA clocks, visible rows only
         self.set_interval(30, self.tick_class_alert)
-
-    def first_refresh_done(self) -> None:
-        """The screen's first refresh comes while Textual still batches the app's start, so
-        that frame is not sent to the terminal: the real context (a thread importing the ORM,
-        which holds the GIL for much of its time) opens after the next refresh, which is."""
-        self.call_after_refresh(self.app.open_real_context)  # type: ignore[attr-defined]
 
     def populate(self) -> None:
         self.seen_generation = self.ctx.db.watcher().generation
