@@ -129,6 +129,7 @@ class QueueScreen(AppScreen[None]):
         self.visible_tickets: dict[str, Ticket] = {}
         self.new_routed: set[str] = set()  # ids on this page routed to this desk, not opened
         self.seen_generation = 0  # the database change generation this table shows
+        self.resumed = False  # shown once: _on_screen_resume
         # A desk over several halls: None shows them all, a code shows that hall only.
         self.multi_hall = False
         self.hall_filter: str | None = None
@@ -144,6 +145,15 @@ class QueueScreen(AppScreen[None]):
         yield Static(id="queue-empty", classes="hidden")
         yield Static(id="queue-status")
         yield LocalizedFooter()
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual styles a pushed screen's whole tree again when it first shows, though its
+        # widgets were styled as they mounted a moment before (a theme or CSS change restyles
+        # through App.refresh_css either way): ~15 ms before the first frame, for nothing.
+        if not self.resumed:
+            self.resumed = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def on_mount(self) -> None:
         self.follow_scope()
