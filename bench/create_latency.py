@@ -50,6 +50,8 @@ from benchlib import (
     write_results,
 )
 
+from classroom_support.tickets import created_payload
+
 # Goals (issue 13): against the bare commit of the same two rows, measured in the same run.
 GOAL_P50_RATIO = 2.0
 GOAL_P99_RATIO = 1.2
@@ -113,23 +115,9 @@ def bare_row(
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     ticket_id = str(uuid.uuid4())
     hlc = f"{int(time.time() * 1000):013d}-{i % 100000:05d}"
+    # The payload the domain builds (its own function; only the write below is bare).
     payload = json.dumps(
-        {
-            "ref": f"{prefix}-{i}",
-            "device_seq": i,
-            "hall_code": "A101",
-            "session_id": draft.session_id,
-            "session_label": session_label,
-            "title": draft.title,
-            "seat": draft.seat,
-            "trainee_name": draft.trainee_name,
-            "trainee_contact": draft.trainee_contact,
-            "category": draft.category,
-            "priority": draft.priority,
-            "channel": draft.channel,
-            "caller_number": draft.caller_number,
-            "remote_session_id": draft.remote_session_id,
-        },
+        created_payload(replace(draft, hall_code="A101"), prefix, i, session_label),
         ensure_ascii=False,
     )
     ticket = (
