@@ -36,7 +36,13 @@ from classroom_support.plain_read import (
 )
 from classroom_support.queue_sql import QueueQuery, read_blocking
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
-from classroom_support.sla_policy import SlaPolicy, TicketClocks, clocks_of
+from classroom_support.sla_policy import (
+    ClockStatus,
+    SlaPolicy,
+    TicketClocks,
+    clocks_of,
+    headline_of,
+)
 from classroom_support.sync_status import SyncStatus, read_sync_status
 
 # A ticket "blocks the hall" when it is critical or about the hall's equipment (the queue's
@@ -257,6 +263,11 @@ class FirstFrameSla:
     def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
         cal = self.calendar(ticket.hall_code)
         return clocks_of(cal, self.policy, ticket, now or self.clock.now())
+
+    def headline(self, ticket: Any, now: datetime | None = None) -> ClockStatus:
+        """`clocks(ticket, now).headline`, the other clock not evaluated."""
+        cal = self.calendar(ticket.hall_code)
+        return headline_of(cal, self.policy, ticket, now or self.clock.now())
 
 
 class FirstFrameContext:

@@ -24,9 +24,11 @@ from classroom_support.due_recompute import DueRecompute
 from classroom_support.models import ClosureRow, CourseSession, MetaEntry, Ticket, TicketEvent
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import (
+    ClockStatus,
     SlaPolicy,
     TicketClocks,
     clocks_of,
+    headline_of,
     planned_sla_events,
     rung_deadlines,
 )
@@ -265,6 +267,11 @@ class SlaService:
     def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
         cal = self.calendar(ticket.hall_code)
         return clocks_of(cal, self.policy, ticket, now or self.clock.now())
+
+    def headline(self, ticket: Any, now: datetime | None = None) -> ClockStatus:
+        """`clocks(ticket, now).headline`, the other clock not evaluated."""
+        cal = self.calendar(ticket.hall_code)
+        return headline_of(cal, self.policy, ticket, now or self.clock.now())
 
     def next_rung_due(self, ticket: Any, clocks: TicketClocks) -> datetime | None:
         """When the ticket climbs next if nobody responds (None at the top or once answered)."""

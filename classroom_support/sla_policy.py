@@ -217,6 +217,20 @@ def clocks_of(
     )
 
 
+def headline_of(
+    cal: BusinessCalendar, policy: SlaPolicy, ticket: ClockedTicket, now: datetime
+) -> ClockStatus:
+    """`clocks_of(...).headline`, evaluating only that clock (the queue's countdown cells)."""
+    if ticket.first_response_at is None:
+        target = policy.target("first_response", ticket.priority, ticket.channel)
+        return evaluate_clock(cal, policy, "first_response", ticket.created_at, target, now)
+    target = policy.target("resolution", ticket.priority, ticket.channel)
+    pauses = pause_spans_from_json(ticket.pauses)
+    return evaluate_clock(
+        cal, policy, "resolution", ticket.created_at, target, now, ticket.resolved_at, pauses
+    )
+
+
 def headline_due(
     cal: BusinessCalendar,
     policy: SlaPolicy,

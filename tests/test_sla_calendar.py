@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +13,8 @@ from hypothesis import strategies as st
 
 from classroom_support.config import Config, WeeklyWindow
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
+from classroom_support.sla_policy import SlaPolicy, clocks_of, headline_of
+from classroom_support.tickets import CHANNELS, PRIORITIES
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 H = timedelta(hours=1)
@@ -288,3 +292,44 @@ def test_sessions_only_extend_and_closures_only_shrink(
         cal.zone, cal.weekly, [*cal.sessions, covered], [*cal.closures, Closure(day, day)]
     )
     assert both.between(covered.start, covered.end) == covered.end - covered.start
+
+
+# --------------------------------------------------------------------------- the queue's clock
+
+
+@st.composite
+def clocked_tickets(draw: st.DrawFn) -> SimpleNamespace:
+    """A ticket row's clock inputs: filed, maybe answered, paused and resumed, resolved."""
+    created = draw(instants)
+    after = st.integers(1, 3 * 24 * 60).map(lambda m: timedelta(minutes=m))
+    responded = created + draw(after) if draw(st.booleans()) else None
+    pauses: list[list[str | None]] = []
+    cursor = created
+    for _ in range(draw(st.integers(0, 3))):
+        start = cursor + draw(after)
+        end = start + draw(after) if draw(st.booleans()) else None
+        pauses.append([start.isoformat(), end.isoformat() if end else None])
+        if end is None:
+            break
+        cursor = end
+    resolved = cursor + draw(after) if responded is not None and draw(st.booleans()) else None
+    return SimpleNamespace(
+        created_at=created,
+        priority=draw(st.sampled_from(PRIORITIES)),
+        channel=draw(st.sampled_from(CHANNELS)),
+        first_response_at=responded,
+        resolved_at=resolved,
+        pauses=json.dumps(pauses),
+    )
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(cal=calendars(), ticket=clocked_tickets(), later=durations)
+def test_the_queues_clock_is_the_headline_of_both_clocks(
+    cal: BusinessCalendar, ticket: SimpleNamespace, later: timedelta
+) -> None:
+    """The queue evaluates only the clock it shows (`headline_of`): the same as evaluating both
+    and taking the headline, for every state a ticket can be in."""
+    policy = SlaPolicy.from_config(Config())
+    now = ticket.created_at + later
+    assert headline_of(cal, policy, ticket, now) == clocks_of(cal, policy, ticket, now).headline

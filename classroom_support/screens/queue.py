@@ -281,9 +281,8 @@ class QueueScreen(AppScreen[None]):
         sla = self.ctx.sla
         if not ticket.is_open:
             return Content("")
-        clocks = sla.clocks(ticket, now)
         return clock_cell(
-            clocks.headline,
+            sla.headline(ticket, now),
             sla.calendar(ticket.hall_code),
             now,
             self.ctx.config.zone,
