@@ -273,3 +273,33 @@ def test_a_signal_after_the_server_stopped_still_reaches_the_previous_handler() 
         assert seen == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, original)
+
+
+def test_a_stopped_feed_puts_the_signal_handlers_back() -> None:
+    """A process that runs servers in turn (the tests) must not chain one more handler per
+    server: once the feed stops, SIGTERM and SIGINT have the handlers they had before."""
+    import asyncio
+    import signal
+
+    from classroom_support.central.changes import ChangeFeed
+
+    class Quiet(ChangeFeed):
+        async def _run(self) -> None:
+            await asyncio.sleep(0)
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    before = [signal.getsignal(sig) for sig in signals]
+    seen: dict[str, list[object]] = {}
+
+    async def serve() -> None:
+        seen["inside"] = [signal.getsignal(sig) for sig in signals]  # asyncio.run's SIGINT
+        feed = Quiet()
+        await feed.start()
+        seen["running"] = [signal.getsignal(sig) for sig in signals]
+        await feed.stop()
+        seen["stopped"] = [signal.getsignal(sig) for sig in signals]
+
+    asyncio.run(serve())
+    assert all(a is not b for a, b in zip(seen["running"], seen["inside"], strict=True))
+    assert seen["stopped"] == seen["inside"]
+    assert [signal.getsignal(sig) for sig in signals] == before  # asyncio.run put its own back

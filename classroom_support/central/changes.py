@@ -54,6 +54,7 @@ class ChangeFeed:
         self._task: asyncio.Task[None] | None = None
         self.waiting = 0  # requests parked in wait_for right now
         self._stopped = False
+        self._signal_handlers: dict[int, tuple[object, object]] = {}  # sig: (before, ours)
 
     # ------------------------------------------------------------------ for the routes
 
@@ -140,8 +141,21 @@ class ChangeFeed:
                     signal.raise_signal(signum)
 
             signal.signal(sig, handler)
+            self._signal_handlers[sig] = (previous, handler)
+
+    def _restore_signals(self) -> None:
+        """Put back the handlers that were there before `start`. A process that runs servers
+        in turn (the tests) chained one more handler per server otherwise, the first of them
+        reaching the SIGINT handler of an asyncio runner long finished."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig, (previous, ours) in self._signal_handlers.items():
+            if previous is not None and signal.getsignal(sig) is ours:
+                signal.signal(sig, previous)  # type: ignore[arg-type]
+        self._signal_handlers = {}
 
     async def stop(self) -> None:
+        self._restore_signals()
         self.release()  # nobody sleeps past shutdown
         task, self._task = self._task, None
         if task is not None:
