@@ -50,7 +50,7 @@ from benchlib import (
     write_results,
 )
 
-from classroom_support.tickets import created_payload
+from classroom_support.tickets import PRIORITIES, created_payload
 
 # Goals (issue 13): against the bare commit of the same two rows, measured in the same run.
 GOAL_P50_RATIO = 2.0
@@ -179,7 +179,6 @@ def profile_shares(fn: Callable[[], None], n: int) -> dict[str, Any]:
 def run(creates: int, warmup: int, folder: Path, profile: int = 0) -> dict[str, Any]:
     from classroom_support.context import open_context
     from classroom_support.sessions import SessionDraft
-    from classroom_support.tickets import PRIORITIES
 
     config = folder / "no-config.toml"  # never created: default config
     ctx = open_context(config, folder / "domain.sqlite3")

@@ -36,13 +36,7 @@ from classroom_support.plain_read import (
 )
 from classroom_support.queue_sql import QueueQuery, read_blocking
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
-from classroom_support.sla_policy import (
-    ClockStatus,
-    SlaPolicy,
-    TicketClocks,
-    clocks_of,
-    headline_of,
-)
+from classroom_support.sla_policy import SlaPolicy, TicketClockReader
 from classroom_support.sync_status import SyncStatus, read_sync_status
 
 # A ticket "blocks the hall" when it is critical or about the hall's equipment (the queue's
@@ -247,7 +241,7 @@ class FirstFrameSessions:
         return next((s for s in self.frame.sessions if s.starts_at > now), None)
 
 
-class FirstFrameSla:
+class FirstFrameSla(TicketClockReader):
     """The parts of monitor.SlaService the queue's countdowns use."""
 
     def __init__(self, frame: FirstFrame, config: Config, clock: Clock) -> None:
@@ -259,15 +253,6 @@ class FirstFrameSla:
 
     def calendar(self, hall: str | None = None) -> BusinessCalendar:
         return self.frame.calendars[calendar_key(self.config, hall)]
-
-    def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
-        cal = self.calendar(ticket.hall_code)
-        return clocks_of(cal, self.policy, ticket, now or self.clock.now())
-
-    def headline(self, ticket: Any, now: datetime | None = None) -> ClockStatus:
-        """`clocks(ticket, now).headline`, the other clock not evaluated."""
-        cal = self.calendar(ticket.hall_code)
-        return headline_of(cal, self.policy, ticket, now or self.clock.now())
 
 
 class FirstFrameContext:

@@ -24,11 +24,9 @@ from classroom_support.due_recompute import DueRecompute
 from classroom_support.models import ClosureRow, CourseSession, MetaEntry, Ticket, TicketEvent
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import (
-    ClockStatus,
     SlaPolicy,
+    TicketClockReader,
     TicketClocks,
-    clocks_of,
-    headline_of,
     planned_sla_events,
     rung_deadlines,
 )
@@ -105,7 +103,7 @@ def _marks(text: str) -> set[str]:
     return {m for m in text.split(",") if m}
 
 
-class SlaService:
+class SlaService(TicketClockReader):
     def __init__(self, db: Database, clock: Clock, config: Config, desk: TicketDesk) -> None:
         self.db = db
         self.clock = clock
@@ -263,15 +261,6 @@ class SlaService:
             s.add(MetaEntry(key="closures_seeded", value=self.clock.now().isoformat()))
 
     # ------------------------------------------------------------------ evaluation
-
-    def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
-        cal = self.calendar(ticket.hall_code)
-        return clocks_of(cal, self.policy, ticket, now or self.clock.now())
-
-    def headline(self, ticket: Any, now: datetime | None = None) -> ClockStatus:
-        """`clocks(ticket, now).headline`, the other clock not evaluated."""
-        cal = self.calendar(ticket.hall_code)
-        return headline_of(cal, self.policy, ticket, now or self.clock.now())
 
     def next_rung_due(self, ticket: Any, clocks: TicketClocks) -> datetime | None:
         """When the ticket climbs next if nobody responds (None at the top or once answered)."""

@@ -14,10 +14,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from classroom_support.config import Config, EscalationStep
 from classroom_support.sla import BusinessCalendar
+
+if TYPE_CHECKING:
+    from classroom_support.clock import Clock
 
 ZERO = timedelta(0)
 # Fixed namespace: the same ticket, clock and kind give the same event id on every machine.
@@ -229,6 +232,26 @@ def headline_of(
     return evaluate_clock(
         cal, policy, "resolution", ticket.created_at, target, now, ticket.resolved_at, pauses
     )
+
+
+class TicketClockReader:
+    """A ticket's clocks as a service with calendars reads them: monitor.SlaService, and the
+    first frame's stand-in for it (first_frame.FirstFrameSla)."""
+
+    policy: SlaPolicy
+    clock: Clock
+
+    def calendar(self, hall: str | None = None) -> BusinessCalendar:
+        raise NotImplementedError
+
+    def clocks(self, ticket: Any, now: datetime | None = None) -> TicketClocks:
+        cal = self.calendar(ticket.hall_code)
+        return clocks_of(cal, self.policy, ticket, now or self.clock.now())
+
+    def headline(self, ticket: Any, now: datetime | None = None) -> ClockStatus:
+        """`clocks(ticket, now).headline`, the other clock not evaluated."""
+        cal = self.calendar(ticket.hall_code)
+        return headline_of(cal, self.policy, ticket, now or self.clock.now())
 
 
 def headline_due(

@@ -39,8 +39,7 @@ class Table(DataTable[object]):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         # Fixed for the table's life: a language switch recomposes the screen.
         self.mirrored = mirrored()
-        self._in_frame = False
-        self._style_this_frame: Style | None = None
+        self._style_this_frame: Style | None = None  # while render_lines draws a frame
 
     def add_column(
         self,
@@ -197,21 +196,17 @@ class Table(DataTable[object]):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # DOMNode.rich_style walks the ancestors' styles, and DataTable asks for it several
-        # times for every line: one frame's lines share the one the first line worked out.
-        self._style_this_frame: Style | None = None
-        self._in_frame = True
+        # times for every line: one frame's lines share one.
+        self._style_this_frame = super().rich_style
         try:
             return super().render_lines(crop)
         finally:
-            self._in_frame = False
+            self._style_this_frame = None
 
     @property
     def rich_style(self) -> Style:
-        if not self._in_frame:
-            return super().rich_style
-        if self._style_this_frame is None:
-            self._style_this_frame = super().rich_style
-        return self._style_this_frame
+        style = self._style_this_frame
+        return super().rich_style if style is None else style
 
     def render_line(self, y: int) -> Strip:
         if not self.mirrored:
