@@ -137,6 +137,8 @@ async def test_holiday_form_takes_a_burst_and_enter_saves(make_app: MakeApp) -> 
         await pilot.pause()
         burst(app, *"Institute day", "tab", *"2026-12-01", "tab", "enter")
         await pilot.pause()
+        # The deadlines are recomputed in a worker a moment after the save (app_calendar).
+        await app.workers.wait_for_complete()
         assert len(app.ctx.sla.calendar().closures) == before + 1
 
 
