@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from classroom_support import bidi_runs
@@ -100,14 +100,53 @@ def display(text: str) -> str:
     return _shape(text, is_rtl())
 
 
+class _Settings(dict[str, object]):
+    """A reshaper's settings, each read once. `ArabicReshaper.reshape` asks its configparser
+    section for six of them on every call, half of the call's time on a short line."""
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        return super().get(key.lower(), default)  # configparser keys are lower case
+
+    def getboolean(self, key: str) -> bool:
+        return bool(self[key.lower()])
+
+
+@lru_cache(maxsize=1)
+def _reshaper() -> Callable[[str], str]:
+    """The package's default settings (and its environment variable, if set), read once."""
+    from arabic_reshaper import ArabicReshaper
+
+    reshaper = ArabicReshaper()
+    section = reshaper.configuration
+    settings = _Settings()
+    for key in section:
+        try:
+            settings[key] = section.getboolean(key)
+        except ValueError:  # not a flag (`language`)
+            settings[key] = section.get(key)
+    reshaper.configuration = settings
+    return reshaper.reshape
+
+
+def reshape(text: str) -> str:
+    """Arabic letters in their joined forms; the order stays logical."""
+    shape = _reshaper()
+    try:
+        return shape(text)
+    except IndexError:
+        # arabic_reshaper 3.1 drops zero-width joiners from its output but looks for
+        # ligatures at the positions of the text with them: a joiner before a lam-alef near
+        # the end ("\u200dلا", typed or pasted into a title) reads past the end. Without
+        # the joiners (they take no cell), the letters shape.
+        return shape(text.replace("\u200d", ""))
+
+
 @lru_cache(maxsize=4096)
 def _shape(text: str, rtl: bool) -> str:
     """Shaped and in visual order. In the Arabic interface every line with Arabic in it is a
     right-to-left paragraph (as the web pages' `dir="rtl"`): a hint that opens with a key name
     ("Tab للتنقل…") or a course named "Excel المتقدم" still reads from the right. In English
     a line takes the direction of its first strong letter."""
-    import arabic_reshaper
-
     # The pure-Python implementation mirrors brackets inside RTL runs (rule L4); the Rust
     # binding's get_display does not, and "(مطلوب)" would come out as ")مطلوب(".
     from bidi.algorithm import get_display
@@ -117,7 +156,7 @@ def _shape(text: str, rtl: bool) -> str:
         # left-to-right marks keep dates and times in one run. They, and the right-to-left
         # marks a composed line may carry, are removed afterwards.
         line = _DATE_TIME.sub(lambda m: f"\u200e{m.group()}\u200e", line)
-        shown = get_display(arabic_reshaper.reshape(line), base_dir="R" if rtl else None)
+        shown = get_display(reshape(line), base_dir="R" if rtl else None)
         return shown.replace("\u200e", "").replace("\u200f", "")
 
     # Each line separately: bidi reordering must not move text across line breaks.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classroom_support import i18n
 from classroom_support.locales import ar, en
@@ -61,3 +63,42 @@ def test_auto_mode_trusts_a_bidi_terminal(monkeypatch: pytest.MonkeyPatch) -> No
     assert i18n.app_shapes_arabic()
     monkeypatch.setenv("CLASSROOM_SUPPORT_TERMINAL_BIDI", "1")
     assert not i18n.app_shapes_arabic()
+
+
+# Arabic letters, marks (harakat), tatweel, lam-alef pairs, ZWJ, digits, Latin and spaces.
+ARABIC_MIX = st.lists(
+    st.sampled_from(
+        [chr(c) for c in range(0x0621, 0x064B)]
+        + [chr(c) for c in range(0x064B, 0x0653)]
+        + ["\u0640", "\u200d", "لا", "لأ", "ﷲ", "الله", " ", "1", "a", "-", "←", "…"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ARABIC_MIX)
+def test_reshape_with_settings_read_once_is_the_package_default(text: str) -> None:
+    """`i18n.reshape` reads the reshaper's settings once; the letters come out the same, and
+    text the package cannot shape (it raises) is shaped rather than crashing the screen."""
+    import arabic_reshaper
+
+    try:
+        expected = arabic_reshaper.reshape(text)
+    except IndexError:
+        assert len(i18n.reshape(text)) <= len(text)
+    else:
+        assert i18n.reshape(text) == expected
+
+
+def test_a_joiner_before_lam_alef_is_shown_not_a_crash() -> None:
+    """arabic_reshaper raises IndexError on text ending in "\u200dلا"; it is shown."""
+    i18n.set_language("ar")
+    i18n.set_arabic_display("reshape")
+    try:
+        shown = i18n.display("لا بأس \u200dلا")
+    finally:
+        i18n.set_language("en")
+        i18n.set_arabic_display("auto")
+    assert "\u0644" not in shown  # every lam in a joined form: shaped
+    assert "\ufefb" in shown  # the first lam-alef, a ligature

@@ -21,7 +21,7 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
 from classroom_support.bidi_runs import ARABIC
-from classroom_support.i18n import app_shapes_arabic, display
+from classroom_support.i18n import app_shapes_arabic, display, reshape
 from classroom_support.textsafe import visible
 
 
@@ -47,9 +47,7 @@ def wrap_logical(text: str, width: int) -> str:
 
 def shaped_cells(text: str) -> int:
     """The cells `text` takes once shaped: joined letters (lam-alef is one), marks take none."""
-    import arabic_reshaper
-
-    return cell_len(arabic_reshaper.reshape(text)) if ARABIC.search(text) else cell_len(text)
+    return cell_len(reshape(text)) if ARABIC.search(text) else cell_len(text)
 
 
 def wrap_shaped(text: str, width: int) -> list[str]:
