@@ -27,7 +27,6 @@ import sqlite3
 import statistics
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +53,9 @@ SAME_SEARCH = ", same search"
 def _last(desk: Any, base: Any) -> Any:
     """The last page as the screen reaches it: `]` from the page before, i.e. the page after
     the key of the row 101st from the end (keyset; no OFFSET)."""
-    total = desk.queue(replace(base, limit=0)).total
-    before = desk.queue(replace(base, offset=max(0, total - 101), limit=1)).last_key
-    return replace(base, after=before, offset=max(0, total - 100))
+    total = desk.queue(base._replace(limit=0)).total
+    before = desk.queue(base._replace(offset=max(0, total - 101), limit=1)).last_key
+    return base._replace(after=before, offset=max(0, total - 100))
 
 
 def cases(desk: Any) -> dict[str, Any]:
@@ -83,7 +82,7 @@ def cases(desk: Any) -> dict[str, Any]:
     # The word search with every sort, page, hall, filter and a routed-first desk.
     word = QueueQuery(hall_code="A101", search=WORD, limit=100)
     for sort in SORTS:
-        out[f"word, {sort}, A101, last"] = _last(desk, replace(word, sort=sort))
+        out[f"word, {sort}, A101, last"] = _last(desk, word._replace(sort=sort))
     for name, kw in (
         ("all halls", {"hall_code": None}),
         ("descending", {"descending": True}),
@@ -93,10 +92,10 @@ def cases(desk: Any) -> dict[str, Any]:
         ("verified", {"statuses": ("verified",)}),
         ("every status", {"statuses": ()}),
     ):
-        base = replace(word, **kw)
+        base = word._replace(**kw)
         out[f"word, {name}, first"] = base
         out[f"word, {name}, last"] = _last(desk, base)
-    out["word, A101, last from the end"] = replace(word, last=True)
+    out["word, A101, last from the end"] = word._replace(last=True)
     return out
 
 
@@ -127,7 +126,7 @@ def run(path: Path, repeats: int) -> dict[str, Any]:
             jobs.append((name, None, read))
             named[name] = q
             continue
-        same = replace(q, limit=0, count=False)
+        same = q._replace(limit=0, count=False)
         jobs.append((name + NEW_SEARCH, lambda: desk.queue(other), read))
         jobs.append((name + SAME_SEARCH, lambda same=same: desk.queue(same), read))
         named[name + NEW_SEARCH] = named[name + SAME_SEARCH] = q

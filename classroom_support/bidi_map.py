@@ -19,8 +19,8 @@ it, or for the end the `end` cell next to the last character typed.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # Paired brackets (Bidi_Paired_Bracket), opening → closing; enough for typed text.
 _PAIRS = dict(
@@ -270,8 +270,7 @@ def _attaches(char: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One place on screen: `text` as shown, for the logical characters [start, end)."""
 
     text: str
@@ -283,8 +282,7 @@ class Cell:
         return self.start == self.end
 
 
-@dataclass(frozen=True)
-class VisualLine:
+class VisualLine(NamedTuple):
     """The cells of a line left to right, with one `end` cell (a blank) for the cursor."""
 
     cells: tuple[Cell, ...]

@@ -6,10 +6,9 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Clock(Protocol):
@@ -75,8 +74,7 @@ def _steady_seconds() -> float:
     return time.monotonic()
 
 
-@dataclass(frozen=True)
-class ClockAnchor:
+class ClockAnchor(NamedTuple):
     """One measurement against the central server: its time, and our steady clock then."""
 
     server_at: datetime  # the server's clock at the midpoint of the request
@@ -86,7 +84,7 @@ class ClockAnchor:
     error_ms: int  # half the round trip: the measurement's error bound
 
     def to_json(self) -> str:
-        data = asdict(self)
+        data = self._asdict()
         data["server_at"] = self.server_at.isoformat()
         return json.dumps(data)
 

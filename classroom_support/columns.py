@@ -19,7 +19,7 @@ Adding a column is one more `ColumnSpec` in the table's tuple, with its place in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Textual's DataTable pads each cell by one column on both sides.
 CELL_PADDING = 2
@@ -29,8 +29,7 @@ SCROLLBAR = 2
 FLEX_FLOOR = 4
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
+class ColumnSpec(NamedTuple):
     key: str
     label: str  # translation key of the header
     min_width: int

@@ -14,9 +14,8 @@ public name of the others.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from classroom_support.config_mail import MailConfig, MailServer
 from classroom_support.config_model import (
@@ -97,8 +96,7 @@ DB_FILENAME = "classroom-support.sqlite3"
 # --------------------------------------------------------------------------- paths
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     config_file: Path
     data_dir: Path
     database: Path

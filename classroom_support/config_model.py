@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from classroom_support.config_mail import MailConfig
@@ -31,15 +32,13 @@ class ConfigError(Exception):
             super().__init__(f"{where}: {problem}")
 
 
-@dataclass(frozen=True)
-class Hall:
+class Hall(NamedTuple):
     code: str
     name: str
     name_ar: str = ""
 
 
-@dataclass(frozen=True)
-class WeeklyWindow:
+class WeeklyWindow(NamedTuple):
     """Open time on the given weekdays (0 = Monday), local wall-clock minutes."""
 
     days: tuple[int, ...]
@@ -47,16 +46,14 @@ class WeeklyWindow:
     end_minute: int
 
 
-@dataclass(frozen=True)
-class SupportTier:
+class SupportTier(NamedTuple):
     id: str
     name: str
     name_ar: str
     duty: str
 
 
-@dataclass(frozen=True)
-class RosterRole:
+class RosterRole(NamedTuple):
     id: str
     title: str
     title_ar: str
@@ -64,8 +61,7 @@ class RosterRole:
     contact: str = ""
 
 
-@dataclass(frozen=True)
-class SlaTarget:
+class SlaTarget(NamedTuple):
     """A target override for a priority and/or channel (None = any)."""
 
     priority: str | None
@@ -74,8 +70,7 @@ class SlaTarget:
     resolution_hours: float | None = None
 
 
-@dataclass(frozen=True)
-class EscalationStep:
+class EscalationStep(NamedTuple):
     """One rung of the ladder: who is responsible, and how long they have before the next."""
 
     id: str
@@ -86,8 +81,7 @@ class EscalationStep:
     hours: float | None = None  # None on the top rung
 
 
-@dataclass(frozen=True)
-class ClosureDefault:
+class ClosureDefault(NamedTuple):
     start: str  # YYYY-MM-DD, local
     end: str
     name: str

@@ -23,8 +23,8 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_SIZE = 100
@@ -138,8 +138,7 @@ def integrity_problems(conn: sqlite3.Connection, limit: int = 50) -> list[str]:
     return [line for line in lines if line != "ok" and not line.startswith("*** in database")]
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """What a database says about itself; `events` is every ticket event id it holds."""
 
     device_id: str | None

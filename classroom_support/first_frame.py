@@ -20,7 +20,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
 from classroom_support.config import Config, Paths
@@ -56,8 +56,7 @@ def routed_target(role: str) -> str:
     return {LEVEL2: "level2", HALL: "hall"}.get(role, "")
 
 
-@dataclass(frozen=True)
-class SessionInfo:
+class SessionInfo(NamedTuple):
     """A course session as the header and the class alert read it (models.CourseSession)."""
 
     id: str

@@ -9,8 +9,7 @@ docs/roles.md; change both together.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from classroom_support.i18n import CATALOGS, tr
 from classroom_support.sla_policy import sla_event_id
@@ -55,8 +54,7 @@ GENERIC_REASON = "permission.generic"
 SHOWN_HALLS = 3  # a header names up to this many halls, then counts them
 
 
-@dataclass(frozen=True)
-class DeviceScope:
+class DeviceScope(NamedTuple):
     """A device's role and the halls it serves. `known` is False on a laptop that has never
     been accepted by a central server: it is a hall device of whatever halls it is set up for,
     as every laptop was before roles existed."""

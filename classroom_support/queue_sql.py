@@ -33,9 +33,8 @@ was written (queue_search.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from classroom_support.queue_search import FTS_MIN_CHARS as FTS_MIN_CHARS
 from classroom_support.queue_search import HITS_TABLE as HITS_TABLE
@@ -97,8 +96,7 @@ HALLS_SQL = (
 """Every hall with a ticket, one index seek each (the queue indexes lead with hall_code)."""
 
 
-@dataclass(frozen=True)
-class QueueQuery:
+class QueueQuery(NamedTuple):
     hall_code: str | None = None
     statuses: tuple[str, ...] = OPEN_STATUSES
     priorities: tuple[str, ...] = ()
@@ -118,21 +116,18 @@ class QueueQuery:
     count: bool = True
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     sql: str
     params: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class _Arm:
+class _Arm(NamedTuple):
     where: tuple[str, ...]
     params: tuple[Any, ...]
     rank: tuple[int, ...]  # the arm's constants in the key
 
 
-@dataclass(frozen=True)
-class _Search:
+class _Search(NamedTuple):
     where: str
     params: tuple[Any, ...]
     # A word search: how many tickets the index found (in the partitions the statuses ask

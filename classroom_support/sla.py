@@ -15,6 +15,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from classroom_support.config import Config, WeeklyWindow
@@ -36,8 +37,7 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
-@dataclass(frozen=True)
-class Closure:
+class Closure(NamedTuple):
     """Local dates (inclusive) on which the weekly windows do not apply."""
 
     start: date
@@ -46,16 +46,14 @@ class Closure:
     estimated: bool = False
 
 
-@dataclass(frozen=True)
-class SessionWindow:
+class SessionWindow(NamedTuple):
     start: datetime
     end: datetime
     label: str = ""
     hall: str = ""
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A stretch of counted working time, for explanations."""
 
     start: datetime

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from classroom_support.config import Config, EscalationStep
 from classroom_support.sla import BusinessCalendar
@@ -27,8 +26,7 @@ ZERO = timedelta(0)
 SLA_EVENT_NAMESPACE = uuid.UUID("6f1c3a52-9d0e-4a55-8b8e-5c1a2b7d3e90")
 
 
-@dataclass(frozen=True)
-class SlaPolicy:
+class SlaPolicy(NamedTuple):
     first_response: timedelta
     resolution: timedelta
     warning_fraction: float
@@ -65,8 +63,7 @@ class SlaPolicy:
         return self.first_response if clock == "first_response" else self.resolution
 
 
-@dataclass(frozen=True)
-class ClockStatus:
+class ClockStatus(NamedTuple):
     name: str
     target: timedelta
     state: str  # on_track | warning | breached | paused | met
@@ -137,8 +134,7 @@ def evaluate_clock(
     return ClockStatus(name, target, state, due, elapsed, stopped_at)
 
 
-@dataclass(frozen=True)
-class TicketClocks:
+class TicketClocks(NamedTuple):
     first_response: ClockStatus
     resolution: ClockStatus
 
@@ -303,8 +299,7 @@ def required_rung(
     return sum(1 for d in rung_deadlines(cal, ladder, fr.due) if d <= at)
 
 
-@dataclass(frozen=True)
-class PlannedEvent:
+class PlannedEvent(NamedTuple):
     id: str
     kind: str
     payload: dict[str, object]

@@ -8,9 +8,9 @@ with sync set up paints its first frame as early as one without. Headless; sync.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from classroom_support.db_plain import TOKEN_SUFFIX
 from classroom_support.plain_read import stored_datetime
@@ -19,8 +19,7 @@ SKEW_WARNING_MS = 120_000  # the header warns past two minutes
 PENDING_CAP = 10_000  # the header counts the outbox up to this, then shows "10000+"
 
 
-@dataclass(frozen=True)
-class SyncStatus:
+class SyncStatus(NamedTuple):
     """What the header and the sync screen show; read from the database, never guessed."""
 
     configured: bool

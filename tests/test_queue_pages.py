@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -153,31 +152,33 @@ def walk_forward(ctx: AppContext, q: QueueQuery) -> Iterator[list[str]]:
         if not page.rows:
             return
         yield [t.ref for t in page.rows]
-        page = ctx.desk.queue(replace(q, after=page.last_key, count=False))
+        page = ctx.desk.queue(q._replace(after=page.last_key, count=False))
 
 
 def walk_backward(ctx: AppContext, q: QueueQuery) -> Iterator[list[str]]:
-    page = ctx.desk.queue(replace(q, last=True))
+    page = ctx.desk.queue(q._replace(last=True))
     for _ in range(len(HALLS) * 300):
         if not page.rows:
             return
         yield [t.ref for t in page.rows]
-        page = ctx.desk.queue(replace(q, before=page.first_key, count=False))
+        page = ctx.desk.queue(q._replace(before=page.first_key, count=False))
 
 
-queries = st.builds(
-    QueueQuery,
-    hall_code=st.sampled_from((None, *HALLS)),
-    statuses=st.sampled_from(
-        (queue_sql.OPEN_STATUSES, (), ("new",), ("verified",), ("waiting", "new"))
-    ),
-    priorities=st.sampled_from(((), ("critical",), ("low", "high"))),
-    search=st.sampled_from(SEARCHES),
-    sort=st.sampled_from(SORTS),
-    descending=st.booleans(),
-    limit=st.sampled_from((1, 7, 40, 100)),
-    routed_to=st.sampled_from(("", "level2", "hall")),
-)
+# Every other field at its default (the first page, counted).
+queries = st.fixed_dictionaries(
+    {
+        "hall_code": st.sampled_from((None, *HALLS)),
+        "statuses": st.sampled_from(
+            (queue_sql.OPEN_STATUSES, (), ("new",), ("verified",), ("waiting", "new"))
+        ),
+        "priorities": st.sampled_from(((), ("critical",), ("low", "high"))),
+        "search": st.sampled_from(SEARCHES),
+        "sort": st.sampled_from(SORTS),
+        "descending": st.booleans(),
+        "limit": st.sampled_from((1, 7, 40, 100)),
+        "routed_to": st.sampled_from(("", "level2", "hall")),
+    }
+).map(lambda fields: QueueQuery(**fields))
 
 
 def test_every_page_walk_gives_the_full_sort(
@@ -215,7 +216,7 @@ def test_every_page_walk_gives_the_full_sort(
         assert [r for page in reversed(back) for r in page] == expected
         if len(expected) > q.limit:  # OFFSET, for a reader without a key
             at = len(expected) // 2
-            page = ctx.desk.queue(replace(q, offset=at))
+            page = ctx.desk.queue(q._replace(offset=at))
             assert [t.ref for t in page.rows] == expected[at : at + q.limit]
 
     check()
@@ -264,7 +265,7 @@ def assert_searches_match(
             assert [r for page in walk_forward(ctx, q) for r in page] == expected, q
             back = list(walk_backward(ctx, q))
             assert [r for page in reversed(back) for r in page] == expected, q
-            last = ctx.desk.queue(replace(q, last=True))
+            last = ctx.desk.queue(q._replace(last=True))
             assert [t.ref for t in last.rows] == expected[-q.limit :], q
 
 
@@ -384,7 +385,7 @@ def test_a_word_search_follows_a_ticket_to_another_hall(ctx: AppContext) -> None
     for hall in (*HALLS, "D404", "E505", None):
         for statuses in (queue_sql.OPEN_STATUSES, ("verified",), ()):
             q = QueueQuery(hall_code=hall, statuses=statuses, search="projector", sort="ref")
-            page = ctx.desk.queue(replace(q, limit=500))
+            page = ctx.desk.queue(q._replace(limit=500))
             expected = reference(q, tickets, set())
             assert (page.total, [t.ref for t in page.rows]) == (len(expected), expected), q
     d404 = ctx.desk.queue(QueueQuery(hall_code="D404", search="PROJECTOR"))

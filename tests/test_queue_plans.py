@@ -4,7 +4,6 @@ query plan, not on timings)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -50,9 +49,9 @@ def test_each_sort_walks_an_index(
     query = QueueQuery(hall_code=hall, sort=sort, descending=descending)
     first = ctx.desk.queue(query)
     if page == "next":
-        query = replace(query, after=first.last_key)
+        query = query._replace(after=first.last_key)
     elif page == "last":
-        query = replace(query, last=True)
+        query = query._replace(last=True)
     found = plan(ctx, query)
     assert "TEMP B-TREE" not in found, found
     assert "USING INDEX ix_ticket_page_" in found or "COVERING INDEX ix_ticket_page_" in found
@@ -150,9 +149,9 @@ def test_a_word_search_with_many_hits_walks_an_index(
     first = ctx.desk.queue(query)
     assert first.total == 2
     if page == "next":
-        query = replace(query, after=first.last_key)
+        query = query._replace(after=first.last_key)
     elif page == "last":
-        query = replace(query, last=True)
+        query = query._replace(last=True)
     found = plan(ctx, query)
     assert "TEMP B-TREE" not in found, found
     assert "INDEX ix_ticket_page_" in found, found

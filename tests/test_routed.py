@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -289,7 +288,7 @@ def test_routed_first_still_walks_the_queue_indexes(
     first page and the next: never a sort of every open ticket."""
     ctx.desk.create(TicketDraft(title="x"))
     query = QueueQuery(hall_code=hall, sort=sort, routed_to=target)
-    after = replace(query, after=ctx.desk.queue(query).last_key)
+    after = query._replace(after=ctx.desk.queue(query).last_key)
     for q in (query, after):
         found = plan(ctx, q)
         assert "TEMP B-TREE" not in found, found

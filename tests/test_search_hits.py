@@ -9,7 +9,6 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
 
 import pytest
 
@@ -57,7 +56,7 @@ def test_every_page_and_refresh_of_a_search_reads_the_index_once(
     again = matches(reader, WORD)  # a refresh: nothing written
     assert again == (3, made[:2], 0)
     page = read_queue(reader, WORD)
-    assert matches(reader, replace(WORD, after=page.last_key)) == (3, made[2:3], 0)
+    assert matches(reader, WORD._replace(after=page.last_key)) == (3, made[2:3], 0)
     # Another search, or the same in another hall or state, is matched anew.
     assert matches(reader, QueueQuery(search="projector", hall_code="B202"))[::2] == (0, 1)
     assert matches(reader, QueueQuery(search="projector", statuses=("verified",)))[::2] == (0, 1)
@@ -144,7 +143,7 @@ def test_the_desk_keeps_the_hits_from_one_page_to_the_next(
         conn.set_trace_callback(seen.append)
     try:
         first = ctx.desk.queue(WORD)
-        second = ctx.desk.queue(replace(WORD, after=first.last_key))
+        second = ctx.desk.queue(WORD._replace(after=first.last_key))
     finally:
         conn.set_trace_callback(None)
     assert [t.ref for t in first.rows + second.rows] == made[:3]
@@ -154,5 +153,5 @@ def test_the_desk_keeps_the_hits_from_one_page_to_the_next(
 
 def test_an_empty_hall_is_every_hall(ctx: AppContext, made: list[str]) -> None:
     # The same as no hall filter (queue_sql._filters), also for the kept hits and the count.
-    every = ctx.desk.queue(replace(WORD, hall_code=None))
-    assert ctx.desk.queue(replace(WORD, hall_code="")).total == every.total == 3
+    every = ctx.desk.queue(WORD._replace(hall_code=None))
+    assert ctx.desk.queue(WORD._replace(hall_code="")).total == every.total == 3

@@ -5,7 +5,6 @@ is loaded (first_frame.py); what needs it is imported where it is used."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -578,8 +577,8 @@ class QueueScreen(AppScreen[None]):
 
     def first_page(self, **changes: object) -> QueueQuery:
         """The query with `changes`, from its first page."""
-        fresh = replace(self.query_state, offset=0, after=None, before=None, last=False)
-        return replace(fresh, **changes)  # type: ignore[arg-type]
+        fresh = self.query_state._replace(offset=0, after=None, before=None, last=False)
+        return fresh._replace(**changes)  # type: ignore[arg-type]
 
     def action_page(self, step: int) -> None:
         """The next or previous page: read after the last row's key or before the first's,
@@ -589,10 +588,10 @@ class QueueScreen(AppScreen[None]):
             return
         q = self.query_state
         if step > 0 and page.rows and page.offset + len(page.rows) < page.total:
-            q = replace(q, offset=q.offset + PAGE_SIZE, after=page.last_key, before=None)
+            q = q._replace(offset=q.offset + PAGE_SIZE, after=page.last_key, before=None)
         elif step < 0 and q.offset > 0:
             offset = max(0, q.offset - PAGE_SIZE)
-            q = replace(q, offset=offset, after=None, before=page.first_key if offset else None)
+            q = q._replace(offset=offset, after=None, before=page.first_key if offset else None)
         else:
             self.app.bell()
             return
