@@ -79,7 +79,7 @@ class LocalizedFooter(Footer):
         # Compact: the queue has many keys, and every one should be visible at 120 columns.
         super().__init__(compact=True)
         self._drawn_width = 0
-        self.set_class(mirrored(), "-mirrored")
+        self.set_class(mirrored(), "-mirrored", update=False)  # not mounted: styled as it mounts
         # Keys from the first compose: Textual's footer composes empty and recomposes once the
         # screen says its bindings are in, which put the keys (and the layout they take) a
         # frame or two behind the rest of a new screen. `bindings_changed` recomposes only
