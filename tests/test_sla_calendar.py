@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classroom_support.config import Config, WeeklyWindow
-from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
+from classroom_support.sla import BusinessCalendar, Closure, LocalInstants, SessionWindow
 from classroom_support.sla_policy import SlaPolicy, clocks_of, headline_of
 from classroom_support.tickets import CHANNELS, PRIORITIES
 
@@ -333,3 +333,51 @@ def test_the_queues_clock_is_the_headline_of_both_clocks(
     policy = SlaPolicy.from_config(Config())
     now = ticket.created_at + later
     assert headline_of(cal, policy, ticket, now) == clocks_of(cal, policy, ticket, now).headline
+
+
+# Zones with daylight saving (30-minute shifts, southern hemisphere), one that skipped a whole
+# day (Apia, 30 Dec 2011), one whose changes fall at midnight (Santiago), and the institute's.
+CHANGING_ZONES = (
+    "Asia/Riyadh",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Pacific/Apia",
+    "Asia/Tehran",
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(CHANGING_ZONES),
+    day=st.dates(min_value=date(1995, 1, 1), max_value=date(2040, 12, 31)),
+    minute=st.integers(min_value=0, max_value=1440),
+)
+def test_local_instants_are_the_aware_datetime_s(zone: str, day: date, minute: int) -> None:
+    """The calendar build's per-day shortcut gives every wall-clock instant the aware
+    datetime gives it, on days with a clock change too."""
+    tz = ZoneInfo(zone)
+    exact = datetime.combine(day, time(0), tz) + timedelta(minutes=minute)
+    expected = (exact - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert LocalInstants(tz)(day, minute) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("America/New_York", date(2026, 3, 8)),  # spring forward at 02:00
+        ("America/New_York", date(2026, 11, 1)),  # fall back at 02:00
+        ("America/Santiago", date(2026, 4, 5)),  # at midnight
+        ("America/Santiago", date(2026, 9, 6)),
+        ("Pacific/Apia", date(2011, 12, 29)),  # the day before the skipped one
+        ("Pacific/Apia", date(2011, 12, 31)),
+    ],
+)
+def test_local_instants_on_clock_change_days(zone: str, day: date) -> None:
+    tz = ZoneInfo(zone)
+    local_us = LocalInstants(tz)
+    for minute in range(0, 1441, 15):
+        exact = datetime.combine(day, time(0), tz) + timedelta(minutes=minute)
+        expected = (exact - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        assert local_us(day, minute) == expected, (zone, day, minute)
