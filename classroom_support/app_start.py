@@ -50,10 +50,11 @@ class FirstFrameStart(_Base):
     refresh_headers: Callable[[], None]
 
     def on_ready(self) -> None:
-        """Textual's start-up batch is over. Its frame, with the queue drawn, was never sent,
-        and the compositor sends only what changed after a frame: the first frame sent held the
-        header and footer, and the rows came a frame later. The whole screen marked for a
-        repaint makes the first frame sent the whole queue. The real context opens once that
+        """Textual's start-up batch is over. A frame drawn inside it is never sent (the queue
+        screen draws none there: `QueueScreen._compositor_refresh`), and the compositor sends
+        only what changed after a frame: the first frame sent once held the header and footer,
+        and the rows came a frame later. The whole screen marked for a repaint makes the first
+        frame sent the whole queue, drawn once. The real context opens once that
         frame is out: the thread that imports the ORM holds the GIL for much of its time, and
         opened before it, it slowed the frame down."""
         if is_ready(self.ctx) or self.open_context is None:

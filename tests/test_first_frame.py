@@ -256,7 +256,7 @@ def frame_text(update: Any) -> str:
 async def test_the_first_frame_sent_is_the_whole_queue_and_the_desk_opens_after_it(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    # Textual's start-up batch draws the queue into a frame it never sends; the first frame
+    # Textual's start-up batch drew the queue into a frame it never sent; the first frame
     # sent held only what changed after it (the header and footer). And the thread that opens
     # the real context competes for the GIL: it waits until the queue is out.
     config, db = demo_database(tmp_path / "demo", clock)
@@ -272,10 +272,14 @@ async def test_the_first_frame_sent_is_the_whole_queue_and_the_desk_opens_after_
     app = first_frame_app(config, db, clock, opening)
     display = app._display
 
+    dropped: list[int] = []  # frames drawn inside the batch (App._display drops them)
+
     def watch(screen: Any, update: Any) -> None:
         display(screen, update)
         if update is not None and not app._batch_count:  # what a terminal would get
             sent.append(frame_text(update))
+        elif update is not None and not sent:
+            dropped.append(1)
 
     app._display = watch  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
@@ -287,6 +291,7 @@ async def test_the_first_frame_sent_is_the_whole_queue_and_the_desk_opens_after_
     first = sent[0]
     assert rows[0].ref in first and rows[20].ref in first  # the rows, not only the header
     assert "A101" in first  # the header
+    assert not dropped  # the queue was drawn once before it: for the frame sent
 
 
 # --------------------------------------------------------------------------- the normal path

@@ -154,6 +154,14 @@ class QueueScreen(AppScreen[None]):
             event.refresh_styles = False
         super()._on_screen_resume(event)
 
+    def _compositor_refresh(self) -> None:
+        # A frame drawn while the app batches updates is dropped (App._display): Textual's
+        # start-up drew the whole queue once inside its batch and again for the first frame
+        # it sent. What is dirty stays dirty, and the frame after the batch draws it.
+        if self.app._batch_count and self.is_current:
+            return
+        super()._compositor_refresh()
+
     def on_mount(self) -> None:
         self.follow_scope()
         self.populate()  # from plain sqlite3 on the first frame: app_start.on_ready goes on
