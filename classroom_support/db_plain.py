@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 # start-up can compare revisions with one query instead of importing Alembic every time.
 HEAD_REVISION = "0014_search_hall"
 BUSY_TIMEOUT_MS = 5000
-READER_MMAP_BYTES = 256 * 1024 * 1024  # address space, not memory: only pages read are resident
 # The sync token lives beside its database (sync_transport.token_path).
 TOKEN_SUFFIX = ".sync-token"
 
@@ -66,10 +65,6 @@ def connect_reader(uri: str) -> sqlite3.Connection | None:
     try:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
-        # The pages it reads mapped rather than copied in by read() calls: the first frame's
-        # read took ~15 % less. Safe here: nothing truncates the file while the reader is open
-        # (the app never vacuums; a restore replaces the file, and the map keeps the old one).
-        conn.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
         mode = conn.execute("PRAGMA journal_mode").fetchone()
         found = conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"

@@ -338,21 +338,6 @@ def test_the_reader_declines_what_the_normal_path_must_do(
     assert frame is not None and frame.sync.configured  # type: ignore[attr-defined]
 
 
-def test_the_reader_is_read_only_and_maps_the_file(tmp_path: Path, clock: FixedClock) -> None:
-    from classroom_support.db_plain import READER_MMAP_BYTES, open_reader
-
-    _config, db = demo_database(tmp_path / "demo", clock)
-    conn = open_reader(db)
-    assert conn is not None
-    try:
-        assert conn.execute("PRAGMA mmap_size").fetchone()[0] == READER_MMAP_BYTES
-        assert conn.execute("SELECT count(*) FROM ticket").fetchone()[0] > 0  # reads mapped
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            conn.execute("DELETE FROM ticket")
-    finally:
-        conn.close()
-
-
 def test_another_schema_starts_the_normal_way(tmp_path: Path, clock: FixedClock) -> None:
     from classroom_support.tui import make_app
 
