@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import delete, update
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from classroom_support.clock import CLOCK_ANCHOR_KEY, Clock, ClockAnchor, CorrectedClock
@@ -46,7 +45,7 @@ from classroom_support.models import (
 from classroom_support.sync_live import LIVE_WAIT_S, LiveResult, Waiting
 from classroom_support.sync_pull import take_scope
 from classroom_support.sync_push import Pushing, _parked, pending_count
-from classroom_support.sync_status import PENDING_CAP, SKEW_WARNING_MS, SyncStatus
+from classroom_support.sync_status import PENDING_CAP, SKEW_WARNING_MS, SyncStatus, pending_sql
 from classroom_support.sync_transport import (
     API_PREFIX,
     ITEM_STATUSES,
@@ -255,18 +254,12 @@ class SyncClient(Pushing, Waiting):
             configured = bool(state.central_url) and self.token_file.exists()
             pending = parked = 0
             if configured:
-                te = _EVENTS
-                waiting = (
-                    sa_select(te.c.id)
-                    .where(te.c.server_seq.is_(None), ~_parked(te.c.id))
-                    .limit(PENDING_CAP + 1)
-                    .subquery()
-                )
-                conn = s.connection()
-                pending = int(
-                    conn.execute(sa_select(func.count()).select_from(waiting)).scalar_one()
-                )
                 parked = int(s.exec(select(func.count()).select_from(SyncParked)).one())
+                pending = int(
+                    s.connection()
+                    .exec_driver_sql(pending_sql(parked), (PENDING_CAP + 1,))
+                    .scalar_one()
+                )
         return SyncStatus(
             configured=configured,
             url=state.central_url,

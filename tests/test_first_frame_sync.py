@@ -36,7 +36,7 @@ from classroom_support.models import SyncLogEntry, SyncState
 from classroom_support.routing import route_ticket
 from classroom_support.screens.queue import PAGE_SIZE, QueueScreen
 from classroom_support.sync import PENDING_CAP, SyncClient
-from classroom_support.sync_status import SyncStatus, read_sync_status
+from classroom_support.sync_status import SyncStatus, pending_sql, read_sync_status
 from classroom_support.tickets import QueueQuery, TicketDraft
 
 # --------------------------------------------------------------------------- the plain reader
@@ -134,6 +134,18 @@ def test_the_plain_reader_gives_the_clients_status(ctx: AppContext, clock: Fixed
     edit(ctx, "UPDATE ticket_event SET server_seq = NULL")
     client.token_file.write_text("t" * 32)
     assert plain_status(ctx).pending == client.status().pending == PENDING_CAP + 1
+
+
+def test_with_nothing_parked_the_outbox_is_counted_from_the_index_alone(ctx: AppContext) -> None:
+    """The header counts the outbox every second: with nothing parked, no event row is read."""
+    conn = sqlite3.connect(ctx.paths.database)
+    try:
+        fast = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {pending_sql(0)}", (1,)))
+        full = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {pending_sql(1)}", (1,)))
+    finally:
+        conn.close()
+    assert "COVERING INDEX ix_ticket_event_server_seq" in fast
+    assert "sync_parked" in full  # parked events are left out of the count
 
 
 # --------------------------------------------------------------------------- desks of every role
