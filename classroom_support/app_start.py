@@ -54,9 +54,9 @@ class FirstFrameStart(_Base):
         screen draws none there: `QueueScreen._compositor_refresh`), and the compositor sends
         only what changed after a frame: the first frame sent once held the header and footer,
         and the rows came a frame later. The whole screen marked for a repaint makes the first
-        frame sent the whole queue, drawn once. The real context opens once that
-        frame is out: the thread that imports the ORM holds the GIL for much of its time, and
-        opened before it, it slowed the frame down."""
+        frame sent the whole queue, drawn once. The real context opens once that frame is
+        out: the thread that imports the ORM holds the GIL for much of its time, and opened
+        before it, it slowed the frame down."""
         if is_ready(self.ctx) or self.open_context is None:
             return
         self.screen._dirty_widgets.add(self.screen)

@@ -112,7 +112,6 @@ OUTCOME_EXIT = {
     "conflict": EXIT_SETUP,
     "error": EXIT_SETUP,
 }
-_EVENTS: Any = TicketEvent.__table__  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- results
