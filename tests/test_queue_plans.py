@@ -21,6 +21,7 @@ from classroom_support.queue_sql import (
     routed_few,
     search_condition,
 )
+from classroom_support.routing import route_ticket
 from classroom_support.ticket_rows import TICKET_COLUMNS
 from classroom_support.tickets import TicketDraft
 
@@ -104,16 +105,25 @@ def test_level2_first_reads_the_level2_index_not_every_ticket(
     assert "SCAN ticket" not in found, found
 
 
+@pytest.mark.parametrize(
+    ("target", "index"), [("level2", "ix_ticket_level2"), ("hall", "ix_ticket_event_route")]
+)
 @pytest.mark.parametrize("search", ["", "projector"])
 @pytest.mark.parametrize("sort", SORTS)
-def test_level2_first_with_few_level2_tickets_reads_them_by_rowid(
-    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, sort: str, search: str
+def test_routed_first_with_few_routed_tickets_reads_them_by_rowid(
+    ctx: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: str,
+    search: str,
+    target: str,
+    index: str,
 ) -> None:
-    # Few tickets with Level 2 (none, here): the routed arms read them by rowid from the
-    # partial index and sort them, instead of walking the hall's page index entry by entry.
+    # Few tickets with Level 2, or few route events on a hall desk (none, here): the routed
+    # arms read them by rowid from the partial index and sort them, instead of walking the
+    # hall's page index entry by entry to find none.
     monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", 0)
     ctx.desk.create(TicketDraft(title="projector"))
-    query = QueueQuery(hall_code="A101", sort=sort, routed_to="level2", search=search)
+    query = QueueQuery(hall_code="A101", sort=sort, routed_to=target, search=search)
     with ctx.db.read() as s:
         conn = s.connection().connection.driver_connection
         assert routed_few(conn, query)
@@ -126,10 +136,27 @@ def test_level2_first_with_few_level2_tickets_reads_them_by_rowid(
                 str(r[3])
                 for r in conn.execute(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params)
             )
-            assert "ix_ticket_level2" in plan, plan
+            assert index in plan, plan
             assert "INTEGER PRIMARY KEY" in plan, plan
             assert "ix_ticket_page_" not in plan and "ix_ticket_open" not in plan, plan
     monkeypatch.setattr(queue_sql, "ROUTED_SORT_MAX", -1)  # never
+    with ctx.db.read() as s:
+        assert not routed_few(s.connection().connection.driver_connection, query)
+
+
+def test_a_hall_desk_with_more_route_events_than_the_bound_walks_the_index(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bound counts route events, whichever way and whatever the tickets' state now: at
+    # least as many as the tickets routed to the hall. Past it the routed arms walk the page
+    # index as before.
+    query = QueueQuery(hall_code="A101", routed_to="hall")
+    monkeypatch.setattr(queue_sql, "ROUTED_SORT_MAX", 2)
+    for n in range(3):
+        ticket = ctx.desk.create(TicketDraft(title=f"projector {n}"))
+        with ctx.db.read() as s:
+            assert routed_few(s.connection().connection.driver_connection, query)
+        route_ticket(ctx.desk, ticket.ref, level2=True, note="")
     with ctx.db.read() as s:
         assert not routed_few(s.connection().connection.driver_connection, query)
 
