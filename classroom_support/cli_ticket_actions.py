@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from classroom_support.cli_checks import fail
 from classroom_support.i18n import tr
+from classroom_support.records import frozen_record
 from classroom_support.ticket_terms import CATEGORIES, PRIORITIES, RCA_CAUSES
 
 if TYPE_CHECKING:  # the parser is built without the ORM (`--help` stays quick)
@@ -26,7 +26,7 @@ EXIT_NOT_FOUND = 3
 EXIT_REFUSED = 4
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TicketAction:
     """One subcommand: its options, and the desk method it calls (the key's own)."""
 

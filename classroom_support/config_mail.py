@@ -17,10 +17,11 @@ password is read once, at load, from the URL, then the file, then the environmen
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from classroom_support.records import field, frozen_record, replace
 
 if TYPE_CHECKING:
     from classroom_support.config_reader import TomlReader
@@ -66,7 +67,7 @@ SCHEMES = {
 }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class MailServer:
     """A parsed `smtp://` / `imap://` URL. `security`: "tls" (implicit), "starttls" or "none"."""
 
@@ -85,7 +86,7 @@ class MailServer:
         return f"{self.scheme}://{who}{self.host}:{self.port} ({how or self.security})"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class MailConfig:
     smtp: MailServer | None = None
     imap: MailServer | None = None
@@ -229,8 +230,6 @@ def read_mail(r: TomlReader, raw: dict[str, Any], values: dict[str, Any]) -> Non
 
 
 def _with_password(r: TomlReader, mail: dict[str, Any], server: MailServer, prefix: str) -> Any:
-    from dataclasses import replace
-
     file_key, env_key = f"{prefix}password_file", f"{prefix}password_env"
     # imap falls back to the shared keys: one mailbox account is the usual case.
     for fkey, ekey in ((file_key, env_key), ("password_file", "password_env")):

@@ -6,12 +6,12 @@ one function per section in `config_sections.py` (`[mail]` in `config_mail.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from classroom_support.config_mail import MailConfig
+from classroom_support.records import field, frozen_record
 
 LANGUAGES = ("ar", "en")
 ARABIC_DISPLAY_MODES = ("auto", "terminal", "reshape")
@@ -125,7 +125,7 @@ DEFAULT_LADDER: tuple[EscalationStep, ...] = (
 SESSION_SCOPES = ("institute", "hall")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Config:
     institute_name: str = "Training Institute"
     institute_name_ar: str = "معهد التدريب"

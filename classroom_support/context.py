@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from classroom_support import i18n
 from classroom_support.config import Config, Paths, default_paths, load_config
+from classroom_support.records import record
 
 if TYPE_CHECKING:  # `load_settings` runs before them (the first frame, `--help`, `tickets list`)
     from classroom_support.clock import Clock
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # `load_settings` runs before them (the first frame, `--help`
     from classroom_support.tickets import TicketDesk
 
 
-@dataclass
+@record
 class AppContext:
     ready: ClassVar[bool] = True  # first_frame.FirstFrameContext stands in with False
     config: Config

@@ -17,7 +17,6 @@ keys and clicks wait for the real context, app.py). Headless: no Textual here.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -35,6 +34,7 @@ from classroom_support.plain_read import (
     stored_datetime,
 )
 from classroom_support.queue_sql import QueueQuery, read_blocking
+from classroom_support.records import field, record
 from classroom_support.sla import BusinessCalendar, Closure, SessionWindow
 from classroom_support.sla_policy import SlaPolicy, TicketClockReader
 from classroom_support.sync_status import SyncStatus, read_sync_status
@@ -66,7 +66,7 @@ class SessionInfo(NamedTuple):
     ends_at: datetime
 
 
-@dataclass
+@record
 class FirstFrame:
     query: QueueQuery
     page: QueuePage
@@ -191,7 +191,7 @@ class FirstFrameWatcher:
         """Nothing open."""
 
 
-@dataclass
+@record
 class FirstFrameDb:
     path: Path
     _watcher: FirstFrameWatcher = field(default_factory=FirstFrameWatcher)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from classroom_support.i18n import tr
 from classroom_support.queue_sql import QueueQuery, read_page, row_key
+from classroom_support.records import field, record
 
 # models.Ticket's fields in declaration order (a test checks), with how each is stored.
 TICKET_COLUMNS = [
@@ -73,7 +73,7 @@ DATETIME_COLUMNS = frozenset(
 BOOL_COLUMNS = frozenset({"is_open"})
 
 
-@dataclass
+@record
 class QueuePage:
     rows: list[Any]  # models.Ticket from the desk, TicketRow from here
     total: int  # -1 when the query asked for no count

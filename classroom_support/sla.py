@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from classroom_support.config import Config, WeeklyWindow
+from classroom_support.records import field, record
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
@@ -134,7 +134,7 @@ class LocalInstants:
         return (ordinal - EPOCH_ORDINAL) * DAY_US + minute * 60_000_000 - offset
 
 
-@dataclass
+@record
 class BusinessCalendar:
     zone: ZoneInfo
     weekly: Sequence[WeeklyWindow]
