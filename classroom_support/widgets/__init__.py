@@ -5,22 +5,30 @@ from typing import TYPE_CHECKING, Any
 from classroom_support.widgets import mirror  # noqa: F401  (registers `horizontal-rtl`)
 from classroom_support.widgets.bidi_input import BidiInput
 from classroom_support.widgets.footer import LocalizedFooter
-from classroom_support.widgets.form_input import FormInput
 from classroom_support.widgets.header import HallHeader
-from classroom_support.widgets.key_choice import KeyChoice
 from classroom_support.widgets.text import data_text, paragraph_text
 
 if TYPE_CHECKING:
+    from classroom_support.widgets.form_input import FormInput
+    from classroom_support.widgets.key_choice import KeyChoice
     from classroom_support.widgets.qr_code import QRCode
 
 
 def __getattr__(name: str) -> Any:
-    # The QR widget (qrcode, and PIL through it) only when a QR screen asks: the queue's first
-    # frame does not need it.
+    # Widgets the queue's first frame does not show, imported when a screen asks: the QR
+    # widget (qrcode, and PIL through it) and the dialogs' fields.
     if name == "QRCode":
         from classroom_support.widgets.qr_code import QRCode
 
         return QRCode
+    if name == "FormInput":
+        from classroom_support.widgets.form_input import FormInput
+
+        return FormInput
+    if name == "KeyChoice":
+        from classroom_support.widgets.key_choice import KeyChoice
+
+        return KeyChoice
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
