@@ -1,5 +1,6 @@
 """Reusable TUI pieces. Importing this package imports Textual; the headless core never does."""
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from classroom_support.widgets import mirror  # noqa: F401  (registers `horizontal-rtl`)
@@ -14,21 +15,14 @@ if TYPE_CHECKING:
     from classroom_support.widgets.qr_code import QRCode
 
 
+# Widgets the queue's first frame does not show, imported when a screen asks: the QR widget
+# (qrcode, and PIL through it) and the dialogs' fields.
+_LAZY = {"QRCode": "qr_code", "FormInput": "form_input", "KeyChoice": "key_choice"}
+
+
 def __getattr__(name: str) -> Any:
-    # Widgets the queue's first frame does not show, imported when a screen asks: the QR
-    # widget (qrcode, and PIL through it) and the dialogs' fields.
-    if name == "QRCode":
-        from classroom_support.widgets.qr_code import QRCode
-
-        return QRCode
-    if name == "FormInput":
-        from classroom_support.widgets.form_input import FormInput
-
-        return FormInput
-    if name == "KeyChoice":
-        from classroom_support.widgets.key_choice import KeyChoice
-
-        return KeyChoice
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -105,15 +105,19 @@ class FooterKeyRow(FooterKey):
         order = list(range(len(self.entries)))
         return order[::-1] if self.rtl else order
 
-    def entry_at(self, x: int) -> int | None:
-        """The entry drawn at column `x` of the row (None for a gap)."""
-        start = 0
+    def spans(self) -> list[tuple[int, int, int]]:
+        """(first column, column after it, entry index) of each key, from the left edge; the
+        gap between two keys is the column after one of them."""
+        spans, start = [], 0
         for index in self.drawn():
             end = start + key_width(self.entries[index]) - 1
-            if start <= x < end:
-                return index
+            spans.append((start, end, index))
             start = end + 1
-        return None
+        return spans
+
+    def entry_at(self, x: int) -> int | None:
+        """The entry drawn at column `x` of the row (None for a gap)."""
+        return next((index for start, end, index in self.spans() if start <= x < end), None)
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("footer-key--key")
@@ -146,23 +150,13 @@ class FooterKeyRow(FooterKey):
             row.append_text(piece)
         return row
 
-    def gaps(self) -> list[int]:
-        """The columns of the gaps between keys."""
-        columns, x = [], 0
-        for n, index in enumerate(self.drawn()):
-            if n:
-                columns.append(x)
-                x += 1
-            x += key_width(self.entries[index]) - 1
-        return columns
-
     def render_lines(self, crop: Region) -> list[Strip]:
         # A gap is the footer's own blank cell, as between two key widgets: its background,
         # and no colour of text (render() draws it with the keys' base style).
         lines = super().render_lines(crop)
         parent = self.parent
         blank = Style(bgcolor=(parent if isinstance(parent, Widget) else self).rich_style.bgcolor)
-        gaps = [x - crop.x for x in self.gaps() if crop.x <= x < crop.right]
+        gaps = [end - crop.x for _, end, _ in self.spans()[:-1] if crop.x <= end < crop.right]
         if not gaps:
             return lines
         cuts = sorted({c for x in gaps for c in (x, x + 1)})
