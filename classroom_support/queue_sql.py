@@ -22,10 +22,11 @@ from the end. OFFSET is there only for a reader that has no key.
 A word search runs its match at most once per read: the rowids the search index finds (open
 tickets in `ticket_fts_open`, closed ones in `ticket_fts_closed`, only the ones the status filter
 asks for; migration 0012; only the hall's, when the query has one and the status filter is a
-whole partition) go to the connection's temporary table `queue_hits`, and the count and every
-statement of the page test `rowid IN temp.queue_hits` (a probe of that table's rowids). Few hits
-are read and sorted; more than `SORT_HITS_MAX` and the page walks the arms as above, each index
-entry tested against the hits.
+whole partition) go to the connection's temporary tables, one per index (`temp.queue_hits_open`,
+`temp.queue_hits_closed`), and the count and every statement of the page test `rowid IN` them
+(a probe of that table's rowids; an arm, of its status's table only). Few hits are read and
+sorted; more than `SORT_HITS_MAX` and the page walks the arms as above, each index entry tested
+against the hits.
 
 The hits stay for the next read of the same search on the same connection, as long as nothing
 was written (queue_search.py).
@@ -38,10 +39,9 @@ from itertools import product
 from typing import Any, NamedTuple
 
 from classroom_support.queue_search import FTS_MIN_CHARS as FTS_MIN_CHARS
-from classroom_support.queue_search import HITS_TABLE as HITS_TABLE
 from classroom_support.queue_search import SEARCH_COLUMNS as SEARCH_COLUMNS
 from classroom_support.queue_search import fts_phrase as fts_phrase
-from classroom_support.queue_search import like_condition, search_hits
+from classroom_support.queue_search import hits_table, like_condition, search_hits
 
 STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
 OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
@@ -146,8 +146,8 @@ class _Search(NamedTuple):
     where: str
     params: tuple[Any, ...]
     # A word search: how many tickets the index found (in the partitions the statuses ask
-    # for; in the query's hall when `states` is set, else in every hall), in HITS_TABLE; -1
-    # for a ref or a LIKE search.
+    # for; in the query's hall when `states` is set, else in every hall), in their hits
+    # tables (queue_search.hits_table); -1 for a ref or a LIKE search.
     hits: int = -1
     # The `is_open` values of exactly the statuses asked for (all open, verified, every
     # status), so the hits are every ticket of the query in every hall; () otherwise.
@@ -157,6 +157,13 @@ class _Search(NamedTuple):
     def walk(self) -> bool:
         """The page walks the arms (many hits) rather than sorting its hits."""
         return self.hits > SORT_HITS_MAX
+
+    def of_status(self, status: str) -> tuple[str, tuple[Any, ...]]:
+        """The condition for the tickets of one status (an arm): a word search probes only
+        the hits table of the index that status is in."""
+        if self.hits < 0:
+            return self.where, self.params
+        return f"rowid IN {hits_table(search_partitions((status,))[0])}", ()
 
 
 def search_partitions(statuses: Sequence[str]) -> tuple[str, ...]:
@@ -171,7 +178,7 @@ def search_partitions(statuses: Sequence[str]) -> tuple[str, ...]:
 def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Search | None:
     """The search as SQL. A ticket's exact reference finds that ticket (one index probe);
     other text is a case-insensitive substring of five columns: the trigram index from
-    `FTS_MIN_CHARS` characters (its hits in HITS_TABLE, for the count and the page),
+    `FTS_MIN_CHARS` characters (its hits in the hits tables, for the count and the page),
     LIKE below that (or without the index)."""
     text = query.search.strip()
     if not text:
@@ -186,8 +193,10 @@ def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Sear
             frozenset(STATUSES): (0, 1),
         }.get(frozenset(query.statuses or STATUSES), ())
         hall = (query.hall_code or None) if states else None  # "": every hall, as _filters
-        hits = search_hits(conn, text, search_partitions(query.statuses), hall)
-        return _Search(f"rowid IN {HITS_TABLE}", (), hits, states)
+        parts = search_partitions(query.statuses)
+        hits = search_hits(conn, text, parts, hall)
+        where = " OR ".join(f"rowid IN {hits_table(part)}" for part in parts)
+        return _Search(where if len(parts) == 1 else f"({where})", (), hits, states)
     return _Search(*like_condition(text))
 
 
@@ -263,9 +272,6 @@ def _arms(
     if query.priorities and not by_priority:
         residual.append(f"priority IN ({', '.join('?' for _ in query.priorities)})")
         residual_params += query.priorities
-    if search:
-        residual.append(search.where)
-        residual_params += search.params
     arms: list[_Arm] = []
     for routing, hall, status, priority in product(routings, hall_arms, statuses, priorities):
         where: list[str] = []
@@ -286,12 +292,17 @@ def _arms(
             if query.sort == "priority":
                 rank.append(-PRIORITY_RANK[priority])
         where += residual
+        params += residual_params
+        if search:
+            searched, searched_params = search.of_status(status)
+            where.append(searched)
+            params += searched_params
         if routing and routed_few:
             # The routed rowids drive; a unary + keeps every other term off the indexes.
             where = [ROUTED_FEW_SQL[query.routed_to], *(f"+{w}" for w in where)]
         elif routing is not None:
             where.insert(0, f"({routed})" if routing else f"NOT ({routed})")
-        arms.append(_Arm(tuple(where), tuple(params + residual_params), tuple(rank)))
+        arms.append(_Arm(tuple(where), tuple(params), tuple(rank)))
     return arms
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import instrumentation
 from sqlalchemy.orm.attributes import instance_state
 
 from classroom_support.models import Ticket, TicketEvent, UTCDateTime
+from classroom_support.plain_read import stored_datetime
 
 
 def stored_value(value: Any) -> Any:
@@ -132,14 +133,10 @@ def loaded_ticket(row: Sequence[Any]) -> Ticket:
     for name, is_bool in _CONVERTED:
         value = values[name]
         if value is not None:
-            values[name] = bool(value) if is_bool else _utc(value)
+            values[name] = bool(value) if is_bool else stored_datetime(value)
     # As stored_ticket (the identity key set directly: make_transient_to_detached costs
     # most of a page).
     ticket: Ticket = _TICKET_MANAGER.new_instance()
     ticket.__dict__.update(values)
     instance_state(ticket).key = (Ticket, (values["id"],), None)
     return ticket
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)

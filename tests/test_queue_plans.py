@@ -168,7 +168,7 @@ def test_a_word_search_with_many_hits_walks_an_index(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch, sort: str, hall: str | None, page: str
 ) -> None:
     """Many hits: the page walks the page indexes testing each entry against the hits (one
-    probe of temp.queue_hits), and the count probes ix_ticket_open; the match runs once."""
+    probe of temp.queue_hits_open), and the count probes ix_ticket_open; the match runs once."""
     monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", 0)
     for title in ("projector flickers", "no projector", "mouse"):
         ctx.desk.create(TicketDraft(title=title))
@@ -182,7 +182,7 @@ def test_a_word_search_with_many_hits_walks_an_index(
     found = plan(ctx, query)
     assert "TEMP B-TREE" not in found, found
     assert "INDEX ix_ticket_page_" in found, found
-    assert "USING ROWID SEARCH ON TABLE queue_hits FOR IN-OPERATOR" in found, found
+    assert "USING ROWID SEARCH ON TABLE queue_hits_open FOR IN-OPERATOR" in found, found
     assert "SCAN ticket" not in found and "ticket_fts" not in found, found
     with ctx.db.read() as s:
         conn = s.connection().connection.driver_connection

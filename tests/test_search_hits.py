@@ -9,10 +9,12 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import timedelta
 
 import pytest
 
 from classroom_support import queue_sql
+from classroom_support.clock import FixedClock
 from classroom_support.context import AppContext
 from classroom_support.plain_read import read_queue
 from classroom_support.queue_sql import QueueQuery
@@ -155,3 +157,53 @@ def test_an_empty_hall_is_every_hall(ctx: AppContext, made: list[str]) -> None:
     # The same as no hall filter (queue_sql._filters), also for the kept hits and the count.
     every = ctx.desk.queue(WORD._replace(hall_code=None))
     assert ctx.desk.queue(WORD._replace(hall_code="")).total == every.total == 3
+
+
+@pytest.mark.parametrize("walk", [True, False], ids=["many-hits-walk", "few-hits-sort"])
+def test_a_search_of_every_status_finds_open_and_closed_tickets_in_order(
+    ctx: AppContext,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    reader: sqlite3.Connection,
+    walk: bool,
+) -> None:
+    """Each search index's hits go to a table of their own (queue_search.hits_table): every
+    status reads both, the page merges them in order, an arm probes its own status's table."""
+    if walk:
+        monkeypatch.setattr(queue_sql, "SORT_HITS_MAX", 0)
+    ctx.desk.fixed_role = "level2"
+    titles = ("projector one", "mouse", "projector two", "projector three", "projector four")
+    refs = []
+    for title in titles:
+        clock.advance(timedelta(minutes=1))
+        refs.append(ctx.desk.create(TicketDraft(title=title)).ref)
+    for ref in refs[:3]:
+        ctx.desk.resolve(ref, "done")
+        ctx.desk.verify(ref, "checked")
+    wanted = [refs[0], refs[2], refs[3], refs[4]]  # oldest first, verified and open alike
+    every = WORD._replace(statuses=(), sort="age", limit=3)
+    for conn_read in (ctx.desk.queue, lambda q: read_queue(reader, q)):
+        first = conn_read(every)
+        second = conn_read(every._replace(after=first.last_key, count=False))
+        assert first.total == 4
+        assert [t.ref for t in first.rows + second.rows] == wanted
+        assert [t.ref for t in conn_read(every._replace(statuses=("verified",))).rows] == [
+            refs[0],
+            refs[2],
+        ]
+        assert [t.ref for t in conn_read(every._replace(statuses=("new",))).rows] == refs[3:]
+    with ctx.db.read() as s:
+        conn = s.connection().connection.driver_connection
+        search = queue_sql.search_condition(conn, every)
+        assert search is not None and search.hits == 4
+        assert search.where == "(rowid IN temp.queue_hits_open OR rowid IN temp.queue_hits_closed)"
+        assert search.of_status("verified")[0] == "rowid IN temp.queue_hits_closed"
+        assert search.of_status("new")[0] == "rowid IN temp.queue_hits_open"
+        statements = queue_sql.page_statements(every, ["A101"], ("id",), search)
+    sql = " ".join(st.sql for st in statements)
+    if walk:  # an arm per status, each probing its own index's hits only
+        assert sql.count("rowid IN temp.queue_hits_open") == 4, sql
+        assert sql.count("rowid IN temp.queue_hits_closed") == 1, sql
+        assert " OR " not in sql, sql
+    else:  # the hits read and sorted: both tables
+        assert search.where in sql, sql
