@@ -12,6 +12,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.dom import DOMNode
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from classroom_support import i18n
@@ -127,3 +129,51 @@ async def test_fixed_width_columns_are_not_measured() -> None:
         table.add_row("a", "b", "c", "d", "twelve chars", key="last")
         await pilot.pause()
         assert table.columns["auto"].content_width == len("twelve chars")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_a_frame_reads_each_component_style_once_and_draws_the_same(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a frame is drawn, a component's styles are worked out once for all its lines
+    (`Table.get_component_styles`): the lines are the same as with DataTable's own lookup,
+    and outside a frame the lookup is DataTable's."""
+    i18n.set_language(language)
+    i18n.set_arabic_display("reshape")
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(Table)
+        for index, width in enumerate(WIDTHS):
+            table.add_column(fit_text(f"col {index}", width), key=f"c{index}", width=width)
+        for row in range(12):
+            table.add_row(*CELLS[row % 3 :], *CELLS[: row % 3], key=f"r{row}")
+        table.move_cursor(row=3)
+        await pilot.pause()
+        crop = Region(0, 0, table.size.width, table.size.height)
+        looked_up: list[tuple[str, ...]] = []
+        lookup = DOMNode.get_component_styles
+
+        def counted(node: DOMNode, *names: str) -> Any:
+            looked_up.append(names)
+            return lookup(node, *names)
+
+        def frame() -> list[list[tuple[str, Style | None]]]:
+            for cache in (table._row_render_cache, table._cell_render_cache, table._line_cache):
+                cache.clear()
+            table._styles_cache.clear()
+            return per_cell([list(strip) for strip in table.render_lines(crop)])
+
+        monkeypatch.setattr(DOMNode, "get_component_styles", counted)
+        drawn = frame()
+        once = len(looked_up)
+        assert table._components_this_frame is None
+        assert len(set(looked_up)) == once  # each component once in the frame
+        monkeypatch.setattr(Table, "get_component_styles", counted)
+        looked_up.clear()
+        assert frame() == drawn  # DataTable's own lookup, for every line
+        assert len(looked_up) > 2 * once
+        # Outside a frame every attribute of the styles is there, as DataTable gives them.
+        monkeypatch.undo()
+        header = table.get_component_styles("datatable--header")
+        assert header.rich_style == lookup(table, "datatable--header").rich_style
+        assert header.text_opacity == 1.0

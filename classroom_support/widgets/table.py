@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text, TextType
 from textual._two_way_dict import TwoWayDict
 from textual.content import Content
+from textual.css.styles import RenderStyles
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.style import Style as ContentStyle
@@ -32,6 +33,22 @@ from textual.widgets._data_table import CellType, ColumnKey, RowKey, RowRenderab
 from classroom_support.i18n import mirrored
 
 EMPTY = Content("")
+NO_STYLE = ContentStyle()
+
+
+class _FrameComponent:
+    """A component's styles while one frame is drawn, read only: their Rich style worked out
+    once (each read of `RenderStyles.rich_style` walks the ancestors' styles again), anything
+    else read from the styles themselves."""
+
+    __slots__ = ("_styles", "rich_style")
+
+    def __init__(self, styles: RenderStyles) -> None:
+        self._styles = styles
+        self.rich_style = styles.rich_style
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._styles, name)
 
 
 class Table(DataTable[object]):
@@ -40,6 +57,7 @@ class Table(DataTable[object]):
         # Fixed for the table's life: a language switch recomposes the screen.
         self.mirrored = mirrored()
         self._style_this_frame: Style | None = None  # while render_lines draws a frame
+        self._components_this_frame: dict[tuple[str, ...], _FrameComponent] | None = None
 
     def add_column(
         self,
@@ -179,7 +197,10 @@ class Table(DataTable[object]):
             line.append(Segment(" " * (pad + room), blank))
         elif pad:
             line.append(Segment(" " * pad, blank))
-        for text, style, control in cell.render_segments(ContentStyle()):
+        # A Content without spans renders as its text in one unstyled segment: made here
+        # without the generator and the styles render_segments builds for it (most cells).
+        pieces = cell.render_segments(NO_STYLE) if cell.spans else [Segment(cell.plain)]
+        for text, style, control in pieces:
             if control:
                 return None
             styled = pre + style if style is not None else pre
@@ -196,12 +217,25 @@ class Table(DataTable[object]):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # DOMNode.rich_style walks the ancestors' styles, and DataTable asks for it several
-        # times for every line: one frame's lines share one.
+        # times for every line: one frame's lines share one. So do its component styles
+        # (the header's and the stripes', read for every line: each a new RenderStyles and
+        # another walk).
         self._style_this_frame = super().rich_style
+        self._components_this_frame = {}
         try:
             return super().render_lines(crop)
         finally:
             self._style_this_frame = None
+            self._components_this_frame = None
+
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        frame = self._components_this_frame
+        if frame is None:
+            return super().get_component_styles(*names)
+        found = frame.get(names)
+        if found is None:
+            found = frame[names] = _FrameComponent(super().get_component_styles(*names))
+        return found  # type: ignore[return-value]
 
     @property
     def rich_style(self) -> Style:
