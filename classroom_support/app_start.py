@@ -60,7 +60,16 @@ class FirstFrameStart(_Base):
         if is_ready(self.ctx) or self.open_context is None:
             return
         self.screen._dirty_widgets.add(self.screen)
-        self.call_after_refresh(self.open_real_context)
+        self.call_after_refresh(self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        """The first frame is out: the queue's rows it left out go in, the desk opens."""
+        from classroom_support.screens.queue import QueueScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.add_pending_rows()
+        self.open_real_context()
 
     def open_real_context(self) -> None:
         if self.manage_heap:

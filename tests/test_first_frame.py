@@ -294,6 +294,53 @@ async def test_the_first_frame_sent_is_the_whole_queue_and_the_desk_opens_after_
     assert not dropped  # the queue was drawn once before it: for the frame sent
 
 
+async def test_the_first_frame_adds_the_rows_that_fit_and_the_rest_right_after(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    # Cells cut and rows added only for what the screen can show (80x24: at most 24 rows);
+    # the page's other rows go in once that frame is out, before the desk opens, fitted to
+    # the same columns (worked out from the whole page), so nothing moves.
+    config, db = demo_database(tmp_path / "demo", clock)
+    normal_ctx = open_context(config, db, clock=clock)
+    normal = ClassroomSupportApp(normal_ctx, cursor_blink=False, monitor=False)
+    async with normal.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        expected = screen_text(normal)
+    normal_ctx.close()
+    assert len(expected["rows"]) > 24
+    at_first_frame: list[int] = []
+    at_opening: list[int] = []
+    gate = Gate(config, db, clock)
+    app = first_frame_app(config, db, clock, gate)
+    display = app._display
+
+    def watch(screen: Any, update: Any) -> None:
+        display(screen, update)
+        if update is not None and not app._batch_count and not at_first_frame:
+            at_first_frame.append(screen.query_one("#queue", DataTable).row_count)
+
+    app._display = watch  # type: ignore[method-assign]
+    open_real = app.open_real_context
+
+    def counted_opening() -> None:
+        at_opening.append(app.screen.query_one("#queue", DataTable).row_count)
+        open_real()
+
+    app.open_real_context = counted_opening  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: bool(at_opening), "the desk opening")
+        assert not app.ctx.ready
+        assert screen_text(app) == expected
+        gate.opened.set()
+        await until(pilot, lambda: app.ctx.ready, "the real context")
+        await pilot.pause()
+        assert screen_text(app) == expected
+    assert gate.ctx is not None
+    gate.ctx.close()
+    assert at_first_frame == [24]
+    assert at_opening == [len(expected["rows"])]
+
+
 # --------------------------------------------------------------------------- the normal path
 
 

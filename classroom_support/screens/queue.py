@@ -133,6 +133,8 @@ class QueueScreen(AppScreen[None]):
         self.multi_hall = False
         self.hall_filter: str | None = None
         self.stale = False  # a reload was asked while covered: done when back on top
+        # The page's rows not in the table yet (the first frame shows what fits: `reload`).
+        self.pending_rows: list[tuple[Ticket, dict[str, str | Content]]] = []
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -236,8 +238,26 @@ class QueueScreen(AppScreen[None]):
         now = self.ctx.clock.now()
         self.visible_tickets = {t.ref: t for t in page.rows}
         rows = [self.row_cells(t, now) for t in page.rows]
-        self.set_layout(table, rows)
-        for t, cells in zip(page.rows, rows, strict=True):
+        self.set_layout(table, rows)  # fitted to the whole page, shown at once or not
+        pending = list(zip(page.rows, rows, strict=True))
+        self.pending_rows = []
+        if not getattr(self.ctx, "ready", True) and selected is None:
+            # The first frame (first_frame.py): the rows the screen can show; the rest
+            # once it is painted (`add_pending_rows`). Keys and clicks wait for the real
+            # desk meanwhile (app_start), so none reaches a row that is not in yet.
+            shown = max(1, self.app.size.height)
+            pending, self.pending_rows = pending[:shown], pending[shown:]
+        self.add_rows(table, pending)
+        if selected is not None and selected in {t.ref for t in page.rows}:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.show_summary()
+        self.refresh_class_alert()
+
+    def add_rows(
+        self, table: DataTable[object], rows: list[tuple[Ticket, dict[str, str | Content]]]
+    ) -> None:
+        """Each ticket's cells cut to the columns, as rows."""
+        for t, cells in rows:
             table.add_row(
                 *(
                     cell if isinstance(cell, Content) else fit_text(cell, width)
@@ -245,10 +265,12 @@ class QueueScreen(AppScreen[None]):
                 ),
                 key=t.ref,
             )
-        if selected is not None and selected in {t.ref for t in page.rows}:
-            table.move_cursor(row=table.get_row_index(selected))
-        self.show_summary()
-        self.refresh_class_alert()
+
+    def add_pending_rows(self) -> None:
+        """The rows of the page the first frame left out (`reload`)."""
+        pending, self.pending_rows = self.pending_rows, []
+        if pending:
+            self.add_rows(self.query_one("#queue", DataTable), pending)
 
     def row_cells(self, t: Ticket, now: datetime) -> dict[str, str | Content]:
         """Every column's text for one ticket, before the layout picks and cuts."""
