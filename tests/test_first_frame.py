@@ -141,6 +141,19 @@ class Gate:
         return self.ctx
 
 
+async def normal_screen(
+    config: Path, db: Path, clock: FixedClock, size: tuple[int, int]
+) -> dict[str, Any]:
+    """What the queue shows when the app starts the normal way (the context opened first)."""
+    ctx = open_context(config, db, clock=clock)
+    app = ClassroomSupportApp(ctx, cursor_blink=False, monitor=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+    ctx.close()
+    return shown
+
+
 def first_frame_app(
     config: Path, db: Path, clock: FixedClock, gate: Callable[[], AppContext]
 ) -> ClassroomSupportApp:
@@ -168,12 +181,7 @@ async def test_the_first_frame_is_the_normal_screen(
     tmp_path: Path, clock: FixedClock, language: str
 ) -> None:
     config, db = demo_database(tmp_path / "demo", clock, language)
-    normal_ctx = open_context(config, db, clock=clock)
-    normal = ClassroomSupportApp(normal_ctx, cursor_blink=False, monitor=False)
-    async with normal.run_test(size=(120, 36)) as pilot:
-        await pilot.pause()
-        expected = screen_text(normal)
-    normal_ctx.close()
+    expected = await normal_screen(config, db, clock, (120, 36))
     assert len(expected["rows"]) > 20
 
     gate = Gate(config, db, clock)
@@ -301,12 +309,7 @@ async def test_the_first_frame_adds_the_rows_that_fit_and_the_rest_right_after(
     # the page's other rows go in once that frame is out, before the desk opens, fitted to
     # the same columns (worked out from the whole page), so nothing moves.
     config, db = demo_database(tmp_path / "demo", clock)
-    normal_ctx = open_context(config, db, clock=clock)
-    normal = ClassroomSupportApp(normal_ctx, cursor_blink=False, monitor=False)
-    async with normal.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        expected = screen_text(normal)
-    normal_ctx.close()
+    expected = await normal_screen(config, db, clock, (80, 24))
     assert len(expected["rows"]) > 24
     at_first_frame: list[int] = []
     at_opening: list[int] = []
