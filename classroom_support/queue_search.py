@@ -58,6 +58,11 @@ def hits_table(part: str) -> str:
     return f"temp.{HITS_PREFIX}{part.removeprefix('ticket_fts_')}"
 
 
+def hits_probe(part: str) -> str:
+    """SQL true for a ticket row among the hits of the search index `part`."""
+    return f"rowid IN {hits_table(part)}"
+
+
 def create_hits_tables(conn: Any) -> None:
     """Each search index's `hits_table` and HITS_KEY_TABLE on `conn`, if not there yet."""
     for part in SEARCH_INDEXES:

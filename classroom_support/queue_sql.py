@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 from classroom_support.queue_search import FTS_MIN_CHARS as FTS_MIN_CHARS
 from classroom_support.queue_search import SEARCH_COLUMNS as SEARCH_COLUMNS
 from classroom_support.queue_search import fts_phrase as fts_phrase
-from classroom_support.queue_search import hits_table, like_condition, search_hits
+from classroom_support.queue_search import hits_probe, like_condition, search_hits
 
 STATUSES = ("new", "in_progress", "waiting", "resolved", "verified")
 OPEN_STATUSES = ("new", "in_progress", "waiting", "resolved")
@@ -147,7 +147,7 @@ class _Search(NamedTuple):
     params: tuple[Any, ...]
     # A word search: how many tickets the index found (in the partitions the statuses ask
     # for; in the query's hall when `states` is set, else in every hall), in their hits
-    # tables (queue_search.hits_table); -1 for a ref or a LIKE search.
+    # tables (queue_search.hits_probe); -1 for a ref or a LIKE search.
     hits: int = -1
     # The `is_open` values of exactly the statuses asked for (all open, verified, every
     # status), so the hits are every ticket of the query in every hall; () otherwise.
@@ -163,7 +163,7 @@ class _Search(NamedTuple):
         the hits table of the index that status is in."""
         if self.hits < 0:
             return self.where, self.params
-        return f"rowid IN {hits_table(search_partitions((status,))[0])}", ()
+        return hits_probe(search_partitions((status,))[0]), ()
 
 
 def search_partitions(statuses: Sequence[str]) -> tuple[str, ...]:
@@ -195,7 +195,7 @@ def search_condition(conn: Any, query: QueueQuery, *, fts: bool = True) -> _Sear
         hall = (query.hall_code or None) if states else None  # "": every hall, as _filters
         parts = search_partitions(query.statuses)
         hits = search_hits(conn, text, parts, hall)
-        where = " OR ".join(f"rowid IN {hits_table(part)}" for part in parts)
+        where = " OR ".join(hits_probe(part) for part in parts)
         return _Search(where if len(parts) == 1 else f"({where})", (), hits, states)
     return _Search(*like_condition(text))
 

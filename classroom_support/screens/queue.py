@@ -239,15 +239,15 @@ class QueueScreen(AppScreen[None]):
         self.visible_tickets = {t.ref: t for t in page.rows}
         rows = [self.row_cells(t, now) for t in page.rows]
         self.set_layout(table, rows)  # fitted to the whole page, shown at once or not
-        pending = list(zip(page.rows, rows, strict=True))
+        now_rows = list(zip(page.rows, rows, strict=True))
         self.pending_rows = []
         if not getattr(self.ctx, "ready", True) and selected is None:
             # The first frame (first_frame.py): the rows the screen can show; the rest
             # once it is painted (`add_pending_rows`). Keys and clicks wait for the real
             # desk meanwhile (app_start), so none reaches a row that is not in yet.
             shown = max(1, self.app.size.height)
-            pending, self.pending_rows = pending[:shown], pending[shown:]
-        self.add_rows(table, pending)
+            now_rows, self.pending_rows = now_rows[:shown], now_rows[shown:]
+        self.add_rows(table, now_rows)
         if selected is not None and selected in {t.ref for t in page.rows}:
             table.move_cursor(row=table.get_row_index(selected))
         self.show_summary()
