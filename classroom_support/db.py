@@ -121,7 +121,7 @@ def make_engine(path: Path) -> Engine:
         pool_size=2,
         max_overflow=4,
         # The connection returned last is lent first: a thread's next read gets the one it
-        # used (with a word search's hits in its temporary tables: queue_sql.search_hits).
+        # used, its page cache warm (the queue reads on a connection of its own: read_driver).
         pool_use_lifo=True,
     )
     event.listen(engine, "connect", _on_connect)
@@ -144,6 +144,10 @@ class Database:
     # detached from its pool), one transaction at a time; closed whenever the engine is disposed.
     _writer: sqlite3.Connection | None = None
     _writer_lock: threading.RLock = field(default_factory=threading.RLock)
+    # read_driver's own connection, the same way: the queue's reads, and the search hits its
+    # temporary tables keep from one page to the next (queue_search.py).
+    _reader: sqlite3.Connection | None = None
+    _reader_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def watcher(self) -> ChangeWatcher:
         """The one change watcher of this database, opened on first use."""
@@ -156,6 +160,7 @@ class Database:
         _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
         self._registered = True
         event.listen(self.engine, "engine_disposed", self._drop_writer)
+        event.listen(self.engine, "engine_disposed", self._drop_reader)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -193,17 +198,41 @@ class Database:
         others still write through the pool. Same StorageError as `write()`; other database
         errors surface as the driver's own."""
         with self._writer_lock:
-            conn = self._writer or self._open_writer()
+            if self._writer is None:
+                self._writer = self._open_detached()
+            conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 result = work(conn)
                 conn.execute("COMMIT")
             except BaseException as exc:
-                self._abandon(conn, exc)
+                self._abandon(conn, exc, self._drop_writer)
                 raise
         return result
 
-    def _open_writer(self) -> sqlite3.Connection:
+    def read_driver(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(conn)` in one read snapshot (a deferred BEGIN, as `read()`), on a plain
+        `sqlite3` connection the engine opened and this database keeps for reads, as
+        `write_driver` keeps one for writes: for the queue's pages, read on every refresh,
+        where a Session and the pool's checkout cost a tenth of a word search. Ends with
+        COMMIT, not a rollback, so what `work` put in the connection's temporary tables stays
+        (a word search's hits, for its next page). One caller at a time (a lock); never takes
+        the write lock. Same StorageError as `read()`."""
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = self._open_detached()
+            conn = self._reader
+            try:
+                conn.execute("BEGIN")
+                result = work(conn)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                self._abandon(conn, exc, self._drop_reader)
+                raise
+        return result
+
+    def _open_detached(self) -> sqlite3.Connection:
+        """A new connection of the engine's (its pragmas set on connect), taken out of the pool."""
         try:
             fairy = self.engine.raw_connection()  # a new connection sets its pragmas here
         except (sqlite3.Error, DBAPIError) as exc:
@@ -213,7 +242,6 @@ class Database:
             raise error from exc
         conn: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
         fairy.detach()  # ours now: the pool neither counts, resets nor closes it
-        self._writer = conn
         return conn
 
     def _drop_writer(self, _engine: Engine | None = None) -> None:
@@ -222,8 +250,16 @@ class Database:
             if conn is not None:
                 conn.close()  # rolls back whatever is open
 
-    def _abandon(self, conn: sqlite3.Connection, exc: BaseException) -> None:
-        """After `write_driver`'s work or commit failed: roll back (or drop the connection when
+    def _drop_reader(self, _engine: Engine | None = None) -> None:
+        with self._reader_lock:
+            conn, self._reader = self._reader, None
+            if conn is not None:
+                conn.close()
+
+    def _abandon(
+        self, conn: sqlite3.Connection, exc: BaseException, drop: Callable[[], None]
+    ) -> None:
+        """After a driver's work or commit failed: roll back (or `drop` the connection when
         it may be unsound); raise the StorageError `exc` stands for, if any."""
         error = storage_error(exc, self.path) if isinstance(exc, sqlite3.Error) else None
         sound = error is None or error.kind != "io"
@@ -233,7 +269,7 @@ class Database:
             except sqlite3.Error:
                 sound = False
         if not sound:
-            self._drop_writer()
+            drop()
         if error is not None:
             if error.kind == "io":
                 # As write(): after an I/O error every connection's view of the file is suspect.

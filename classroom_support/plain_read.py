@@ -152,13 +152,16 @@ def has_fts(conn: sqlite3.Connection) -> bool:
     return found is not None
 
 
-def read_queue(conn: sqlite3.Connection, query: QueueQuery) -> QueuePage:
-    """`TicketDesk.queue(query)` on a plain sqlite3 connection, in one read snapshot."""
+def read_queue(conn: sqlite3.Connection, query: QueueQuery, fts: bool | None = None) -> QueuePage:
+    """One page of the queue on a plain sqlite3 connection, in one read snapshot (the
+    caller's, or its own): `TicketDesk.queue`, the first frame and `tickets list` all read
+    here. `fts`: whether the search index is there (None: look)."""
     began = not conn.in_transaction
     if began:
-        conn.execute("BEGIN")  # the count and the rows from one snapshot, as the desk reads
+        conn.execute("BEGIN")  # the count and the rows from one snapshot
     try:
-        total, found = read_page(conn, query, TICKET_COLUMNS, fts=has_fts(conn))
+        found_fts = has_fts(conn) if fts is None else fts
+        total, found = read_page(conn, query, TICKET_COLUMNS, fts=found_fts)
     finally:
         if began:
             conn.execute("COMMIT")

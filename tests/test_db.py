@@ -49,6 +49,43 @@ def test_writes_take_the_write_lock_up_front(tmp_path: Path) -> None:
     db.close()
 
 
+def test_the_reader_connection_reads_snapshots_and_keeps_its_temporary_tables(
+    tmp_path: Path,
+) -> None:
+    db = open_database(tmp_path / "x.sqlite3")
+    other = sqlite3.connect(tmp_path / "x.sqlite3", timeout=0, isolation_level=None)
+
+    def count(conn: sqlite3.Connection) -> int:
+        assert conn.in_transaction  # one snapshot for the whole of the work
+        # A read never holds the write lock: another writer can begin meanwhile.
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return int(conn.execute("SELECT count(*) FROM hall").fetchone()[0])
+
+    before = db.read_driver(count)
+    other.execute("INSERT INTO hall (code, name, name_ar) VALUES ('Z9', 'Z9', 'Z9')")
+    assert db.read_driver(count) == before + 1  # the next read sees the commit
+
+    def remember(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TEMP TABLE kept (x)")
+        conn.execute("INSERT INTO kept VALUES (7)")
+
+    db.read_driver(remember)
+    assert db.read_driver(lambda c: c.execute("SELECT x FROM kept").fetchall()) == [(7,)]
+
+    def fails(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO kept VALUES (8)")
+        raise ValueError("the work failed")
+
+    with pytest.raises(ValueError):
+        db.read_driver(fails)  # rolled back, the connection ready for the next read
+    assert db.read_driver(lambda c: c.execute("SELECT x FROM kept").fetchall()) == [(7,)]
+    db.engine.dispose()  # as after an I/O error: a new connection next time
+    assert db.read_driver(count) == before + 1
+    other.close()
+    db.close()
+
+
 def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     db = open_database(tmp_path / "x.sqlite3")
     from sqlalchemy.exc import IntegrityError
