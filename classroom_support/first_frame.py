@@ -17,6 +17,7 @@ keys and clicks wait for the real context, app.py). Headless: no Textual here.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,6 +27,7 @@ from classroom_support.config import Config, Paths
 from classroom_support.db_plain import open_reader
 from classroom_support.permissions import HALL, LEVEL2, DeviceScope, scope_from_text
 from classroom_support.plain_read import (
+    QUEUE_VIEW_COLUMNS,
     TICKET_COLUMNS,
     QueuePage,
     TicketRow,
@@ -151,7 +153,7 @@ def _read(
         routed_to=routed_target(scope.role),
         limit=limit,
     )
-    page = read_queue(conn, query)
+    page = read_queue(conn, query, columns=QUEUE_VIEW_COLUMNS)  # as QueueScreen reads
     new_routed = new_routed_ids(conn, page.rows, query.routed_to)
     sessions = [
         SessionInfo(sid, code, course, stored_datetime(a), stored_datetime(b))  # type: ignore[arg-type]
@@ -214,8 +216,8 @@ class FirstFrameDesk:
         scope = self.frame.scope
         return scope.known and (scope.all_halls or len(scope.halls) > 1)
 
-    def queue(self, query: QueueQuery) -> QueuePage:
-        if query != self.frame.query:
+    def queue(self, query: QueueQuery, columns: Sequence[str] = QUEUE_VIEW_COLUMNS) -> QueuePage:
+        if query != self.frame.query or tuple(columns) != QUEUE_VIEW_COLUMNS:
             raise LookupError("only the first page is known before the desk is loaded")
         return self.frame.page
 

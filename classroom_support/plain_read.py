@@ -71,6 +71,28 @@ DATETIME_COLUMNS = frozenset(
     ]
 )
 BOOL_COLUMNS = frozenset({"is_open"})
+# What the queue screen reads of a page's rows: its cells, the countdown (the SLA headline:
+# sla_policy.headline_of), the "routed to you" mark, and every sort's key (queue_sql's
+# ORDER_COLUMNS, a test checks). Its pages select these alone: a page's rows cost their
+# columns, and these are 16 of the 41.
+QUEUE_VIEW_COLUMNS = (
+    "id",
+    "ref",
+    "hall_code",
+    "title",
+    "seat",
+    "priority",
+    "channel",
+    "status",
+    "assignee",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "is_open",
+    "pauses",
+    "escalation_level",
+    "with_desk",
+)
 
 
 @record
@@ -110,6 +132,18 @@ def stored_datetime(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+_CONVERTED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _converted(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of `columns` a TicketRow converts from how they are stored."""
+    found = _CONVERTED.get(columns)
+    if found is None:
+        found = tuple(c for c in columns if c in DATETIME_COLUMNS or c in BOOL_COLUMNS)
+        _CONVERTED[columns] = found
+    return found
+
+
 class TicketRow:
     """One ticket row read without the ORM: the same attributes, values and `model_dump()` as a
     loaded `models.Ticket`, for reading only."""
@@ -120,12 +154,12 @@ class TicketRow:
         object.__setattr__(self, "_values", values)
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> TicketRow:
-        values = dict(zip(TICKET_COLUMNS, row, strict=False))  # a page row has its key after
-        for name in DATETIME_COLUMNS:
-            values[name] = stored_datetime(values[name])
-        for name in BOOL_COLUMNS:
-            values[name] = bool(values[name])
+    def from_row(cls, row: Sequence[Any], columns: Sequence[str] = TICKET_COLUMNS) -> TicketRow:
+        """The row of a `SELECT columns` (a page row has its key after them)."""
+        values = dict(zip(columns, row, strict=False))
+        for name in _converted(tuple(columns)):
+            value = values[name]
+            values[name] = bool(value) if name in BOOL_COLUMNS else stored_datetime(value)
         return cls(values)
 
     def __getattr__(self, name: str) -> Any:
@@ -152,27 +186,33 @@ def has_fts(conn: sqlite3.Connection) -> bool:
     return found is not None
 
 
-def read_queue(conn: sqlite3.Connection, query: QueueQuery, fts: bool | None = None) -> QueuePage:
+def read_queue(
+    conn: sqlite3.Connection,
+    query: QueueQuery,
+    fts: bool | None = None,
+    columns: Sequence[str] = TICKET_COLUMNS,
+) -> QueuePage:
     """One page of the queue on a plain sqlite3 connection, in one read snapshot (the
     caller's, or its own): `TicketDesk.queue`, the first frame and `tickets list` all read
-    here. `fts`: whether the search index is there (None: look)."""
+    here. `fts`: whether the search index is there (None: look). `columns`: what the rows
+    hold (QUEUE_VIEW_COLUMNS for the queue screen)."""
     began = not conn.in_transaction
     if began:
         conn.execute("BEGIN")  # the count and the rows from one snapshot
     try:
         found_fts = has_fts(conn) if fts is None else fts
-        total, found = read_page(conn, query, TICKET_COLUMNS, fts=found_fts)
+        total, found = read_page(conn, query, columns, fts=found_fts)
     finally:
         if began:
             conn.execute("COMMIT")
     return QueuePage(
-        rows=[TicketRow.from_row(r) for r in found],
+        rows=[TicketRow.from_row(r, columns) for r in found],
         total=total,
         offset=query.offset,
         limit=query.limit,
         query=query,
-        first_key=row_key(query, found[0], TICKET_COLUMNS) if found else None,
-        last_key=row_key(query, found[-1], TICKET_COLUMNS) if found else None,
+        first_key=row_key(query, found[0], columns) if found else None,
+        last_key=row_key(query, found[-1], columns) if found else None,
     )
 
 

@@ -752,11 +752,14 @@ class TicketDesk:
             ).all()
         return list(rows)
 
-    def queue(self, query: QueueQuery) -> QueuePage:
+    def queue(self, query: QueueQuery, columns: Sequence[str] = TICKET_COLUMNS) -> QueuePage:
         """One page of the queue, read along the page indexes (queue_sql.py) on the database's
         reader connection (`Database.read_driver`), its rows read-only (`plain_read.TicketRow`:
-        a ticket's attributes without the ORM, which cost a word search a tenth of its time)."""
-        return self.db.read_driver(lambda conn: read_queue(conn, query, self._has_fts(conn)))
+        a ticket's attributes without the ORM, which cost a word search a tenth of its time),
+        with `columns` only (the queue screen: `QUEUE_VIEW_COLUMNS`)."""
+        return self.db.read_driver(
+            lambda conn: read_queue(conn, query, self._has_fts(conn), columns)
+        )
 
     def _has_fts(self, conn: Any) -> bool:
         if self._fts is None:

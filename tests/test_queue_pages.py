@@ -233,6 +233,28 @@ def test_a_page_row_is_the_ticket_the_orm_loads(ctx: AppContext) -> None:
             row.status = "verified"
 
 
+def test_the_queue_screen_s_rows_hold_its_columns_and_every_sort_key(ctx: AppContext) -> None:
+    from classroom_support.plain_read import QUEUE_VIEW_COLUMNS
+
+    for order in queue_sql.ORDER_COLUMNS.values():
+        assert set(order) <= set(QUEUE_VIEW_COLUMNS)
+    fill(ctx, n=60)
+    for sort in SORTS:
+        q = QueueQuery(statuses=(), sort=sort, limit=25)
+        full, view = ctx.desk.queue(q), ctx.desk.queue(q, QUEUE_VIEW_COLUMNS)
+        assert (view.total, view.first_key, view.last_key) == (
+            full.total,
+            full.first_key,
+            full.last_key,
+        )
+        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        for a, b in zip(full.rows, view.rows, strict=True):
+            assert b.model_dump() == {c: getattr(a, c) for c in QUEUE_VIEW_COLUMNS}
+            assert ctx.sla.headline(b, now) == ctx.sla.headline(a, now)
+            with pytest.raises(AttributeError):
+                b.rca_cause  # noqa: B018 - not read for the queue
+
+
 def all_tickets(ctx: AppContext) -> list[Ticket]:
     with ctx.db.read() as s:
         return list(s.exec(select(Ticket)).all())

@@ -6,7 +6,7 @@ is loaded (first_frame.py); what needs it is imported where it is used."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Static
 from classroom_support.columns import ColumnSpec, fit_columns
 from classroom_support.first_frame import BLOCKING_CATEGORIES, routed_target
 from classroom_support.i18n import tr, ui
-from classroom_support.plain_read import QueuePage, age_text
+from classroom_support.plain_read import QUEUE_VIEW_COLUMNS, QueuePage, TicketRow, age_text
 from classroom_support.queue_sql import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -36,9 +36,6 @@ from classroom_support.widgets import (
 from classroom_support.widgets.sla_cell import clock_cell
 from classroom_support.widgets.table import Table
 from classroom_support.widgets.text import fit_text, runs_text
-
-if TYPE_CHECKING:
-    from classroom_support.models import Ticket
 
 PAGE_SIZE = 100
 # Status filter cycle: the open set, each status alone, then everything.
@@ -67,7 +64,7 @@ LABELS = {c.key: c.label for c in QUEUE_COLUMNS}
 CLASS_SOON_MINUTES = 60
 
 
-def new_routed(ctx: Any, rows: list[Ticket], target: str) -> set[str]:
+def new_routed(ctx: Any, rows: list[TicketRow], target: str) -> set[str]:
     """The page's tickets routed to this desk and not opened since (routed.new_ids); before
     the desk is loaded, as the first frame read them."""
     if not getattr(ctx, "ready", True):
@@ -125,7 +122,7 @@ class QueueScreen(AppScreen[None]):
         self.priority_filter = 0
         self.page: QueuePage | None = None
         self.last_saved = ""
-        self.visible_tickets: dict[str, Ticket] = {}
+        self.visible_tickets: dict[str, TicketRow] = {}
         self.new_routed: set[str] = set()  # ids on this page routed to this desk, not opened
         self.seen_generation = 0  # the database change generation this table shows
         self.resumed = False  # shown once: _on_screen_resume
@@ -134,7 +131,7 @@ class QueueScreen(AppScreen[None]):
         self.hall_filter: str | None = None
         self.stale = False  # a reload was asked while covered: done when back on top
         # The page's rows not in the table yet (the first frame shows what fits: `reload`).
-        self.pending_rows: list[tuple[Ticket, dict[str, str | Content]]] = []
+        self.pending_rows: list[tuple[TicketRow, dict[str, str | Content]]] = []
 
     def compose(self) -> ComposeResult:
         yield HallHeader(id="header")
@@ -229,10 +226,10 @@ class QueueScreen(AppScreen[None]):
         self.follow_scope()
         table = self.query_one("#queue", DataTable)
         selected = self.selected_ref() if keep_cursor else None
-        page = self.ctx.desk.queue(self.query_state)
+        page = self.ctx.desk.queue(self.query_state, QUEUE_VIEW_COLUMNS)
         if not page.rows and self.query_state.offset:  # the result shrank under us
             self.query_state = self.first_page()
-            page = self.ctx.desk.queue(self.query_state)
+            page = self.ctx.desk.queue(self.query_state, QUEUE_VIEW_COLUMNS)
         self.page = page
         self.new_routed = new_routed(self.ctx, page.rows, self.query_state.routed_to)
         now = self.ctx.clock.now()
@@ -254,7 +251,7 @@ class QueueScreen(AppScreen[None]):
         self.refresh_class_alert()
 
     def add_rows(
-        self, table: DataTable[object], rows: list[tuple[Ticket, dict[str, str | Content]]]
+        self, table: DataTable[object], rows: list[tuple[TicketRow, dict[str, str | Content]]]
     ) -> None:
         """Each ticket's cells cut to the columns, as rows."""
         for t, cells in rows:
@@ -272,7 +269,7 @@ class QueueScreen(AppScreen[None]):
         if pending:
             self.add_rows(self.query_one("#queue", DataTable), pending)
 
-    def row_cells(self, t: Ticket, now: datetime) -> dict[str, str | Content]:
+    def row_cells(self, t: TicketRow, now: datetime) -> dict[str, str | Content]:
         """Every column's text for one ticket, before the layout picks and cuts."""
         return {
             "ref": f"{tr('queue.new_mark')}{t.ref}" if t.id in self.new_routed else t.ref,
@@ -306,7 +303,7 @@ class QueueScreen(AppScreen[None]):
 
     # ------------------------------------------------------------------ SLA
 
-    def due_cell(self, ticket: Ticket, now: datetime) -> Content:
+    def due_cell(self, ticket: TicketRow, now: datetime) -> Content:
         sla = self.ctx.sla
         if not ticket.is_open:
             return Content("")
