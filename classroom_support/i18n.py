@@ -38,6 +38,14 @@ _language = "ar"
 _arabic_display = "auto"
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?|\d{2}:\d{2}")
 _ARABIC = bidi_runs.ARABIC
+# Arabic letters (bidi class AL; logical and presentation forms) and spaces, nothing else: a
+# line of only these is one right-to-left run in a paragraph of either direction (its first
+# strong letter is Arabic, a space between two of them takes their direction, a space at the
+# end the paragraph's), so its visual order is its reverse (a test checks every letter here).
+_ARABIC_WORDS = re.compile(
+    "[ \u0620-\u064a\u0671-\u06d3\ufb50-\ufbb1\ufbd3-\ufd3d\ufd50-\ufd8f"
+    "\ufd92-\ufdc7\ufdf0-\ufdfb\ufe70-\ufe74\ufe76-\ufefc]+"
+)
 
 
 def set_language(language: str) -> None:
@@ -152,6 +160,12 @@ def _shape(text: str, rtl: bool) -> str:
     from bidi.algorithm import get_display
 
     def one_line(line: str) -> str:
+        if _ARABIC_WORDS.fullmatch(line):
+            shaped = reshape(line)
+            if _ARABIC_WORDS.fullmatch(shaped):
+                # Words of Arabic letters alone (most labels and many titles): reversed, as
+                # the bidi algorithm would give them, in a tenth of its time.
+                return shaped[::-1]
         # In Arabic context "2026-11-25" would be split at the hyphens and shown backwards;
         # left-to-right marks keep dates and times in one run. They, and the right-to-left
         # marks a composed line may carry, are removed afterwards.

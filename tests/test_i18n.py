@@ -102,3 +102,36 @@ def test_a_joiner_before_lam_alef_is_shown_not_a_crash() -> None:
         i18n.set_arabic_display("auto")
     assert "\u0644" not in shown  # every lam in a joined form: shaped
     assert "\ufefb" in shown  # the first lam-alef, a ligature
+
+
+def test_the_arabic_words_taken_reversed_are_right_to_left_letters_and_spaces() -> None:
+    import unicodedata
+
+    pattern = i18n._ARABIC_WORDS.pattern
+    inside = [chr(c) for c in range(0x20, 0x10000) if re.fullmatch(pattern, chr(c))]
+    assert " " in inside and "\u0628" in inside and "\ufefb" in inside
+    for c in inside:
+        assert c == " " or (
+            unicodedata.bidirectional(c) == "AL" and unicodedata.category(c)[0] == "L"
+        )
+
+
+ARABIC_WORDS_OR_NEAR = st.lists(
+    st.sampled_from(
+        [chr(c) for c in range(0x0621, 0x064B)]
+        + ["لا", "الله", " ", " ", "\u064e", "\u0640", "1", "a", "(", ")", "\u200d", "؟", "."]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ARABIC_WORDS_OR_NEAR)
+def test_words_of_arabic_letters_show_as_the_bidi_algorithm_shows_them(text: str) -> None:
+    """The shortcut for lines of Arabic letters and spaces (reversed) gives what python-bidi
+    gives, in either interface direction; any other line goes through python-bidi."""
+    from bidi.algorithm import get_display
+
+    for rtl in (True, False):
+        expected = get_display(i18n.reshape(text), base_dir="R" if rtl else None)
+        assert i18n._shape(text, rtl) == expected.replace("\u200e", "").replace("\u200f", "")
