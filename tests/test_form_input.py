@@ -179,3 +179,14 @@ async def test_editing_keys_inside_a_burst_apply_in_order(make_app: MakeApp) -> 
         burst(app, *"abcd", "left", "left", "X", "home", "Y", "end", "backspace", "Z")
         await pilot.pause()
         assert value(app, "title") == "YabXcZ"
+
+
+async def test_slash_and_a_word_in_one_burst_search_for_the_word(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        burst(app, "slash", *"a/b", "enter")
+        await pilot.pause()
+        assert app.screen.query_state.search == "a/b"  # "/" in the field is text
+        assert isinstance(app.screen, QueueScreen)  # Enter searched, it opened no ticket

@@ -79,7 +79,10 @@ class QueueScreen(AppScreen[None]):
     AUTO_FOCUS = "#queue"
     BINDINGS = [
         Binding("n", "new_ticket", "key.new_ticket", id="new-ticket"),
-        Binding("slash", "search", "key.search", id="search", key_display="/"),
+        # Priority: it runs as the app reads the key, so the keys typed after it in the same
+        # read (a fast typist, a laggy link) reach the search field, not the table. Not while
+        # the field has focus (check_action): there "/" is text.
+        Binding("slash", "search", "key.search", id="search", key_display="/", priority=True),
         Binding("f", "cycle_status", "key.filter_status", id="filter-status"),
         Binding("p", "cycle_priority", "key.filter_priority", id="filter-priority"),
         Binding("s", "cycle_sort", "key.sort", id="sort"),
@@ -515,7 +518,7 @@ class QueueScreen(AppScreen[None]):
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         search.remove_class("hidden")
-        search.focus()
+        self.set_focus(search)  # now, not after the keys already read (Widget.focus waits)
 
     @on(Input.Submitted, "#search")
     def apply_search(self, event: Input.Submitted) -> None:
@@ -545,6 +548,8 @@ class QueueScreen(AppScreen[None]):
         self.reload(keep_cursor=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search" and self.focused is not None and self.focused.id == "search":
+            return False  # typing in the field: "/" is a character of the search
         if action in ("cycle_hall", "choose_hall"):
             return self.multi_hall  # False: not a key of a one-hall desk at all
         if action == "new_ticket" and self.role_refusal("created"):
