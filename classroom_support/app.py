@@ -18,7 +18,6 @@ from textual.worker import Worker, WorkerState
 
 from classroom_support import heap, i18n
 from classroom_support.app_calendar import CalendarRecompute
-from classroom_support.app_keys import KeysForNewScreens
 from classroom_support.app_start import FirstFrameStart, is_ready
 from classroom_support.app_sync import LiveUpdates
 from classroom_support.i18n import tr, ui
@@ -40,9 +39,7 @@ FIRST_SYNC_S = 5  # the first scheduled run, after start-up
 IDLE_COLLECT_CHECK_S = 1.0  # how often to look for a quiet moment to collect garbage (heap.py)
 
 
-class ClassroomSupportApp(
-    FirstFrameStart, KeysForNewScreens, LiveUpdates, CalendarRecompute, App[None]
-):
+class ClassroomSupportApp(FirstFrameStart, LiveUpdates, CalendarRecompute, App[None]):
     CSS_PATH = app_css()  # the other screens' rules load with them (screens.tcss)
     TITLE = "classroom-support"
     BINDINGS = [

@@ -190,26 +190,3 @@ async def test_slash_and_a_word_in_one_burst_search_for_the_word(make_app: MakeA
         await pilot.pause()
         assert app.screen.query_state.search == "a/b"  # "/" in the field is text
         assert isinstance(app.screen, QueueScreen)  # Enter searched, it opened no ticket
-
-
-async def test_n_and_a_problem_in_one_burst_fill_the_new_form(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, QueueScreen)
-        burst(app, "n", *"Printer jam", "tab", "1", "2")
-        for _ in range(1200):  # until the form has taken the focus and the keys that waited
-            if isinstance(app.screen, NewTicketScreen) and value(app, "seat") == "12":
-                break
-            await pilot.pause(0.05)
-        assert (value(app, "title"), value(app, "seat")) == ("Printer jam", "12")
-
-
-async def test_n_and_slash_typed_in_the_search_are_text(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        burst(app, "slash", *"n/n", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, QueueScreen)  # no new-ticket form
-        assert app.screen.query_state.search == "n/n"

@@ -16,25 +16,7 @@ from classroom_support.widgets import data_text
 ResultType = TypeVar("ResultType")
 
 
-class TakesFocus:
-    """A screen of the app: keys the app reads wait (app_keys.py) until the app has handled
-    what this screen's mounting asked of it, its focus request among it, so the keys typed
-    right after the key that opened the screen reach the widget it focuses, not the first
-    focusable one Textual picked while composing. (Textual runs every class's `on_mount`
-    along the MRO, the subclass's first, so this one asks after the subclass's request.)"""
-
-    awaits_focus = True
-
-    def on_mount(self) -> None:
-        app = self.app  # type: ignore[attr-defined]
-        release = getattr(app, "release_screen_keys", None)
-        if release is None:
-            self.awaits_focus = False
-        else:
-            app.call_later(release, self)
-
-
-class AppScreen(TakesFocus, Screen[ResultType]):
+class AppScreen(Screen[ResultType]):
     """`populate()` fills widgets after compose: subclasses call it from `on_mount`, and it runs
     again after every recompose. (Textual dispatches `on_mount` along the whole MRO, so the base
     class deliberately does not define one.)"""
@@ -111,7 +93,7 @@ class AppScreen(TakesFocus, Screen[ResultType]):
         """Put back what `save_state` kept (typed text, cursor position)."""
 
 
-class AppModal(TakesFocus, ModalScreen[ResultType]):
+class AppModal(ModalScreen[ResultType]):
     """A dialog: its rules are in styles/screens.tcss, read when the first screen but the queue
     (or the first dialog) opens. (`ModalScreen { align }` itself is app-wide, in app.tcss.)"""
 

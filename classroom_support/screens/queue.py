@@ -78,11 +78,10 @@ class QueueScreen(AppScreen[None]):
     CSS_PATH = None  # its rules are in app.tcss, parsed at start-up; the others load later
     AUTO_FOCUS = "#queue"
     BINDINGS = [
-        # Priority, these two: they run as the app reads the key, so the keys typed after it
-        # in the same read (a fast typist, a laggy link) reach the new form (app_keys.py) or
-        # the search field, not the table. Not while the search field has focus
-        # (check_action): there they are text.
-        Binding("n", "new_ticket", "key.new_ticket", id="new-ticket", priority=True),
+        Binding("n", "new_ticket", "key.new_ticket", id="new-ticket"),
+        # Priority: it runs as the app reads the key, so the keys typed after it in the same
+        # read (a fast typist, a laggy link) reach the search field, not the table. Not while
+        # the field has focus (check_action): there "/" is text.
         Binding("slash", "search", "key.search", id="search", key_display="/", priority=True),
         Binding("f", "cycle_status", "key.filter_status", id="filter-status"),
         Binding("p", "cycle_priority", "key.filter_priority", id="filter-priority"),
@@ -549,9 +548,8 @@ class QueueScreen(AppScreen[None]):
         self.reload(keep_cursor=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        focused = self.focused
-        if action in ("search", "new_ticket") and focused is not None and focused.id == "search":
-            return False  # typing in the field: "/" and "n" are characters of the search
+        if action == "search" and self.focused is not None and self.focused.id == "search":
+            return False  # typing in the field: "/" is a character of the search
         if action in ("cycle_hall", "choose_hall"):
             return self.multi_hall  # False: not a key of a one-hall desk at all
         if action == "new_ticket" and self.role_refusal("created"):
