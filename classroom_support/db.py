@@ -200,15 +200,7 @@ class Database:
         with self._writer_lock:
             if self._writer is None:
                 self._writer = self._open_detached()
-            conn = self._writer
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                self._abandon(conn, exc, self._drop_writer)
-                raise
-        return result
+            return self._in_transaction(self._writer, "BEGIN IMMEDIATE", work, self._drop_writer)
 
     def read_driver(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(conn)` in one read snapshot (a deferred BEGIN, as `read()`), on a plain
@@ -221,14 +213,23 @@ class Database:
         with self._reader_lock:
             if self._reader is None:
                 self._reader = self._open_detached()
-            conn = self._reader
-            try:
-                conn.execute("BEGIN")
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                self._abandon(conn, exc, self._drop_reader)
-                raise
+            return self._in_transaction(self._reader, "BEGIN", work, self._drop_reader)
+
+    def _in_transaction(
+        self,
+        conn: sqlite3.Connection,
+        begin: str,
+        work: Callable[[sqlite3.Connection], T],
+        drop: Callable[[], None],
+    ) -> T:
+        """`work(conn)` between `begin` and COMMIT; on failure rolled back (`_abandon`)."""
+        try:
+            conn.execute(begin)
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            self._abandon(conn, exc, drop)
+            raise
         return result
 
     def _open_detached(self) -> sqlite3.Connection:
