@@ -132,16 +132,9 @@ def stored_datetime(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-_CONVERTED: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
-def _converted(columns: tuple[str, ...]) -> tuple[str, ...]:
+def converted_columns(columns: Sequence[str]) -> tuple[str, ...]:
     """Which of `columns` a TicketRow converts from how they are stored."""
-    found = _CONVERTED.get(columns)
-    if found is None:
-        found = tuple(c for c in columns if c in DATETIME_COLUMNS or c in BOOL_COLUMNS)
-        _CONVERTED[columns] = found
-    return found
+    return tuple(c for c in columns if c in DATETIME_COLUMNS or c in BOOL_COLUMNS)
 
 
 class TicketRow:
@@ -154,10 +147,16 @@ class TicketRow:
         object.__setattr__(self, "_values", values)
 
     @classmethod
-    def from_row(cls, row: Sequence[Any], columns: Sequence[str] = TICKET_COLUMNS) -> TicketRow:
-        """The row of a `SELECT columns` (a page row has its key after them)."""
+    def from_row(
+        cls,
+        row: Sequence[Any],
+        columns: Sequence[str] = TICKET_COLUMNS,
+        converted: Sequence[str] | None = None,
+    ) -> TicketRow:
+        """The row of a `SELECT columns` (a page row has its key after them); `converted`:
+        `converted_columns(columns)`, worked out once for a page's rows."""
         values = dict(zip(columns, row, strict=False))
-        for name in _converted(tuple(columns)):
+        for name in converted_columns(columns) if converted is None else converted:
             value = values[name]
             values[name] = bool(value) if name in BOOL_COLUMNS else stored_datetime(value)
         return cls(values)
@@ -205,8 +204,9 @@ def read_queue(
     finally:
         if began:
             conn.execute("COMMIT")
+    converted = converted_columns(columns)
     return QueuePage(
-        rows=[TicketRow.from_row(r, columns) for r in found],
+        rows=[TicketRow.from_row(r, columns, converted) for r in found],
         total=total,
         offset=query.offset,
         limit=query.limit,
